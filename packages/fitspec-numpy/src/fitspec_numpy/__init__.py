@@ -1,0 +1,26 @@
+"""fitspec_numpy: the float64 reference backend. `import fitspec_numpy as fs`, then write Keras."""
+
+from fitspec_numpy._api import api as _api
+from fitspec_numpy._api import backend
+from fitspec_numpy.autodiff import value_and_grad
+
+Model = _api.Model
+Sequential = _api.Sequential
+Input = _api.Input
+Variable = _api.Variable
+layers = _api.layers
+losses = _api.losses
+metrics = _api.metrics
+optimizers = _api.optimizers
+activations = _api.activations
+initializers = _api.initializers
+callbacks = _api.callbacks
+models = _api.models
+config = _api.config
+utils = _api.utils
+ops = _api.ops
+
+__all__ = [
+    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "utils", "value_and_grad",
+]

@@ -1,0 +1,8 @@
+"""fitspec_numpy's public namespace, bound once at import."""
+
+import fitspec
+
+from fitspec_numpy.backend import NumpyBackend
+
+backend = NumpyBackend()
+api = fitspec.bind(backend, "fitspec_numpy")

@@ -1,0 +1,35 @@
+"""The numpy reference backend: float64 by default, numpy storage, autograd gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+from autograd.tracer import getval
+
+import fitspec
+from fitspec_numpy import ops as numpy_ops
+from fitspec_numpy.autodiff import value_and_grad
+
+
+class NumpyVariable(fitspec.Variable):
+    def _make_storage(self, array):
+        return np.array(array, dtype=self.dtype)
+
+    def _write(self, value):
+        self._storage = np.array(getval(value), dtype=self.dtype)
+
+    def _to_numpy(self):
+        return np.array(self._storage)
+
+
+class NumpyBackend(fitspec.Backend):
+    name = "numpy"
+    default_floatx = "float64"
+    ops = numpy_ops
+    trainer_class = fitspec.StatelessTrainer
+
+    def __init__(self):
+        super().__init__()
+        self.Variable = type("Variable", (NumpyVariable,), {"backend": self, "__module__": "fitspec_numpy"})
+
+    def value_and_grad(self, fn, argnums=0, has_aux=False):
+        return value_and_grad(fn, argnums=argnums, has_aux=has_aux)

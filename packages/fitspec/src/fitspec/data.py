@@ -1,0 +1,172 @@
+"""The data path for arrays: validation, the train/validation split, batching and shuffling.
+
+Shuffling draws a permutation from numpy's generator seeded by (seed, epoch), so every backend
+sees the same batches in the same order. `validation_split` takes the last fraction of the
+samples, before any shuffling. The last partial batch is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import optree
+
+from fitspec.errors import invalid_argument, invalid_type
+
+DEFAULT_BATCH_SIZE = 32
+
+
+def unpack_x_y_sample_weight(data):
+    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> (x, y, sample_weight)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise invalid_argument(
+        "unpack_x_y_sample_weight", "data", "x, (x,), (x, y) or (x, y, sample_weight)", f"<a tuple of {len(data)}>"
+    )
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _leaves(structure) -> list:
+    return optree.tree_leaves(structure, none_is_leaf=False)
+
+
+def to_arrays(structure, argument: str, where: str):
+    """Nested dicts / lists / tuples of array-likes -> the same structure of numpy arrays."""
+
+    def convert(leaf):
+        array = np.asarray(leaf)
+        if array.dtype == object:
+            raise invalid_type(where, argument, "numeric arrays (or nested dicts/lists of them)", leaf)
+        if array.ndim == 0:
+            raise invalid_argument(where, argument, "arrays with a leading sample axis", leaf)
+        return array
+
+    if isinstance(structure, Mapping) and not isinstance(structure, dict):
+        structure = dict(structure)
+    return optree.tree_map(convert, structure)
+
+
+def num_samples(structure) -> int:
+    return len(_leaves(structure)[0])
+
+
+class ArrayDataset:
+    """x, y, sample_weight as numpy structures sharing their first axis."""
+
+    def __init__(self, x, y=None, sample_weight=None, where="fit"):
+        if x is None:
+            raise invalid_argument(where, "x", "input data (an array or nested arrays)", None)
+        self.x = to_arrays(x, "x", where)
+        self.y = None if y is None else to_arrays(y, "y", where)
+        self.sample_weight = None if sample_weight is None else to_arrays(sample_weight, "sample_weight", where)
+        n = num_samples(self.x)
+        for name, structure in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
+            if structure is None:
+                continue
+            for leaf in _leaves(structure):
+                if len(leaf) != n:
+                    expected = f"{n} samples, as many as x" if name != "x" else f"all arrays with {n} samples"
+                    raise invalid_argument(where, name, expected, f"<an array with {len(leaf)} samples>")
+        if self.sample_weight is not None and self.y is None:
+            raise invalid_argument(where, "sample_weight", "to be passed with targets `y`", "<no y>")
+        self.size = n
+
+    def take(self, indices) -> ArrayDataset:
+        out = object.__new__(ArrayDataset)
+        out.x, out.y, out.sample_weight = (
+            None if s is None else optree.tree_map(lambda a: a[indices], s)
+            for s in (self.x, self.y, self.sample_weight)
+        )
+        out.size = len(indices)
+        return out
+
+    def batch(self, indices) -> tuple:
+        return pack_x_y_sample_weight(*(None if s is None else optree.tree_map(lambda a: a[indices], s)
+                                        for s in (self.x, self.y, self.sample_weight)))
+
+    def split(self, validation_split: float) -> tuple[ArrayDataset, ArrayDataset]:
+        """(train, validation): the validation part is the last `validation_split` of the samples."""
+        if not 0.0 < validation_split < 1.0:
+            raise invalid_argument("fit", "validation_split", "a float in (0, 1)", validation_split)
+        first_val = int(math.floor(self.size * (1.0 - validation_split)))
+        if first_val == 0 or first_val == self.size:
+            raise invalid_argument(
+                "fit", "validation_split", f"a fraction leaving samples on both sides of {self.size} samples",
+                validation_split,
+            )
+        return self.take(np.arange(first_val)), self.take(np.arange(first_val, self.size))
+
+
+def epoch_permutation(size: int, seed: int, epoch: int) -> np.ndarray:
+    """The sample order of `epoch`: numpy's PCG64 seeded with (seed, epoch)."""
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
+class EpochIterator:
+    """Batches of one epoch, grouped by `steps_per_execution`.
+
+    Yields (index of the group's last step, [batch, ...]). `steps_per_epoch` larger than the data
+    cycles through the data again with the next permutation.
+    """
+
+    def __init__(self, dataset: ArrayDataset, batch_size=None, shuffle=False, seed=0,
+                 steps_per_epoch=None, steps_per_execution=1, where="fit"):
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise invalid_argument(where, "batch_size", "a positive int", batch_size)
+        if steps_per_epoch is not None and (
+            isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0
+        ):
+            raise invalid_argument(where, "steps_per_epoch", "a positive int or None", steps_per_epoch)
+        if dataset.size == 0:
+            raise invalid_argument(where, "x", "at least one sample", "<0 samples>")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.steps_per_execution = steps_per_execution
+        self.batches_per_pass = math.ceil(dataset.size / self.batch_size)
+        self.steps = steps_per_epoch or self.batches_per_pass
+        self._pass = 0
+
+    def _indices(self) -> Iterator[np.ndarray]:
+        while True:
+            if self.shuffle:
+                order = epoch_permutation(self.dataset.size, self.seed, self._pass)
+            else:
+                order = np.arange(self.dataset.size)
+            self._pass += 1
+            for start in range(0, self.dataset.size, self.batch_size):
+                yield order[start : start + self.batch_size]
+
+    def epoch(self, epoch: int) -> Iterator[tuple[int, list]]:
+        if self.shuffle and self.steps == self.batches_per_pass:
+            self._pass = epoch
+        if self.steps == self.batches_per_pass:
+            indices = self._indices()
+        else:
+            indices = getattr(self, "_stream", None) or self._indices()
+            self._stream = indices
+        group: list = []
+        for step in range(self.steps):
+            group.append(self.dataset.batch(next(indices)))
+            if len(group) == self.steps_per_execution or step == self.steps - 1:
+                yield step, group
+                group = []

@@ -1,0 +1,117 @@
+"""The core layers: Dense, Activation, ReLU, LeakyReLU, Flatten, Reshape."""
+
+from __future__ import annotations
+
+import math
+
+from fitspec import activations, initializers
+from fitspec.errors import invalid_argument
+from fitspec.layers.layer import Layer
+
+
+class Dense(Layer):
+    """y = activation(x @ kernel + bias); kernel GlorotUniform, bias zeros."""
+
+    def __init__(
+        self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+        bias_initializer="zeros", **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise invalid_argument("Dense", "units", "a positive int", units)
+        self.units = units
+        self.activation = activations.get(activation, self.ops)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        in_features = input_shape[-1]
+        if in_features is None:
+            raise invalid_argument(self.name, "inputs", "a known last dimension", f"<shape {input_shape}>")
+        self.kernel = self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias") if self.use_bias else None
+
+    def call(self, inputs):
+        ops = self.ops
+        kernel = self.kernel.value
+        if ops.shape(inputs)[-1] != self.kernel.shape[0]:
+            raise invalid_argument(
+                self.name, "inputs", f"last dimension {self.kernel.shape[0]}", f"<shape {tuple(ops.shape(inputs))}>"
+            )
+        outputs = ops.matmul(inputs, kernel)
+        if self.use_bias:
+            outputs = outputs + self.bias.value
+        return self.activation(outputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+        }
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation, self.ops)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class ReLU(Layer):
+    def call(self, inputs):
+        return self.ops.relu(inputs)
+
+
+class LeakyReLU(Layer):
+    """x if x >= 0 else negative_slope * x."""
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        super().__init__(**kwargs)
+        if negative_slope < 0:
+            raise invalid_argument("LeakyReLU", "negative_slope", "a float >= 0", negative_slope)
+        self.negative_slope = negative_slope
+
+    def call(self, inputs):
+        return self.ops.leaky_relu(inputs, negative_slope=self.negative_slope)
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class Flatten(Layer):
+    def call(self, inputs):
+        shape = self.ops.shape(inputs)
+        return self.ops.reshape(inputs, (shape[0], math.prod(shape[1:])))
+
+
+class Reshape(Layer):
+    """Reshape every sample to `target_shape` (one entry may be -1)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target_shape = tuple(target_shape)
+        if sum(d == -1 for d in target_shape) > 1 or any(not isinstance(d, int) for d in target_shape):
+            raise invalid_argument("Reshape", "target_shape", "a tuple of ints with at most one -1", target_shape)
+        self.target_shape = target_shape
+
+    def call(self, inputs):
+        shape = self.ops.shape(inputs)
+        size, target = math.prod(shape[1:]), self.target_shape
+        known = math.prod(d for d in target if d != -1)
+        if -1 in target:
+            target = tuple(size // known if d == -1 else d for d in target)
+        if math.prod(target) != size:
+            raise invalid_argument(self.name, "inputs", f"{math.prod(target)} values per sample", f"<shape {tuple(shape)}>")
+        return self.ops.reshape(inputs, (shape[0], *target))
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+CLASSES = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, Flatten, Reshape)}

@@ -1,0 +1,304 @@
+"""The `Layer` base: naming, weights, sublayer tracking, building, the call context, add_loss.
+
+Backends subclass it once (for instance to make every layer a `torch.nn.Module`); concrete layers
+are written here, once, against the Ops protocol.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from typing import ClassVar
+
+import numpy as np
+import optree
+
+from fitspec import initializers, naming
+from fitspec.errors import invalid_argument
+from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
+from fitspec.variables import StatelessScope, Variable
+
+_context = threading.local()
+
+
+def _call_stack() -> list:
+    stack = getattr(_context, "stack", None)
+    if stack is None:
+        stack = _context.stack = []
+    return stack
+
+
+class Layer:
+    """Base class of every layer and model."""
+
+    backend: ClassVar = None
+    _untracked = frozenset({"backend"})
+
+    def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}; "
+                "expected name, dtype, trainable or input_shape."
+            )
+        object.__setattr__(self, "_tracked_layers", {})
+        object.__setattr__(self, "_tracked_metrics", {})
+        object.__setattr__(self, "_own_variables", [])
+        object.__setattr__(self, "_losses", [])
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self._dtype = dtype
+        self.trainable = trainable
+        self.built = False
+        self._input_shape_arg = input_shape
+        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+
+    # -- attribute tracking -----------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_tracked_layers" in self.__dict__ and name not in self._untracked:
+            from fitspec.metrics import Metric
+
+            self._tracked_layers.pop(name, None)
+            self._tracked_metrics.pop(name, None)
+            if isinstance(value, Layer):
+                self._tracked_layers[name] = value
+            elif isinstance(value, Metric):
+                self._tracked_metrics[name] = value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+                self._tracked_layers[name] = list(value)
+            elif isinstance(value, Variable) and all(value is not v for v in self._own_variables):
+                self._track_variable(value)
+        super().__setattr__(name, value)
+
+    def _sublayers(self) -> list[Layer]:
+        """Direct sublayers, in the order they were assigned."""
+        out, seen = [], set()
+        for entry in self._tracked_layers.values():
+            for layer in entry if isinstance(entry, list) else [entry]:
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    out.append(layer)
+        return out
+
+    def _flatten_layers(self, include_self=True) -> list[Layer]:
+        out, seen = [], set()
+        stack = [self] if include_self else list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._sublayers()))
+        return out
+
+    # -- dtype and ops ------------------------------------------------------------------------
+    @property
+    def ops(self):
+        return self.backend.ops
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype or self.backend.floatx()
+
+    variable_dtype = dtype
+    compute_dtype = dtype
+
+    # -- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None):
+        dtype = dtype or self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        shape = tuple(int(d) for d in shape)
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        value = np.asarray(value, dtype=dtype)
+        if value.shape != shape:
+            raise invalid_argument(f"{self.name}.add_weight", "initializer", f"an array of shape {shape}", value)
+        name = name or f"variable_{len(self._own_variables)}"
+        variable = self.backend.Variable(value, dtype=dtype, trainable=trainable, name=name, path=f"{self.name}/{name}")
+        self._track_variable(variable)
+        return variable
+
+    add_variable = add_weight
+
+    def _track_variable(self, variable: Variable) -> None:
+        """Backends override this to register the variable with their framework too."""
+        self._own_variables.append(variable)
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Own trainable, own non-trainable, then each sublayer's, depth first."""
+        own = [v for v in self._own_variables if v.trainable] + [v for v in self._own_variables if not v.trainable]
+        out, seen = [], set()
+        for v in own + [w for layer in self._sublayers() for w in layer.weights]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        own = [v for v in self._own_variables if v.trainable]
+        return _unique(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self.weights
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [np.array(v.numpy()) for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise invalid_argument(
+                f"{self.name}.set_weights", "weights", f"a list of {len(variables)} arrays", f"<a list of {len(weights)}>"
+            )
+        for variable, value in zip(variables, weights):
+            value = np.asarray(value)
+            if value.shape != variable.shape:
+                raise invalid_argument(
+                    f"{self.name}.set_weights", "weights", f"shape {variable.shape} for '{variable.path}'", value
+                )
+        for variable, value in zip(variables, weights):
+            variable.assign(self.ops.convert_to_tensor(np.asarray(value, dtype=variable.dtype)))
+
+    def count_params(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self.weights))
+
+    # -- losses ---------------------------------------------------------------------------------
+    def add_loss(self, value) -> None:
+        self._losses.append(value)
+
+    @property
+    def losses(self) -> list:
+        return [loss for layer in self._flatten_layers() for loss in layer._losses]
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    # -- building and calling ---------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} must implement call().")
+
+    def compute_output_shape(self, input_shape):
+        raise NotImplementedError
+
+    def _maybe_build(self, first_arg) -> None:
+        if self.built:
+            return
+        shapes = optree.tree_map(lambda t: tuple(self.ops.shape(t)), first_arg)
+        self.build(shapes)
+        self.built = True
+
+    def __call__(self, *args, **kwargs):
+        if is_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        stack = _call_stack()
+        outermost = not stack
+        if outermost:
+            self._clear_losses()
+        if self._call_accepts_training:
+            if kwargs.get("training") is None:
+                inherited = next((t for t in reversed(stack) if t is not None), None)
+                if inherited is not None:
+                    kwargs["training"] = inherited
+            training = kwargs.get("training")
+        else:
+            training = kwargs.pop("training", None)
+        if args:
+            args = (optree.tree_map(self._convert_input, args[0]), *args[1:])
+            self._maybe_build(args[0])
+        stack.append(training)
+        try:
+            return self.call(*args, **kwargs)
+        finally:
+            stack.pop()
+
+    def _convert_input(self, x):
+        if isinstance(x, Variable):
+            return x.value
+        if isinstance(x, (np.ndarray, float, int, np.generic)):
+            array = np.asarray(x)
+            return self.ops.convert_to_tensor(array, dtype=self.dtype if array.dtype.kind == "f" else None)
+        return x
+
+    def _symbolic_call(self, args, kwargs):
+        """Build on zeros shaped like the symbolic arguments, then record a node."""
+
+        def concrete(t):
+            if not isinstance(t, SymbolicTensor):
+                return t
+            shape = tuple(1 if d is None else d for d in t.shape)
+            return self.ops.zeros(shape, dtype=t.dtype or self.backend.floatx())
+
+        batch_unknown = any(t.shape and t.shape[0] is None for t in optree.tree_leaves((args, kwargs))
+                            if isinstance(t, SymbolicTensor))
+        concrete_args, concrete_kwargs = optree.tree_map(concrete, (args, kwargs), none_is_leaf=True)
+        with StatelessScope():
+            outputs = self(*concrete_args, **concrete_kwargs)
+        self._clear_losses()
+        node = Node(self, args, kwargs, None)
+
+        def symbolic(path_index_t):
+            index, t = path_index_t
+            shape = tuple(self.ops.shape(t))
+            if batch_unknown and shape:
+                shape = (None, *shape[1:])
+            return SymbolicTensor(shape, self.ops.dtype(t), name=f"{self.name}_output_{index}", node=node, index=index)
+
+        leaves, treedef = optree.tree_flatten(outputs)
+        node.outputs = optree.tree_unflatten(treedef, [symbolic(p) for p in enumerate(leaves)])
+        return node.outputs
+
+    # -- the stateless API --------------------------------------------------------------------------
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """(outputs, new non-trainable values): call with the given values, touching no Variable."""
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        for argument, given, expected in (
+            ("trainable_variables", trainable_variables, trainable),
+            ("non_trainable_variables", non_trainable_variables, non_trainable),
+        ):
+            if len(given) != len(expected):
+                raise invalid_argument(
+                    f"{self.name}.stateless_call", argument, f"a list of {len(expected)} values",
+                    f"<a sequence of {len(given)} values>",
+                )
+        mapping = list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            losses = self.losses
+        new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
+    # -- config -------------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out

@@ -1,0 +1,205 @@
+"""Losses: per-sample functions `f(ops, y_true, y_pred)` and the `Loss` classes that reduce them.
+
+Every formula is in docs/SPEC.md ("Losses"); epsilon = 1e-7 where probabilities are clipped.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import ClassVar
+
+from fitspec.errors import invalid_argument
+from fitspec.reduction import REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
+
+EPSILON = 1e-7
+
+
+# -- per-sample functions ---------------------------------------------------------------------
+def _prepare(ops, y_true, y_pred):
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
+    return squeeze_or_expand_to_same_rank(ops, y_true, y_pred)
+
+
+def mean_squared_error(ops, y_true, y_pred):
+    """mean((y_true - y_pred)^2, axis=-1)"""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(ops, y_true, y_pred):
+    """mean(|y_true - y_pred|, axis=-1)"""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+
+
+def binary_crossentropy(ops, y_true, y_pred, from_logits=False):
+    """mean(-(t log p + (1 - t) log(1 - p)), axis=-1), p clipped to [eps, 1 - eps].
+
+    From logits z: max(z, 0) - z t + log(1 + exp(-|z|)), exactly (no clipping).
+    """
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    if from_logits:
+        per_entry = ops.relu(y_pred) - y_pred * y_true + ops.log1p(ops.exp(-ops.abs(y_pred)))
+    else:
+        p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        per_entry = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
+    return ops.mean(per_entry, axis=-1)
+
+
+def categorical_crossentropy(ops, y_true, y_pred, from_logits=False, axis=-1):
+    """-sum(t log p, axis); probabilities are renormalised to sum to 1, then clipped to [eps, 1 - eps]."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
+    if tuple(ops.shape(y_true)) != tuple(ops.shape(y_pred)):
+        raise invalid_argument(
+            "categorical_crossentropy", "y_true", f"one-hot targets of shape {tuple(ops.shape(y_pred))}", y_true
+        )
+    if from_logits:
+        log_p = ops.log_softmax(y_pred, axis=axis)
+    else:
+        p = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+        log_p = ops.log(ops.clip(p, EPSILON, 1.0 - EPSILON))
+    return -ops.sum(y_true * log_p, axis=axis)
+
+
+def sparse_categorical_crossentropy(ops, y_true, y_pred, from_logits=False, axis=-1):
+    """-log p[y_true]; integer targets of shape (n,) or (n, 1)."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(ops.shape(y_true)) == len(ops.shape(y_pred)) and ops.shape(y_true)[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if len(ops.shape(y_true)) != len(ops.shape(y_pred)) - 1:
+        raise invalid_argument(
+            "sparse_categorical_crossentropy",
+            "y_true",
+            f"integer class ids of rank {len(ops.shape(y_pred)) - 1} for predictions of shape {tuple(ops.shape(y_pred))}",
+            y_true,
+        )
+    if from_logits:
+        log_p = ops.log_softmax(y_pred, axis=axis)
+    else:
+        p = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+        log_p = ops.log(ops.clip(p, EPSILON, 1.0 - EPSILON))
+    indices = ops.expand_dims(ops.cast(y_true, "int64"), -1)
+    return -ops.squeeze(ops.take_along_axis(log_p, indices, axis=-1), -1)
+
+
+FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        mean_squared_error, mean_absolute_error, binary_crossentropy,
+        categorical_crossentropy, sparse_categorical_crossentropy,
+    )
+}
+FUNCTION_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+
+
+# -- Loss classes -------------------------------------------------------------------------------
+class Loss:
+    """Base class: subclasses implement `call(y_true, y_pred) -> per-sample losses`.
+
+    `loss(y_true, y_pred, sample_weight)` = reduce(call(y_true, y_pred) * sample_weight).
+    """
+
+    backend: ClassVar = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        from fitspec.naming import to_snake_case
+
+        if reduction not in REDUCTIONS:
+            raise invalid_argument(type(self).__name__, "reduction", f"one of {REDUCTIONS}", reduction)
+        self.name = name or to_snake_case(type(self).__name__)
+        self.reduction = reduction
+        self._dtype = dtype
+
+    @property
+    def ops(self):
+        return self.backend.ops
+
+    @property
+    def dtype(self):
+        return self._dtype or self.backend.floatx()
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        ops = self.ops
+        y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+        y_true = ops.convert_to_tensor(y_true)
+        values = self.call(y_true, y_pred)
+        return reduce_weighted_values(ops, values, sample_weight, self.reduction, dtype=self.dtype)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class LossFunctionWrapper(Loss):
+    """A `Loss` around a per-sample function `fn(y_true, y_pred, **kwargs)`."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+def _with_ops(fn, ops):
+    bound = functools.partial(fn, ops)
+    functools.update_wrapper(bound, fn)
+    return bound
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    def __init__(self, name="mean_squared_error", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(_with_ops(mean_squared_error, self.ops), name, reduction, dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    def __init__(self, name="mean_absolute_error", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(_with_ops(mean_absolute_error, self.ops), name, reduction, dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, name="binary_crossentropy", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(_with_ops(binary_crossentropy, self.ops), name, reduction, dtype, from_logits=from_logits)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(
+        self, from_logits=False, axis=-1, name="categorical_crossentropy", reduction="sum_over_batch_size", dtype=None
+    ):
+        super().__init__(
+            _with_ops(categorical_crossentropy, self.ops), name, reduction, dtype, from_logits=from_logits, axis=axis
+        )
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(
+        self, from_logits=False, name="sparse_categorical_crossentropy", reduction="sum_over_batch_size", dtype=None
+    ):
+        super().__init__(
+            _with_ops(sparse_categorical_crossentropy, self.ops), name, reduction, dtype, from_logits=from_logits
+        )
+
+
+CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
+        SparseCategoricalCrossentropy,
+    )
+}
+CLASS_BY_FUNCTION = {
+    "mean_squared_error": "MeanSquaredError",
+    "mean_absolute_error": "MeanAbsoluteError",
+    "binary_crossentropy": "BinaryCrossentropy",
+    "categorical_crossentropy": "CategoricalCrossentropy",
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+}

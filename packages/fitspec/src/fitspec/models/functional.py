@@ -1,0 +1,96 @@
+"""The functional graph: the nodes between a model's Inputs and outputs, replayed on real data."""
+
+from __future__ import annotations
+
+import optree
+
+from fitspec.errors import invalid_argument
+from fitspec.layers.symbolic import SymbolicTensor
+
+
+class FunctionalGraph:
+    """Inputs (a tensor, a list or a dict of Inputs), outputs, and the nodes in execution order."""
+
+    def __init__(self, inputs, outputs):
+        for argument, structure in (("inputs", inputs), ("outputs", outputs)):
+            leaves = optree.tree_leaves(structure)
+            if not leaves or not all(isinstance(t, SymbolicTensor) for t in leaves):
+                raise invalid_argument(
+                    "Model", argument, "symbolic tensors from `Input(...)` and layers called on them", structure
+                )
+        self.inputs = inputs
+        self.outputs = outputs
+        self.input_leaves = optree.tree_leaves(inputs)
+        self.nodes = self._nodes_in_order()
+        input_ids = {id(t) for t in self.input_leaves}
+        for node in self.nodes:
+            for t in node.inputs:
+                if t.node is None and id(t) not in input_ids:
+                    raise invalid_argument(
+                        "Model", "inputs", f"every Input the outputs depend on, including '{t.name}'", inputs
+                    )
+
+    def _nodes_in_order(self):
+        order, visited = [], set()
+
+        def visit(tensor):
+            node = tensor.node
+            if node is None or id(node) in visited:
+                return
+            visited.add(id(node))
+            for t in node.inputs:
+                visit(t)
+            order.append(node)
+
+        for t in optree.tree_leaves(self.outputs):
+            visit(t)
+        return order
+
+    @property
+    def layers(self) -> list:
+        out, seen = [], set()
+        for node in self.nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                out.append(node.layer)
+        return out
+
+    def _match_inputs(self, data) -> dict[int, object]:
+        """{id(Input): value}: a dict by Input name, else the same structure as `inputs`."""
+        if isinstance(data, dict) and not isinstance(self.inputs, dict):
+            names = [t.name for t in self.input_leaves]
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise invalid_argument("Model.call", "inputs", f"a dict with keys {names}", f"<dict with keys {sorted(data)}>")
+            return {id(t): data[t.name] for t in self.input_leaves}
+        if isinstance(self.inputs, dict):
+            if not isinstance(data, dict) or set(data) != set(self.inputs):
+                raise invalid_argument(
+                    "Model.call", "inputs", f"a dict with keys {sorted(self.inputs)}",
+                    data if not isinstance(data, dict) else f"<dict with keys {sorted(data)}>",
+                )
+            return {id(self.inputs[k]): data[k] for k in self.inputs}
+        if len(self.input_leaves) == 1:
+            if isinstance(data, (list, tuple)) and len(data) == 1:
+                data = data[0]
+            return {id(self.input_leaves[0]): data}
+        if not isinstance(data, (list, tuple)) or len(data) != len(self.input_leaves):
+            raise invalid_argument(
+                "Model.call", "inputs", f"a list of {len(self.input_leaves)} arrays", data
+            )
+        return {id(t): v for t, v in zip(self.input_leaves, data)}
+
+    def run(self, data, training=None):
+        values = self._match_inputs(data)
+
+        def resolve(x):
+            return values[id(x)] if isinstance(x, SymbolicTensor) else x
+
+        for node in self.nodes:
+            args, kwargs = optree.tree_map(resolve, (node.args, node.kwargs), none_is_leaf=True)
+            if training is not None and node.layer._call_accepts_training and kwargs.get("training") is None:
+                kwargs = {**kwargs, "training": training}
+            outputs = node.layer(*args, **kwargs)
+            for symbolic, value in zip(optree.tree_leaves(node.outputs), optree.tree_leaves(outputs)):
+                values[id(symbolic)] = value
+        return optree.tree_map(resolve, self.outputs)

@@ -1,0 +1,28 @@
+"""Unique, Keras-style object names: `dense`, `dense_1`, `dense_2`, ..."""
+
+from __future__ import annotations
+
+import collections
+import re
+import threading
+
+_counts: collections.Counter = collections.Counter()
+_lock = threading.Lock()
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    """`prefix` the first time, then `prefix_1`, `prefix_2`, ... within this process."""
+    with _lock:
+        count = _counts[prefix]
+        _counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def reset_names() -> None:
+    with _lock:
+        _counts.clear()

@@ -1,0 +1,88 @@
+"""The Ops protocol: the array functions a backend implements, with Keras 3 `keras.ops` semantics.
+
+The core's losses, metrics, optimizers, activations and layers are written once against these
+names. Each backend exposes its implementation as `fs.ops`; every function accepts Variables
+(read through their current value) as well as tensors.
+"""
+
+from __future__ import annotations
+
+#: name -> one-line contract. `tests/test_ops_protocol.py` of each backend checks it is complete.
+OPS: dict[str, str] = {
+    # conversion and structure
+    "convert_to_tensor": "(x, dtype=None) -> tensor; floats of numpy inputs keep their dtype unless dtype is given",
+    "convert_to_numpy": "(x) -> np.ndarray",
+    "cast": "(x, dtype) -> tensor",
+    "shape": "(x) -> tuple of ints",
+    "ndim": "(x) -> int",
+    "dtype": "(x) -> dtype name as str, e.g. 'float32'",
+    "reshape": "(x, newshape)",
+    "expand_dims": "(x, axis)",
+    "squeeze": "(x, axis=None)",
+    "transpose": "(x, axes=None)",
+    "concatenate": "(xs, axis=0)",
+    "stack": "(xs, axis=0)",
+    "broadcast_to": "(x, shape)",
+    "zeros": "(shape, dtype=None)",
+    "ones": "(shape, dtype=None)",
+    "zeros_like": "(x, dtype=None)",
+    "ones_like": "(x, dtype=None)",
+    "full": "(shape, fill_value, dtype=None)",
+    "arange": "(start, stop=None, step=1, dtype=None)",
+    "stop_gradient": "(x) -> x with no gradient flowing through it",
+    # elementwise
+    "add": "(x, y)",
+    "subtract": "(x, y)",
+    "multiply": "(x, y)",
+    "divide": "(x, y)",
+    "divide_no_nan": "(x, y) -> x / y where y != 0, else 0",
+    "negative": "(x)",
+    "power": "(x, y)",
+    "square": "(x)",
+    "sqrt": "(x)",
+    "abs": "(x)",
+    "sign": "(x)",
+    "exp": "(x)",
+    "log": "(x)",
+    "log1p": "(x)",
+    "maximum": "(x, y)",
+    "minimum": "(x, y)",
+    "clip": "(x, x_min, x_max)",
+    "where": "(condition, x, y)",
+    "equal": "(x, y)",
+    "not_equal": "(x, y)",
+    "greater": "(x, y)",
+    "greater_equal": "(x, y)",
+    "less": "(x, y)",
+    "less_equal": "(x, y)",
+    "logical_and": "(x, y)",
+    "logical_or": "(x, y)",
+    "logical_not": "(x)",
+    "isnan": "(x)",
+    "floor": "(x)",
+    # reductions and linear algebra
+    "sum": "(x, axis=None, keepdims=False)",
+    "mean": "(x, axis=None, keepdims=False)",
+    "max": "(x, axis=None, keepdims=False)",
+    "min": "(x, axis=None, keepdims=False)",
+    "prod": "(x, axis=None, keepdims=False)",
+    "argmax": "(x, axis=-1) -> int tensor",
+    "matmul": "(x, y)",
+    "one_hot": "(x, num_classes, axis=-1, dtype=None) -> float tensor",
+    "take_along_axis": "(x, indices, axis)",
+    "take": "(x, indices, axis=None)",
+    "logsumexp": "(x, axis=None, keepdims=False)",
+    # activations
+    "sigmoid": "(x)",
+    "relu": "(x)",
+    "leaky_relu": "(x, negative_slope=0.2)",
+    "tanh": "(x)",
+    "softmax": "(x, axis=-1)",
+    "log_softmax": "(x, axis=-1)",
+    "log_sigmoid": "(x)",
+}
+
+
+def missing_ops(namespace) -> list[str]:
+    """The protocol names `namespace` does not provide."""
+    return [name for name in OPS if not callable(getattr(namespace, name, None))]

@@ -1,0 +1,70 @@
+"""Shape alignment and weighted reductions shared by losses and metrics (Keras 3 rules).
+
+sum_over_batch_size:  loss = sum(values * sample_weight) / number_of_values
+"""
+
+from __future__ import annotations
+
+import math
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+
+
+def squeeze_or_expand_to_same_rank(ops, x1, x2, expand_rank_1=True):
+    """Align ranks differing by one whose extra axis has size 1 (the `(n,)` vs `(n, 1)` case)."""
+    r1, r2 = len(ops.shape(x1)), len(ops.shape(x2))
+    if r1 == r2:
+        return x1, x2
+    if r1 == r2 + 1 and ops.shape(x1)[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = ops.expand_dims(x2, -1)
+        else:
+            x1 = ops.squeeze(x1, -1)
+    if r2 == r1 + 1 and ops.shape(x2)[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = ops.expand_dims(x1, -1)
+        else:
+            x2 = ops.squeeze(x2, -1)
+    return x1, x2
+
+
+def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_size"):
+    if reduction in (None, "none") or len(ops.shape(values)) == 0 or tuple(ops.shape(values)) == (0,):
+        return values
+    loss = ops.sum(values)
+    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        if reduction == "mean_with_sample_weight" and sample_weight is not None:
+            divisor = ops.cast(ops.sum(sample_weight), ops.dtype(loss))
+        else:
+            divisor = math.prod(ops.shape(values))
+        loss = ops.divide_no_nan(loss, ops.cast(divisor, ops.dtype(loss)))
+    return loss
+
+
+def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None):
+    """Weight per-sample values, then reduce them: sum(values * w) / number_of_values by default."""
+    values = ops.convert_to_tensor(values, dtype=dtype)
+    if sample_weight is not None:
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), ops.dtype(values))
+        values, sample_weight = squeeze_or_expand_to_same_rank(ops, values, sample_weight)
+        values = values * sample_weight
+    return reduce_values(ops, values, sample_weight, reduction)
+
+
+def reduce_to_samplewise_values(ops, values, sample_weight, dtype):
+    """Per-sample weighted values and weights for streaming means (Keras `Mean.update_state`)."""
+    values = ops.cast(ops.convert_to_tensor(values), dtype)
+    if sample_weight is not None:
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
+        values, sample_weight = squeeze_or_expand_to_same_rank(ops, values, sample_weight)
+        weight_ndim, values_ndim = len(ops.shape(sample_weight)), len(ops.shape(values))
+        if values_ndim > weight_ndim:
+            values = ops.mean(values, axis=tuple(range(weight_ndim, values_ndim)))
+        sample_weight = ops.broadcast_to(sample_weight, ops.shape(values))
+        values = values * sample_weight
+        if weight_ndim > 1:
+            sample_weight = ops.mean(sample_weight, axis=tuple(range(1, weight_ndim)))
+    values_ndim = len(ops.shape(values))
+    if values_ndim > 1:
+        values = ops.mean(values, axis=tuple(range(1, values_ndim)))
+    return values, sample_weight

@@ -1,0 +1,158 @@
+"""The stateless contract of the JAX guide, shared by the numpy reference and JAX.
+
+    train_step(self, state, data) -> (logs, state)
+        state = (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+    test_step(self, state, data) -> (logs, (trainable_variables, non_trainable_variables, metrics_variables))
+    predict_step(self, state, data) -> (outputs, non_trainable_variables)
+
+The trainer reads the Variables into a state, runs one execution (a list of batches) through the
+backend's executor, checks the returned state's structure and shapes, and writes it back.
+"""
+
+from __future__ import annotations
+
+import optree
+
+from fitspec.data import unpack_x_y_sample_weight
+from fitspec.errors import describe
+
+STATE_PARTS = {
+    "train_step": ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables"),
+    "test_step": ("trainable_variables", "non_trainable_variables", "metrics_variables"),
+    "predict_step": ("trainable_variables", "non_trainable_variables"),
+}
+
+
+class StatelessTrainer:
+    """Mixin of the numpy and JAX `Model`: default stateless steps and the state plumbing."""
+
+    # -- default steps ---------------------------------------------------------------------------
+    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables, x, y, sample_weight,
+                                 training=False):
+        """(loss, (y_pred, new non-trainable values)); `model.losses` holds this call's add_loss terms."""
+        y_pred, non_trainable_variables = self.stateless_call(
+            trainable_variables, non_trainable_variables, x, training=training
+        )
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return loss, (y_pred, non_trainable_variables)
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        grad_fn = self.backend.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (loss, (y_pred, non_trainable)), grads = grad_fn(
+            trainable, non_trainable, x, y, sample_weight, training=True
+        )
+        trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)
+        return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
+
+    def test_step(self, state, data):
+        trainable, non_trainable, metrics_vars = state
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        loss, (y_pred, non_trainable) = self.compute_loss_and_updates(
+            trainable, non_trainable, x, y, sample_weight, training=False
+        )
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)
+        return logs, (trainable, non_trainable, metrics_vars)
+
+    def predict_step(self, state, data):
+        trainable, non_trainable = state
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self.stateless_call(trainable, non_trainable, x, training=False)
+
+    def _stateless_update_metrics(self, metrics_vars, loss, x, y, y_pred, sample_weight):
+        """The loss tracker gets the batch loss weighted by the batch size; compiled metrics get (y, y_pred)."""
+        logs, new_vars, offset = {}, [], 0
+        compiled = {id(m) for m in self._compile_metrics or []}
+        batch_size = self.ops.shape(optree.tree_leaves(x)[0])[0]
+        for metric in self.metrics:
+            this = list(metrics_vars[offset : offset + len(metric.variables)])
+            offset += len(metric.variables)
+            if metric is self._loss_tracker:
+                this = metric.stateless_update_state(this, loss, sample_weight=batch_size)
+            elif id(metric) in compiled:
+                this = metric.stateless_update_state(this, y, y_pred, sample_weight=sample_weight)
+            logs[metric.name] = metric.stateless_result(this)
+            new_vars.extend(this)
+        return logs, new_vars
+
+    # -- state plumbing ----------------------------------------------------------------------------
+    def _state_variables(self, step: str) -> tuple[list, ...]:
+        groups = {
+            "trainable_variables": self.trainable_variables,
+            "non_trainable_variables": self.non_trainable_variables,
+            "optimizer_variables": self.optimizer.variables if step == "train_step" else [],
+            "metrics_variables": self.metrics_variables,
+        }
+        return tuple(groups[part] for part in STATE_PARTS[step])
+
+    def _read_state(self, step: str) -> tuple[list, ...]:
+        return tuple([v.value for v in group] for group in self._state_variables(step))
+
+    def _write_state(self, step: str, state) -> None:
+        for group, values in zip(self._state_variables(step), state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+
+    def _check_state(self, step: str, before, after) -> None:
+        """The returned state must have the structure and shapes of the state given to the step."""
+        parts = STATE_PARTS[step]
+        where = f"{type(self).__name__}.{step}"
+        if not isinstance(after, (tuple, list)) or len(after) != len(parts):
+            raise TypeError(
+                f"{where} must return (logs, state) with state = ({', '.join(parts)}); "
+                f"received a state of {describe(after)}."
+            )
+        for name, old, new in zip(parts, before, after):
+            if not isinstance(new, (list, tuple)) or len(new) != len(old):
+                count = len(new) if isinstance(new, (list, tuple)) else describe(new)
+                raise ValueError(
+                    f"{where} returned state with `{name}` of {count} entries; expected {len(old)} "
+                    f"(one per variable, in the order of `model.{name}` given to the step)."
+                )
+            for i, (o, n) in enumerate(zip(old, new)):
+                old_shape, new_shape = tuple(self.ops.shape(o)), tuple(self.ops.shape(n))
+                if old_shape != new_shape:
+                    raise ValueError(
+                        f"{where} returned state with `{name}[{i}]` of shape {new_shape}; expected {old_shape}, "
+                        "the shape it had when passed in."
+                    )
+
+    def _checked_step(self, step: str):
+        method = getattr(self, step)
+
+        def run(state, data):
+            out = method(state, data)
+            if not isinstance(out, tuple) or len(out) != 2:
+                raise TypeError(f"{type(self).__name__}.{step} must return (logs, state); received {describe(out)}.")
+            logs, new_state = out
+            self._check_state(step, state, new_state)
+            return logs, tuple(list(part) for part in new_state)
+
+        return run
+
+    def _make_step_function(self, step: str):
+        cache = self.__dict__.setdefault("_step_functions", {})
+        if step not in cache:
+            single = self._checked_step(step) if step != "predict_step" else self.predict_step
+            execute = self.backend.make_executor(self, single, step)
+
+            def function(batches):
+                state = self._read_state(step)
+                data = [self.backend.convert_batch(self, batch) for batch in batches]
+                outputs, state = execute(state, data)
+                self._write_state(step, state)
+                return outputs
+
+            cache[step] = function
+        return cache[step]
+
+    def _make_train_function(self):
+        return self._make_step_function("train_step")
+
+    def _make_test_function(self):
+        return self._make_step_function("test_step")
+
+    def _make_predict_function(self):
+        return self._make_step_function("predict_step")
