@@ -1,0 +1,107 @@
+"""Every session a user or CI needs. A fresh clone needs only Python and nox.
+
+    nox -s conformance          all backends' conformance suites, then the matrix
+    nox -s lint tests           ruff, then every package's unit tests and every conformance suite
+    nox -s tests-<backend>      unit tests of the core and of one backend
+    nox -s conformance-<backend> one backend's conformance suite (float64 and float32)
+    nox -s golden               regenerate golden/ from fitspec-numpy, twice, and check they agree
+    nox -s crosscheck           compare the goldens with Keras 3 (dev only, needs the network once)
+    nox -s examples             run every example script to the end
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "tests"]
+
+#: backend -> the framework requirements its package needs besides its pyproject (pins for CPU builds).
+FRAMEWORK_PINS = {
+    "numpy": [],
+    "jax": [],
+    "tensorflow": [],
+    "torch": ["torch==2.13.0"],  # the CPU build; any other version pulls a multi-GB CUDA build
+}
+BACKENDS = [b for b in FRAMEWORK_PINS if (ROOT / "packages" / f"fitspec-{b}").is_dir()]
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
+
+
+def install_backends(session: nox.Session, backends) -> None:
+    pins = [pin for b in backends for pin in FRAMEWORK_PINS[b]]
+    if pins:
+        session.install(*pins)
+    session.install("./packages/fitspec", *(f"./packages/fitspec-{b}" for b in backends), *TEST_REQUIREMENTS)
+
+
+def run_conformance(session: nox.Session, backend: str, device: str = "cpu") -> None:
+    session.run("pytest", "conformance", f"--backend={backend}", f"--device={device}", "-p", "no:cacheprovider",
+                *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every unit test and every backend's conformance suite, in one environment."""
+    install_backends(session, BACKENDS)
+    test_dirs = ["packages/fitspec/tests", *(f"packages/fitspec-{b}/tests" for b in BACKENDS), "conformance/meta"]
+    session.run("pytest", *test_dirs, "-p", "no:cacheprovider")
+    for backend in BACKENDS:
+        run_conformance(session, backend)
+    session.run("python", "-m", "conformance.matrix")
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Every backend's conformance suite, then the area x backend x device matrix."""
+    install_backends(session, BACKENDS)
+    for backend in BACKENDS:
+        run_conformance(session, backend)
+    session.run("python", "-m", "conformance.matrix")
+
+
+for _backend in BACKENDS:
+
+    @nox.session(name=f"tests-{_backend}")
+    def tests_backend(session: nox.Session, backend=_backend) -> None:
+        install_backends(session, [backend])
+        session.run("pytest", "packages/fitspec/tests", f"packages/fitspec-{backend}/tests", "-p", "no:cacheprovider",
+                    *session.posargs)
+
+    @nox.session(name=f"conformance-{_backend}")
+    def conformance_backend(session: nox.Session, backend=_backend) -> None:
+        install_backends(session, [backend])
+        run_conformance(session, backend)
+        session.run("python", "-m", "conformance.matrix")
+
+
+@nox.session
+def golden(session: nox.Session) -> None:
+    """Regenerate golden/ from the numpy reference, twice; the two runs must agree byte for byte."""
+    install_backends(session, ["numpy"])
+    session.run("python", "-m", "conformance.golden", "--check-determinism")
+
+
+@nox.session
+def crosscheck(session: nox.Session) -> None:
+    """Compare the goldens with Keras 3 on its JAX backend (dev only; Keras is never a dependency)."""
+    install_backends(session, ["numpy"])
+    session.install("keras>=3", "jax")
+    session.run("python", "-m", "conformance.crosscheck", env={"KERAS_BACKEND": "jax"})
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    install_backends(session, BACKENDS)
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        backend = script.stem.rsplit("_", 1)[-1]
+        if backend in BACKENDS or backend not in FRAMEWORK_PINS:
+            session.run("python", str(script.relative_to(ROOT)))
