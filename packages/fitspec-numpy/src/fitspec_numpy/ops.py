@@ -219,7 +219,14 @@ def one_hot(x, num_classes, axis=-1, dtype=None):
 
 @_unwrapping
 def take_along_axis(x, indices, axis):
-    return anp.take_along_axis(x, np.asarray(getval(indices)), axis=axis)
+    """numpy.take_along_axis, written as fancy indexing (which autograd can differentiate)."""
+    indices = np.asarray(getval(indices))
+    axis = axis % indices.ndim
+    index = tuple(
+        indices if d == axis else np.arange(indices.shape[d]).reshape([-1 if e == d else 1 for e in range(indices.ndim)])
+        for d in range(indices.ndim)
+    )
+    return x[index]
 
 
 @_unwrapping

@@ -27,7 +27,7 @@ class StatelessTrainer:
     """Mixin of the numpy and JAX `Model`: default stateless steps and the state plumbing."""
 
     # -- default steps ---------------------------------------------------------------------------
-    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables, x, y, sample_weight,
+    def _loss_and_updates(self, trainable_variables, non_trainable_variables, x, y, sample_weight,
                                  training=False):
         """(loss, (y_pred, new non-trainable values)); `model.losses` holds this call's add_loss terms."""
         y_pred, non_trainable_variables = self.stateless_call(
@@ -39,7 +39,7 @@ class StatelessTrainer:
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        grad_fn = self.backend.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        grad_fn = self.backend.value_and_grad(self._loss_and_updates, has_aux=True)
         (loss, (y_pred, non_trainable)), grads = grad_fn(
             trainable, non_trainable, x, y, sample_weight, training=True
         )
@@ -50,7 +50,7 @@ class StatelessTrainer:
     def test_step(self, state, data):
         trainable, non_trainable, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        loss, (y_pred, non_trainable) = self.compute_loss_and_updates(
+        loss, (y_pred, non_trainable) = self._loss_and_updates(
             trainable, non_trainable, x, y, sample_weight, training=False
         )
         logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)

@@ -1,0 +1,99 @@
+"""The golden cases, as data: a model, its data, compile and fit arguments, what to record.
+
+Optimizers, losses and metrics are given as names or ("ClassName", {kwargs}) pairs, resolved
+against the backend under test. Data come from numpy generators with the case's own seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    samples: int
+    x_shape: tuple
+    target: str  # "regression" | "sparse" | "onehot" | "binary"
+    classes: int = 1
+    sample_weight: bool = False
+    seed: int = 0
+
+    def make(self) -> dict:
+        rng = np.random.default_rng(self.seed)
+        x = rng.random((self.samples, *self.x_shape))
+        if self.target == "regression":
+            y = rng.random((self.samples, self.classes))
+        elif self.target == "sparse":
+            y = rng.integers(0, self.classes, size=(self.samples,)).astype("float64")
+        elif self.target == "onehot":
+            y = np.eye(self.classes)[rng.integers(0, self.classes, size=self.samples)]
+        elif self.target == "binary":
+            y = rng.integers(0, 2, size=(self.samples, 1)).astype("float64")
+        else:
+            raise ValueError(f"unknown target kind {self.target!r}")
+        out = {"x": x, "y": y}
+        if self.sample_weight:
+            out["sample_weight"] = rng.random((self.samples, 1))
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    model: str
+    data: Data
+    compile: dict
+    fit: dict | None = None
+    model_class: str = "Model"
+    evaluate: bool = True
+    predict: bool = True
+    seed: int = 1337
+    #: precision -> (rtol, atol, reason): a wider tolerance for this case, never without a reason.
+    widen: dict = dataclasses.field(default_factory=dict)
+
+
+GUIDE_DATA = Data(samples=1000, x_shape=(32,), target="regression", seed=7)
+
+CASES = [
+    Case("guide_first_example", "dense1", GUIDE_DATA,
+         {"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}, {"epochs": 3}),
+    Case("guide_custom_train_step", "dense1", GUIDE_DATA,
+         {"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}, {"epochs": 3},
+         model_class="GuideCustomTrainStep"),
+    Case("guide_lower_level", "dense1", GUIDE_DATA, {"optimizer": "adam"}, {"epochs": 5},
+         model_class="GuideLowerLevel", evaluate=False),
+    Case("guide_sample_weight", "dense1", dataclasses.replace(GUIDE_DATA, sample_weight=True),
+         {"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}, {"epochs": 3},
+         model_class="GuideSampleWeight"),
+    Case("fit_sample_weight", "dense1", dataclasses.replace(GUIDE_DATA, sample_weight=True, samples=300),
+         {"optimizer": ("SGD", {"learning_rate": 0.05, "momentum": 0.9}), "loss": "mae", "metrics": ["mse"]},
+         {"epochs": 2, "batch_size": 64}),
+    Case("guide_test_step", "dense1", GUIDE_DATA, {"loss": "mse", "metrics": ["mae"]}, None,
+         model_class="GuideTestStep", predict=False),
+    Case("classification_mlp", "mlp", Data(samples=600, x_shape=(20,), target="sparse", classes=4, seed=11),
+         {"optimizer": "rmsprop", "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 3, "batch_size": 64, "validation_split": 0.2}),
+    Case("onehot_adamw_accuracy", "mlp", Data(samples=256, x_shape=(20,), target="onehot", classes=4, seed=12),
+         {"optimizer": ("AdamW", {"learning_rate": 0.01}), "loss": ("CategoricalCrossentropy", {}),
+          "metrics": ["accuracy", ("CategoricalAccuracy", {"name": "cat_acc"})]},
+         {"epochs": 2, "batch_size": 50}),
+    Case("binary_logits_nesterov", "logits_mlp", Data(samples=200, x_shape=(8,), target="binary", seed=13),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.5, "nesterov": True}),
+          "loss": ("BinaryCrossentropy", {"from_logits": True}), "metrics": ["accuracy"]},
+         {"epochs": 3, "batch_size": 16, "shuffle": False}),
+    Case("every_layer_rmsprop_momentum", "every_layer", Data(samples=120, x_shape=(4, 6), target="onehot", classes=3,
+                                                             seed=14),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}),
+          "loss": "categorical_crossentropy", "metrics": ["categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 25, "validation_data": True}),
+    Case("subclassed_mae_fused_steps", "subclassed", Data(samples=90, x_shape=(5,), target="regression", classes=2,
+                                                          seed=15),
+         {"optimizer": ("Adam", {"learning_rate": 0.01, "amsgrad": True}), "loss": "mae",
+          "metrics": [("MeanSquaredError", {"name": "mse"})], "steps_per_execution": 4},
+         {"epochs": 2, "batch_size": 8}),
+]
+
+BY_NAME = {case.name: case for case in CASES}

@@ -1,0 +1,154 @@
+"""The suite's plugin: backend, device and precision selection, xfail lists, the report and the matrix.
+
+    pytest conformance --backend jax --device cpu [--precision float64|float32|both]
+
+The backend may also come from FITSPEC_BACKEND. Tests take the `fs` fixture: the backend package,
+set to the test's precision and device.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pathlib
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance import matrix
+
+ROOT = pathlib.Path(__file__).resolve().parent
+BACKENDS = ("numpy", "jax", "tensorflow", "torch")
+PRECISIONS = ("float64", "float32")
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=40, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "dev", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("FITSPEC_HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fitspec conformance")
+    group.addoption("--backend", choices=BACKENDS, default=os.environ.get("FITSPEC_BACKEND"),
+                    help="backend under test (also FITSPEC_BACKEND)")
+    group.addoption("--device", choices=("cpu", "gpu"), default="cpu", help="device to run on")
+    group.addoption("--precision", choices=(*PRECISIONS, "both"), default="both", help="precision mode(s)")
+    group.addoption("--report-dir", default=str(ROOT / "reports"), help="where the JSON report is written")
+
+
+def pytest_configure(config):
+    if config.getoption("--backend") is None:
+        raise pytest.UsageError("choose the backend under test: --backend {numpy,jax,tensorflow,torch} "
+                                "or FITSPEC_BACKEND")
+    config.addinivalue_line("markers", "backends(*names): run only on these backends (with the reason why)")
+    config._fitspec_outcomes = {}
+
+
+def pytest_generate_tests(metafunc):
+    if "precision" in metafunc.fixturenames:
+        option = metafunc.config.getoption("--precision")
+        metafunc.parametrize("precision", PRECISIONS if option == "both" else (option,), scope="function")
+
+
+@pytest.fixture(scope="session")
+def backend_name(pytestconfig) -> str:
+    return pytestconfig.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig) -> str:
+    return pytestconfig.getoption("--device")
+
+
+@pytest.fixture(scope="session")
+def backend_module(backend_name, device):
+    try:
+        fs = importlib.import_module(f"fitspec_{backend_name}")
+    except ImportError as error:
+        pytest.exit(f"backend {backend_name!r} is not installed: {error}", returncode=4)
+    if device not in fs.backend.available_devices():
+        pytest.skip(f"device {device!r} is absent for backend {backend_name!r} on this machine "
+                    f"(available: {fs.backend.available_devices()})", allow_module_level=True)
+    fs.backend.use_device(device)
+    return fs
+
+
+@pytest.fixture
+def fs(backend_module, precision):
+    """The backend package at the test's precision; floatx is restored afterwards."""
+    before = backend_module.config.floatx()
+    backend_module.config.set_floatx(precision)
+    yield backend_module
+    backend_module.config.set_floatx(before)
+
+
+# -- xfail lists ---------------------------------------------------------------------------------
+def read_xfails(backend: str) -> dict[str, str]:
+    path = ROOT / "xfails" / f"{backend}.txt"
+    entries = {}
+    if not path.exists():
+        return entries
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        test_id, _, reason = line.partition(" ")
+        if not reason.strip():
+            raise pytest.UsageError(f"{path}:{number}: an xfail entry needs a reason after the test id")
+        entries[test_id] = reason.strip()
+    return entries
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    backend = config.getoption("--backend")
+    entries = read_xfails(backend)
+    collected = {item.nodeid.split("conformance/", 1)[-1]: item for item in items}
+    collected_files = {nodeid.split("::", 1)[0] for nodeid in collected}
+    for test_id, reason in entries.items():
+        item = collected.get(test_id)
+        if item is None:
+            if test_id.split("::", 1)[0] in collected_files:
+                raise pytest.UsageError(
+                    f"conformance/xfails/{backend}.txt: entry {test_id!r} matches no test; remove it "
+                    "(a fixed failure must leave the list)"
+                )
+            continue
+        item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        if marker and backend not in marker.args:
+            item.add_marker(pytest.mark.skip(reason=marker.kwargs.get("reason", f"not applicable to {backend}")))
+
+
+# -- report ----------------------------------------------------------------------------------------
+_OUTCOMES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report):
+    """One outcome per test: its call phase, or the setup phase when that did not pass."""
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if hasattr(report, "wasxfail"):
+            _OUTCOMES[report.nodeid] = "xfailed" if report.skipped else "failed"
+        else:
+            _OUTCOMES[report.nodeid] = report.outcome
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    backend, device = config.getoption("--backend"), config.getoption("--device")
+    report = {"backend": backend, "device": device, "tests": dict(sorted(_OUTCOMES.items()))}
+    report_dir = pathlib.Path(config.getoption("--report-dir"))
+    if _OUTCOMES:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        path = report_dir / f"{backend}-{device}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+        terminalreporter.write_line(f"conformance report: {path}")
+    terminalreporter.write_line(matrix.render([report]))

@@ -1,0 +1,69 @@
+"""Plain numpy float64 formulas the suite checks against, written independently of the core."""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-7
+
+
+def mse(y, p):
+    return np.mean((y - p) ** 2, axis=-1)
+
+
+def mae(y, p):
+    return np.mean(np.abs(y - p), axis=-1)
+
+
+def binary_crossentropy(y, p, from_logits=False):
+    if from_logits:
+        p = 1.0 / (1.0 + np.exp(-p))
+        return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def categorical_crossentropy(y, p, from_logits=False):
+    p = softmax(p) if from_logits else np.clip(p / p.sum(axis=-1, keepdims=True), EPS, 1 - EPS)
+    return -np.sum(y * np.log(p), axis=-1)
+
+
+def sparse_categorical_crossentropy(labels, p, from_logits=False):
+    onehot = np.eye(p.shape[-1])[labels.astype(int).reshape(-1)]
+    return categorical_crossentropy(onehot, p, from_logits)
+
+
+def reduce_sum_over_batch_size(values, sample_weight=None):
+    """sum(values * w) / number of values."""
+    weighted = values if sample_weight is None else values * sample_weight
+    return weighted.sum() / weighted.size
+
+
+def weighted_mean(values, sample_weight=None):
+    """Mean's result: sum(v * w) / sum(w)."""
+    w = np.ones_like(values) if sample_weight is None else sample_weight
+    return (values * w).sum() / w.sum() if w.sum() != 0 else 0.0
+
+
+def sgd_step(var, g, lr, momentum=0.0, nesterov=False, m=None):
+    if momentum == 0:
+        return var - lr * g, None
+    m = momentum * m - lr * g
+    return (var + momentum * m - lr * g if nesterov else var + m), m
+
+
+def rmsprop_step(var, g, lr, rho=0.9, eps=1e-7, v=None):
+    v = rho * v + (1 - rho) * g**2
+    return var - lr * g / np.sqrt(v + eps), v
+
+
+def adam_step(var, g, lr, t, b1=0.9, b2=0.999, eps=1e-7, m=None, v=None):
+    m = m + (g - m) * (1 - b1)
+    v = v + (g**2 - v) * (1 - b2)
+    alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+    return var - alpha * m / (np.sqrt(v) + eps), m, v

@@ -1,0 +1,77 @@
+"""Runs one golden case on one backend and records what the goldens hold."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from conformance.cases import Case
+from conformance.models import BUILDERS
+
+
+def resolve(fs, spec, namespace):
+    """A name stays a name; ("ClassName", {kwargs}) becomes an instance from `namespace`."""
+    if isinstance(spec, tuple):
+        name, kwargs = spec
+        return getattr(namespace, name)(**kwargs)
+    return spec
+
+
+def compile_arguments(fs, spec: dict) -> dict:
+    out = dict(spec)
+    if "optimizer" in out:
+        out["optimizer"] = resolve(fs, out["optimizer"], fs.optimizers)
+    if "loss" in out:
+        out["loss"] = resolve(fs, out["loss"], fs.losses)
+    if "metrics" in out:
+        out["metrics"] = [resolve(fs, m, fs.metrics) for m in out["metrics"]]
+    return out
+
+
+def run_case(fs, case: Case) -> dict:
+    """{initial_weights, step_losses, history, final_weights, evaluate, predict} as numpy / floats."""
+    fs.utils.set_random_seed(case.seed)
+    data = case.data.make()
+    model = BUILDERS[case.model](fs, case.model_class)
+    model.compile(**compile_arguments(fs, case.compile))
+    if not model.built:
+        model(data["x"][:1])
+    result = {"initial_weights": model.get_weights()}
+
+    step_losses: list[float] = []
+
+    class RecordLoss(fs.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step_losses.append(logs["loss"])
+
+    if case.fit is not None:
+        fit_kwargs = dict(case.fit)
+        if fit_kwargs.pop("validation_data", False):
+            val = dataclasses.replace(case.data, samples=max(10, case.data.samples // 4), seed=case.data.seed + 100)
+            val = val.make()
+            fit_kwargs["validation_data"] = (val["x"], val["y"])
+        history = model.fit(data["x"], data["y"], sample_weight=data.get("sample_weight"), verbose=0,
+                            callbacks=[RecordLoss()], **fit_kwargs)
+        result["history"] = history.history
+        result["step_losses"] = step_losses
+    result["final_weights"] = model.get_weights()
+    if case.evaluate:
+        result["evaluate"] = model.evaluate(data["x"], data["y"], verbose=0, return_dict=True)
+    if case.predict:
+        result["predict"] = model.predict(data["x"][:16], verbose=0)
+    return result
+
+
+def to_json_ready(result: dict) -> dict:
+    """float64 nested lists; dict keys sorted by json.dump."""
+
+    def convert(value):
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        array = np.asarray(value, dtype=np.float64)
+        return array.tolist()
+
+    return convert(result)
