@@ -1,0 +1,165 @@
+"""The JAX executor: one execution (the steps of a list of batches) as one jitted program.
+
+Division of labour: the core (fitspec.stateless_trainer) reads the state from the Variables,
+checks what a step returns and writes the new state back; this module runs the steps. Consecutive
+batches of equal shapes are stacked on the host, moved to the device in one transfer and run by
+`lax.scan`; a last, smaller batch is a segment of its own. jax.jit caches one program per layout
+of segments (e.g. 8 full batches; 7 full + 1 partial), so epochs after the first compile nothing.
+The state is donated, so the old and new state never both occupy device memory. Logs come back to
+the host once per execution.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import optree
+
+from fitspec.errors import describe
+from fitspec.stateless_trainer import STATE_PARTS
+from fitspec.variables import StatelessScope
+
+
+class JitExecutor:
+    """`execute(state, batches) -> (outputs, state)`, the contract of `Backend.make_executor`.
+
+    Each step runs inside a `StatelessScope` that maps the state's Variables to the step's values:
+    a Variable read outside `stateless_call` sees the traced value, and a Variable assigned
+    outside it (a SeedGenerator advanced in `train_step`, say) keeps the new value when the step
+    returns that entry of the state unchanged.
+    """
+
+    def __init__(self, model, step_fn, step: str):
+        self.model = model
+        self.step_fn = step_fn
+        self.step = step
+        self.trace_count = 0  # how many times the execution was traced (compiled); read by tests
+        self._jitted = jax.jit(self._run_segments, donate_argnums=0)
+
+    @property
+    def eager(self) -> bool:
+        """`run_eagerly=True` or `jit_compile=False` on the model: every op runs as it is called."""
+        return bool(getattr(self.model, "run_eagerly", False)) or getattr(self.model, "jit_compile", "auto") is False
+
+    def __call__(self, state, batches):
+        if self.eager:
+            return self._run_eagerly(state, batches)
+        segments = jax.device_put(tuple(_stack_segments(batches)))
+        outputs, state = self._jitted(_distinct_buffers(state), segments)
+        outputs = jax.device_get(outputs)
+        if self.step == "predict_step":
+            outputs = [y for segment in outputs for y in _unstack(segment)]
+        return outputs, state
+
+    # -- one step, with the state's Variables mapped to the state -------------------------------------
+    def _scoped_step(self, state, batch):
+        variables = self.model._state_variables(self.step)
+        mapping = [(v, value) for group, values in zip(variables, state) for v, value in zip(group, values)]
+        with StatelessScope(mapping) as scope:
+            if self.step == "predict_step":
+                outputs, non_trainable = self.step_fn(tuple(state), batch)
+                new_state = (state[0], non_trainable)
+            else:
+                outputs, new_state = self.step_fn(state, batch)
+        return outputs, self._conform(variables, state, new_state, scope)
+
+    def _conform(self, variables, old_state, new_state, scope):
+        """The new state with writes made outside the stateless API kept, each entry cast to its old dtype.
+
+        The dtypes must not drift (a weakly typed or promoted value), or `lax.scan` would reject its
+        carry and the next execution would compile again.
+        """
+        where = f"{type(self.model).__name__}.{self.step}"
+        out = []
+        for name, group, olds, news in zip(STATE_PARTS[self.step], variables, old_state, new_state):
+            part = []
+            for i, (variable, old, new) in enumerate(zip(group, olds, news)):
+                current = scope.get_current_value(variable)
+                if new is old and current is not old:
+                    new = current
+                if not _is_array_like(new):
+                    raise TypeError(
+                        f"{where} returned state with `{name}[{i}]` of {describe(new)}; expected an array of shape "
+                        f"{tuple(np.shape(old))} and dtype {old.dtype} (the value of '{variable.path}')."
+                    )
+                part.append(jax.lax.convert_element_type(new, old.dtype))
+            out.append(part)
+        return tuple(out)
+
+    # -- compiled ------------------------------------------------------------------------------------
+    def _run_segments(self, state, segments):
+        """Traced by jax.jit: each segment is a stack of batches of one shape, run by `lax.scan`."""
+        self.trace_count += 1
+        outputs = []
+        for segment in segments:
+            count = optree.tree_leaves(segment)[0].shape[0]
+            if count == 1:
+                out, state = self._scoped_step(state, optree.tree_map(lambda a: a[0], segment))
+                out = optree.tree_map(lambda a: a[None], out) if self.step == "predict_step" else out
+            else:
+
+                def body(carry, batch):
+                    out, carry = self._scoped_step(carry, batch)
+                    return carry, out
+
+                state, out = jax.lax.scan(body, state, segment)
+                if self.step != "predict_step":
+                    out = optree.tree_map(lambda a: a[-1], out)
+            outputs.append(out)
+        if self.step == "predict_step":
+            return tuple(outputs), state
+        return outputs[-1], state
+
+    # -- eager ---------------------------------------------------------------------------------------
+    def _run_eagerly(self, state, batches):
+        outputs = []
+        for batch in batches:
+            out, state = self._scoped_step(state, jax.device_put(batch))
+            outputs.append(out)
+        if self.step == "predict_step":
+            return outputs, state
+        return outputs[-1], state
+
+
+def _signature(batch):
+    leaves, treedef = optree.tree_flatten(batch)
+    return treedef, tuple((np.shape(a), np.asarray(a).dtype) for a in leaves)
+
+
+def _stack_segments(batches):
+    """Runs of consecutive batches with one signature, each stacked along a new leading axis (on the host)."""
+    runs, signature = [], None
+    for batch in batches:
+        this = _signature(batch)
+        if runs and this == signature:
+            runs[-1].append(batch)
+        else:
+            runs.append([batch])
+            signature = this
+    for run in runs:
+        if len(run) == 1:
+            yield optree.tree_map(lambda a: np.asarray(a)[None], run[0])
+        else:
+            yield optree.tree_map(lambda *parts: np.stack(parts), *run)
+
+
+def _unstack(stacked):
+    count = optree.tree_leaves(stacked)[0].shape[0]
+    return [optree.tree_map(lambda a, i=i: a[i], stacked) for i in range(count)]
+
+
+def _distinct_buffers(state):
+    """Donation rejects a buffer passed twice (two Variables assigned one array): copy the repeats."""
+    seen = set()
+
+    def distinct(value):
+        if id(value) in seen:
+            return jax.numpy.array(value, copy=True)
+        seen.add(id(value))
+        return value
+
+    return tuple([distinct(v) for v in group] for group in state)
+
+
+def _is_array_like(value) -> bool:
+    return isinstance(value, (jax.Array, np.ndarray, np.generic, int, float, bool))
