@@ -26,7 +26,8 @@ FRAMEWORK_PINS = {
     "tensorflow": [],
     "torch": ["torch==2.13.0"],  # the CPU build; any other version pulls a multi-GB CUDA build
 }
-BACKENDS = [b for b in FRAMEWORK_PINS if (ROOT / "packages" / f"fitspec-{b}").is_dir()]
+#: the backends in the matrix: a backend joins once its package passes its conformance suite.
+BACKENDS = ["numpy"]
 TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
 
 

@@ -17,7 +17,8 @@ def assert_close(actual, expected, rtol: float, atol: float, what: str) -> None:
         index = np.unravel_index(int(np.argmax(np.where(bad, diff - bound, -np.inf))), actual.shape)
         raise AssertionError(
             f"{what}: {int(bad.sum())} of {bad.size} values differ beyond rtol={rtol:g}, atol={atol:g}; "
-            f"worst at index {tuple(int(i) for i in index)}: actual {actual[index]!r}, expected {expected[index]!r} "
+            f"worst at index {tuple(int(i) for i in index)}: actual {float(actual[index])!r}, "
+            f"expected {float(expected[index])!r} "
             f"(|diff| = {diff[index]:.3e})"
         )
 

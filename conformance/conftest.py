@@ -43,9 +43,6 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    if config.getoption("--backend") is None:
-        raise pytest.UsageError("choose the backend under test: --backend {numpy,jax,tensorflow,torch} "
-                                "or FITSPEC_BACKEND")
     config.addinivalue_line("markers", "backends(*names): run only on these backends (with the reason why)")
     config._fitspec_outcomes = {}
 
@@ -58,7 +55,11 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def backend_name(pytestconfig) -> str:
-    return pytestconfig.getoption("--backend")
+    name = pytestconfig.getoption("--backend")
+    if name is None:
+        pytest.exit("choose the backend under test: --backend {numpy,jax,tensorflow,torch} or FITSPEC_BACKEND",
+                    returncode=4)
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -89,38 +90,42 @@ def fs(backend_module, precision):
 
 
 # -- xfail lists ---------------------------------------------------------------------------------
-def read_xfails(backend: str) -> dict[str, str]:
-    path = ROOT / "xfails" / f"{backend}.txt"
+def parse_xfails(text: str, source: str) -> dict[str, str]:
+    """`test id  reason` per line; blank lines and # comments ignored; a reason is required."""
     entries = {}
-    if not path.exists():
-        return entries
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         test_id, _, reason = line.partition(" ")
         if not reason.strip():
-            raise pytest.UsageError(f"{path}:{number}: an xfail entry needs a reason after the test id")
+            raise pytest.UsageError(f"{source}:{number}: an xfail entry needs a reason after the test id")
         entries[test_id] = reason.strip()
     return entries
+
+
+def stale_xfails(entries: dict[str, str], collected_ids) -> list[str]:
+    """Entries naming a test of a collected file that was not collected: fixed or renamed tests."""
+    collected_ids = set(collected_ids)
+    files = {nodeid.split("::", 1)[0] for nodeid in collected_ids}
+    return [t for t in entries if t not in collected_ids and t.split("::", 1)[0] in files]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     backend = config.getoption("--backend")
-    entries = read_xfails(backend)
+    if backend is None:
+        return
+    path = ROOT / "xfails" / f"{backend}.txt"
+    entries = parse_xfails(path.read_text(), str(path)) if path.exists() else {}
     collected = {item.nodeid.split("conformance/", 1)[-1]: item for item in items}
-    collected_files = {nodeid.split("::", 1)[0] for nodeid in collected}
+    stale = stale_xfails(entries, collected)
+    if stale:
+        raise pytest.UsageError(f"conformance/xfails/{backend}.txt: entries match no test, remove them "
+                                f"(a fixed failure must leave the list): {stale}")
     for test_id, reason in entries.items():
-        item = collected.get(test_id)
-        if item is None:
-            if test_id.split("::", 1)[0] in collected_files:
-                raise pytest.UsageError(
-                    f"conformance/xfails/{backend}.txt: entry {test_id!r} matches no test; remove it "
-                    "(a fixed failure must leave the list)"
-                )
-            continue
-        item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+        if test_id in collected:
+            collected[test_id].add_marker(pytest.mark.xfail(reason=reason, strict=True))
     for item in items:
         marker = item.get_closest_marker("backends")
         if marker and backend not in marker.args:
@@ -141,6 +146,8 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    if config.getoption("--backend") is None:
+        return
     backend, device = config.getoption("--backend"), config.getoption("--device")
     report = {"backend": backend, "device": device, "tests": dict(sorted(_OUTCOMES.items()))}
     report_dir = pathlib.Path(config.getoption("--report-dir"))
@@ -152,3 +159,10 @@ def pytest_terminal_summary(terminalreporter, config):
         os.replace(tmp, path)
         terminalreporter.write_line(f"conformance report: {path}")
     terminalreporter.write_line(matrix.render([report]))
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A backend run leaves out the meta-tests of the suite's own utilities (they run once, in `tests`)."""
+    if config.getoption("--backend") is not None and "meta" in collection_path.parts:
+        return True
+    return None

@@ -14,7 +14,10 @@ from conformance.assertions import assert_close
 from conformance.strategies import probabilities, regression_pair
 from conformance.tolerances import tolerance
 
-REGRESSION = [("MeanSquaredError", "mean_squared_error", ref.mse), ("MeanAbsoluteError", "mean_absolute_error", ref.mae)]
+REGRESSION = [
+    ("MeanSquaredError", "mean_squared_error", ref.mse),
+    ("MeanAbsoluteError", "mean_absolute_error", ref.mae),
+]
 
 
 def value(fs, x):
