@@ -1,0 +1,63 @@
+"""The TensorFlow backend: float32 by default, tf.Variable storage, steps compiled with tf.function."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import optree
+import tensorflow as tf
+
+import fitspec
+from fitspec_tensorflow import execution
+from fitspec_tensorflow import ops as tf_ops
+from fitspec_tensorflow.trainer import TensorflowTrainer
+from fitspec_tensorflow.variables import TensorflowVariable
+
+DEVICE_NAMES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
+
+
+class TensorflowBackend(fitspec.Backend):
+    name = "tensorflow"
+    default_floatx = "float32"
+    ops = tf_ops
+    trainer_class = TensorflowTrainer
+
+    def __init__(self):
+        super().__init__()
+        self.Variable = type("Variable", (TensorflowVariable,), {"backend": self, "__module__": "fitspec_tensorflow"})
+        tf_ops._backend = self
+        self._device = None  # TensorFlow's own placement until use_device() is called
+
+    # -- data -------------------------------------------------------------------------------------
+    def convert_batch(self, model, batch):
+        """numpy or tf batch -> tensors on the selected device; floating leaves are cast to floatx."""
+        floatx = self.floatx()
+
+        def convert(leaf):
+            if tf.is_tensor(leaf):
+                return tf.cast(leaf, floatx) if leaf.dtype.is_floating and leaf.dtype.name != floatx else leaf
+            array = np.asarray(leaf)
+            return tf.convert_to_tensor(array.astype(floatx, copy=False) if array.dtype.kind == "f" else array)
+
+        with self.device_scope():
+            return optree.tree_map(convert, batch)
+
+    # -- devices ------------------------------------------------------------------------------------
+    def available_devices(self) -> list[str]:
+        return ["cpu", "gpu"] if tf.config.list_physical_devices("GPU") else ["cpu"]
+
+    def use_device(self, kind: str) -> None:
+        """Place variables and compiled steps on `kind` from now on; on GPU, TF32 is turned off."""
+        super().use_device(kind)
+        if kind == "gpu":
+            tf.config.experimental.enable_tensor_float_32_execution(False)
+        self._device = DEVICE_NAMES[kind]
+
+    def device_scope(self):
+        return tf.device(self._device) if self._device else contextlib.nullcontext()
+
+    # -- steps ----------------------------------------------------------------------------------------
+    def compile_step(self, model, execution_fn, step: str):
+        """A tf.function of one execution (XLA with jit_compile=True); eager with run_eagerly=True."""
+        return execution.compile_execution(self, model, execution_fn, step)

@@ -1,0 +1,96 @@
+"""One execution (the `steps_per_execution` batches the core hands over) compiled into one tf.function.
+
+Batches of one signature are stacked and stepped through by a `tf.while_loop` inside the graph:
+the first step is traced before the loop, which fixes the structure of the logs the loop carries
+(and of the predictions it collects). A group of mixed shapes (an epoch's last, partial batch) runs
+the core's plain execution, unrolled in the same tf.function. tf.function traces once per
+signature: one trace for full groups, one for the epoch's last group, none per epoch.
+"""
+
+from __future__ import annotations
+
+import optree
+import tensorflow as tf
+
+
+def resolve_jit_compile(backend, model) -> bool:
+    """`jit_compile="auto"` means XLA on a GPU and plain graphs on the CPU, as in Keras 3."""
+    jit_compile = getattr(model, "jit_compile", "auto")
+    if jit_compile == "auto":
+        on_cpu = backend._device == "/CPU:0" or not tf.config.list_physical_devices("GPU")
+        return not on_cpu
+    return bool(jit_compile)
+
+
+def compile_execution(backend, model, execution_fn, step: str):
+    """`run(batches)`: the execution compiled (or eager with run_eagerly=True), on the selected device."""
+    if getattr(model, "run_eagerly", False):
+        compiled = execution_fn
+    else:
+        # autograph=False, as Keras 3 does: a train_step is traced as written (use tf.cond for tensor conditions).
+        compiled = tf.function(fused_execution(getattr(model, step), execution_fn, step),
+                               jit_compile=resolve_jit_compile(backend, model), autograph=False)
+
+    def run(batches):
+        with backend.device_scope():
+            return compiled(batches)
+
+    run.compiled = compiled
+    return run
+
+
+def fused_execution(step_fn, execution_fn, step: str):
+    """`execution(batches)`, stepping through same-shaped batches with an in-graph loop."""
+
+    def execution(batches):
+        if len(batches) == 1 or not _same_signature(batches):
+            return execution_fn(batches)
+        stacked = optree.tree_map(lambda *leaves: tf.stack(leaves), *batches)
+        if step == "predict_step":
+            return _predict_loop(step_fn, batches[0], stacked, len(batches))
+        return _step_loop(step_fn, batches[0], stacked, len(batches))
+
+    return execution
+
+
+def _same_signature(batches) -> bool:
+    first_leaves, first_def = optree.tree_flatten(batches[0])
+    for batch in batches[1:]:
+        leaves, treedef = optree.tree_flatten(batch)
+        if treedef != first_def:
+            return False
+        for a, b in zip(first_leaves, leaves):
+            if a.dtype != b.dtype or a.shape != b.shape:
+                return False
+    return True
+
+
+def _batch(stacked, i):
+    return optree.tree_map(lambda s: s[i], stacked)
+
+
+def _step_loop(step_fn, first_batch, stacked, n: int):
+    """The logs of the last of n steps; steps 2..n run in a while loop, one iteration at a time."""
+    logs = step_fn(first_batch)
+
+    def body(i, _):
+        return i + 1, step_fn(_batch(stacked, i))
+
+    # parallel_iterations=1: iteration i + 1 reads the variables iteration i writes.
+    _, logs = tf.while_loop(lambda i, _: i < n, body, (tf.constant(1), logs), parallel_iterations=1)
+    return logs
+
+
+def _predict_loop(step_fn, first_batch, stacked, n: int):
+    """Every step's outputs, as a list of n structures."""
+    first = step_fn(first_batch)
+    leaves, treedef = optree.tree_flatten(first)
+    arrays = [tf.TensorArray(leaf.dtype, size=n - 1, element_shape=leaf.shape) for leaf in leaves]
+
+    def body(i, arrays):
+        outputs = optree.tree_leaves(step_fn(_batch(stacked, i)))
+        return i + 1, [array.write(i - 1, leaf) for array, leaf in zip(arrays, outputs)]
+
+    _, arrays = tf.while_loop(lambda i, _: i < n, body, (tf.constant(1), arrays), parallel_iterations=1)
+    rest = [tf.unstack(array.stack(), num=n - 1) for array in arrays]
+    return [first] + [optree.tree_unflatten(treedef, [column[k] for column in rest]) for k in range(n - 1)]
