@@ -28,8 +28,8 @@ def test_softmax_and_sigmoid_are_stable_for_large_inputs():
 
 
 def test_the_guide_programs_run(capsys):
-    import runpy
     import pathlib
+    import runpy
 
     script = pathlib.Path(__file__).resolve().parents[3] / "examples" / "custom_train_step_numpy.py"
     namespace = runpy.run_path(str(script))

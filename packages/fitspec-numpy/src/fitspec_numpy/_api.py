@@ -1,7 +1,6 @@
 """fitspec_numpy's public namespace, bound once at import."""
 
 import fitspec
-
 from fitspec_numpy.backend import NumpyBackend
 
 backend = NumpyBackend()

@@ -222,10 +222,10 @@ def take_along_axis(x, indices, axis):
     """numpy.take_along_axis, written as fancy indexing (which autograd can differentiate)."""
     indices = np.asarray(getval(indices))
     axis = axis % indices.ndim
-    index = tuple(
-        indices if d == axis else np.arange(indices.shape[d]).reshape([-1 if e == d else 1 for e in range(indices.ndim)])
-        for d in range(indices.ndim)
-    )
+    def positions(d):
+        return np.arange(indices.shape[d]).reshape([-1 if e == d else 1 for e in range(indices.ndim)])
+
+    index = tuple(indices if d == axis else positions(d) for d in range(indices.ndim))
     return x[index]
 
 

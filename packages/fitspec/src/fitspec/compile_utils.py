@@ -49,7 +49,8 @@ def check_metric(identifier, where="compile", argument="metrics") -> None:
     """Fail at compile time for a metric that can never resolve."""
     if isinstance(identifier, (core_metrics.Metric, str)) or callable(identifier):
         if isinstance(identifier, str) and identifier not in _metric_names():
-            raise invalid_argument(where, argument, f"Metric objects, functions or names from {_metric_names()}", identifier)
+            expected = f"Metric objects, functions or names from {_metric_names()}"
+            raise invalid_argument(where, argument, expected, identifier)
         return
     raise invalid_argument(where, argument, "Metric objects, functions or metric names", identifier)
 

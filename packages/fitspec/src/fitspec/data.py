@@ -132,7 +132,9 @@ class EpochIterator:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise invalid_argument(where, "batch_size", "a positive int", batch_size)
         if steps_per_epoch is not None and (
-            isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0
+            isinstance(steps_per_epoch, bool)
+            or not isinstance(steps_per_epoch, (int, np.integer))
+            or steps_per_epoch <= 0
         ):
             raise invalid_argument(where, "steps_per_epoch", "a positive int or None", steps_per_epoch)
         if dataset.size == 0:

@@ -73,7 +73,8 @@ def sparse_categorical_crossentropy(ops, y_true, y_pred, from_logits=False, axis
         raise invalid_argument(
             "sparse_categorical_crossentropy",
             "y_true",
-            f"integer class ids of rank {len(ops.shape(y_pred)) - 1} for predictions of shape {tuple(ops.shape(y_pred))}",
+            f"integer class ids of rank {len(ops.shape(y_pred)) - 1} "
+            f"for predictions of shape {tuple(ops.shape(y_pred))}",
             y_true,
         )
     if from_logits:

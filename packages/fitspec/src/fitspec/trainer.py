@@ -327,7 +327,8 @@ def _class_weight_to_sample_weight(class_weight, y, sample_weight):
     classes = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
     missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
     if missing:
-        raise invalid_argument("fit", "class_weight", f"a weight for every class in y, including {missing}", class_weight)
+        expected = f"a weight for every class in y, including {missing}"
+        raise invalid_argument("fit", "class_weight", expected, class_weight)
     weights = np.asarray([class_weight[int(c)] for c in classes], dtype="float64")
     if sample_weight is not None:
         weights = weights * np.asarray(sample_weight, dtype="float64").reshape(len(weights))

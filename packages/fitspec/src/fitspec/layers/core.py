@@ -107,7 +107,8 @@ class Reshape(Layer):
         if -1 in target:
             target = tuple(size // known if d == -1 else d for d in target)
         if math.prod(target) != size:
-            raise invalid_argument(self.name, "inputs", f"{math.prod(target)} values per sample", f"<shape {tuple(shape)}>")
+            expected = f"{math.prod(target)} values per sample"
+            raise invalid_argument(self.name, "inputs", expected, f"<shape {tuple(shape)}>")
         return self.ops.reshape(inputs, (shape[0], *target))
 
     def get_config(self):

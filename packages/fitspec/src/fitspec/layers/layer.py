@@ -162,7 +162,8 @@ class Layer:
         weights = list(weights)
         if len(weights) != len(variables):
             raise invalid_argument(
-                f"{self.name}.set_weights", "weights", f"a list of {len(variables)} arrays", f"<a list of {len(weights)}>"
+                f"{self.name}.set_weights", "weights", f"a list of {len(variables)} arrays",
+                f"<a list of {len(weights)}>",
             )
         for variable, value in zip(variables, weights):
             value = np.asarray(value)

@@ -61,7 +61,8 @@ class FunctionalGraph:
             names = [t.name for t in self.input_leaves]
             missing = [n for n in names if n not in data]
             if missing:
-                raise invalid_argument("Model.call", "inputs", f"a dict with keys {names}", f"<dict with keys {sorted(data)}>")
+                received = f"<dict with keys {sorted(data)}>"
+                raise invalid_argument("Model.call", "inputs", f"a dict with keys {names}", received)
             return {id(t): data[t.name] for t in self.input_leaves}
         if isinstance(self.inputs, dict):
             if not isinstance(data, dict) or set(data) != set(self.inputs):

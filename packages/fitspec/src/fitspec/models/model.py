@@ -24,7 +24,8 @@ class Model(Trainer, Layer):
         self._graph = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
-                raise invalid_argument("Model", "outputs" if outputs is None else "inputs", "both inputs and outputs", None)
+                missing = "outputs" if outputs is None else "inputs"
+                raise invalid_argument("Model", missing, "both inputs and outputs", None)
             self._set_graph(FunctionalGraph(inputs, outputs))
 
     def _set_graph(self, graph: FunctionalGraph) -> None:
