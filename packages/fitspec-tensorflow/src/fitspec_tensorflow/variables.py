@@ -23,7 +23,9 @@ class TensorflowVariable(fitspec.Variable):
     _should_act_as_resource_variable = True
 
     def _make_storage(self, array: np.ndarray):
-        with self.backend.device_scope():
+        # init_scope: a variable first needed inside a tf.function (an optimizer built by its first
+        # `apply` in a hand-written @tf.function step) is created once, eagerly, not in the graph.
+        with tf.init_scope(), self.backend.device_scope():
             return tf.Variable(array, trainable=self.trainable, name=_tf_name(self.name))
 
     def _read(self):
