@@ -1,0 +1,25 @@
+"""fitspec_torch: the PyTorch backend. `import fitspec_torch as fs`, then write Keras; every layer is an nn.Module."""
+
+from fitspec_torch._api import api as _api
+from fitspec_torch._api import backend
+
+Model = _api.Model
+Sequential = _api.Sequential
+Input = _api.Input
+Variable = _api.Variable
+layers = _api.layers
+losses = _api.losses
+metrics = _api.metrics
+optimizers = _api.optimizers
+activations = _api.activations
+initializers = _api.initializers
+callbacks = _api.callbacks
+models = _api.models
+config = _api.config
+utils = _api.utils
+ops = _api.ops
+
+__all__ = [
+    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "utils",
+]

@@ -1,0 +1,24 @@
+"""fitspec_torch's public namespace, bound once at import, with the torch-only additions.
+
+On top of `fitspec.bind`: the optimizers with fused multi-tensor updates replace the per-variable
+ones under the same names, and `layers.TorchModuleWrapper` wraps an existing torch.nn.Module.
+"""
+
+import fitspec
+from fitspec_torch.backend import TorchBackend
+from fitspec_torch.layer import TorchModuleWrapper
+from fitspec_torch.optimizers import fused_classes
+
+backend = TorchBackend()
+api = fitspec.bind(backend, "fitspec_torch")
+
+for _name, _cls in fused_classes(api.optimizers).items():
+    setattr(api.optimizers, _name, _cls)
+
+api.layers.TorchModuleWrapper = type(
+    "TorchModuleWrapper", (TorchModuleWrapper, api.layers.Layer),
+    {"__module__": "fitspec_torch.layers", "__qualname__": "TorchModuleWrapper"},
+)
+api.layers.__all__ = sorted({*api.layers.__all__, "TorchModuleWrapper"})
+api.config.available_devices = backend.available_devices
+api.config.use_device = backend.use_device

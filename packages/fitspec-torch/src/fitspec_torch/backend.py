@@ -1,0 +1,119 @@
+"""The PyTorch backend: float32 by default, Parameters as storage, layers as nn.Modules, CUDA when available.
+
+The backend object holds the device new tensors go to and the floatx; `use_device` changes them
+for this backend only (it turns TF32 off when it selects a GPU, so GPU float32 results keep full
+precision). Batches go to the device of the model's parameters, whatever device they come from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+
+import numpy as np
+import optree
+import torch
+
+import fitspec
+from fitspec.errors import invalid_argument
+from fitspec_torch import ops as torch_ops
+from fitspec_torch.layer import TorchLayer
+from fitspec_torch.trainer import TorchTrainer
+from fitspec_torch.variables import TorchVariable
+
+
+class TorchBackend(fitspec.Backend):
+    name = "torch"
+    default_floatx = "float32"
+    ops = torch_ops
+    layer_class = TorchLayer
+    trainer_class = TorchTrainer
+
+    def __init__(self):
+        super().__init__()
+        self.Variable = type("Variable", (TorchVariable,), {"backend": self, "__module__": "fitspec_torch"})
+        self.device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+        torch_ops.bind_backend(self)
+
+    # -- devices ------------------------------------------------------------------------------------
+    def available_devices(self) -> list[str]:
+        return ["cpu", "gpu"] if torch.cuda.is_available() else ["cpu"]
+
+    def use_device(self, kind) -> None:
+        """"cpu", "gpu" (the current CUDA device), or an explicit torch device such as "cuda:1"."""
+        try:
+            device = torch.device("cuda" if kind == "gpu" else kind)
+        except (RuntimeError, TypeError):
+            raise invalid_argument("torch.use_device", "kind", f"one of {self.available_devices()} or a torch device "
+                                   "such as 'cuda:0'", kind) from None
+        if device.type not in ("cpu", "cuda"):
+            raise invalid_argument("torch.use_device", "kind", "a CPU or CUDA device", kind)
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise invalid_argument("torch.use_device", "kind", f"one of {self.available_devices()} "
+                                       "(no CUDA device is available)", kind)
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise invalid_argument("torch.use_device", "kind",
+                                       f"a CUDA index below {torch.cuda.device_count()}", kind)
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        self.device = device
+
+    # -- data ---------------------------------------------------------------------------------------
+    def convert_batch(self, model, batch):
+        """numpy arrays and tensors from any device -> tensors on the model's device; floats in its float dtype."""
+        device, float_dtype = _placement(model, self)
+
+        def convert(leaf):
+            if not isinstance(leaf, torch.Tensor):
+                array = np.asarray(leaf)
+                if array.dtype == object:
+                    raise invalid_argument("fit", "x", "numeric arrays or tensors", leaf)
+                if not (array.flags.writeable and array.flags.c_contiguous):
+                    array = array.copy(order="C")
+                leaf = torch.from_numpy(array)
+            dtype = float_dtype if leaf.is_floating_point() else None
+            return leaf.to(device=device, dtype=dtype, non_blocking=leaf.is_pinned())
+
+        return optree.tree_map(convert, batch)
+
+    # -- steps --------------------------------------------------------------------------------------
+    def compile_step(self, model, execution, step: str):
+        """Eager by default; `jit_compile=True` compiles the execution with torch.compile.
+
+        Train executions run in train() mode with autograd; test and predict in eval() mode under
+        `torch.no_grad()`. Train and test logs come back as Python floats, in one transfer.
+        """
+        if model.jit_compile is True and not model.run_eagerly:
+            execution = torch.compile(execution)
+        training = step == "train_step"
+        grad_mode = contextlib.nullcontext if training else torch.no_grad
+
+        def run(batches):
+            if model.training != training:
+                model.train(training)
+            with grad_mode():
+                outputs = execution(batches)
+            return outputs if step == "predict_step" else pull_logs(outputs)
+
+        return run
+
+
+def _placement(model, backend):
+    for p in model.parameters():
+        return p.device, (p.dtype if p.is_floating_point() else torch_ops.DTYPES[backend.floatx()])
+    return backend.device, torch_ops.DTYPES[backend.floatx()]
+
+
+def pull_logs(logs):
+    """A dict of one-element tensors -> a dict of floats with one device-to-host transfer; anything else as is
+    (the core's `_pythonify_logs` then checks it and names what is wrong)."""
+    if not isinstance(logs, Mapping) or not logs:
+        return logs
+    values = list(logs.values())
+    if not all(isinstance(v, torch.Tensor) and v.numel() == 1 for v in values):
+        return logs
+    if all(v.device.type == "cpu" for v in values):
+        return {k: v.item() for k, v in logs.items()}
+    pulled = torch.stack([v.detach().reshape(()).to(torch.float64) for v in values]).cpu().tolist()
+    return dict(zip(logs.keys(), pulled))

@@ -1,0 +1,195 @@
+"""Fused optimizer updates: the core's formulas (fitspec.optimizers) as multi-tensor `torch._foreach_*` ops.
+
+The core applies `update_step` once per variable, a Python loop of a dozen small ops each. Here
+one step updates every variable of a (device, dtype) group with one foreach op per term of the
+formula, in the core's order of operations, so the result is the core's to the last bit:
+
+  SGD      m = m mu - g lr;  var += m  (nesterov: var += m mu - g lr);  without momentum var -= g lr
+  RMSprop  v = rho v + (1 - rho) g^2;  var -= lr g / sqrt(v + eps)   (centered / momentum variants)
+  Adam     m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
+           alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  var -= (m alpha) / (sqrt(v) + eps)
+  weight decay (AdamW, or any `weight_decay`) first: var -= (var wd) lr
+
+Inside a StatelessScope (`stateless_apply`), or for a subclass that overrides `update_step`, the
+core's per-variable code runs instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fitspec import optimizers as core
+from fitspec.errors import invalid_argument
+from fitspec.variables import current_scope
+
+
+class FusedApply:
+    """Mixin over a bound core optimizer: `apply` runs `_fused_update` per (device, dtype) group."""
+
+    _core_update_step = None  # the core class's update_step, which _fused_update reproduces
+
+    def apply(self, grads, trainable_variables=None):
+        if current_scope() is not None or type(self).update_step is not type(self)._core_update_step:
+            return super().apply(grads, trainable_variables)
+        grads, variables, index = self._checked(grads, trainable_variables)
+        with torch.no_grad():
+            groups: dict = {}
+            for g, v in zip(grads, variables):
+                if g is None:
+                    continue
+                param = v.value
+                g = _as_gradient(g, param)
+                groups.setdefault((param.device, param.dtype), ([], [], []))
+                group = groups[(param.device, param.dtype)]
+                group[0].append(g)
+                group[1].append(param)
+                group[2].append(index[id(v)])
+            lr_value = self.learning_rate
+            for (device, dtype), (group_grads, params, indices) in groups.items():
+                lr = lr_value.to(device=device, dtype=dtype)
+                if self.weight_decay:
+                    decay = torch._foreach_mul(params, torch.tensor(self.weight_decay, dtype=dtype, device=device))
+                    torch._foreach_mul_(decay, lr)
+                    torch._foreach_sub_(params, decay)
+                self._fused_update(group_grads, params, indices, lr)
+            self.iterations.value.add_(1)
+
+    def _checked(self, grads, trainable_variables):
+        """The core's argument checks of `Optimizer.apply`, and its build."""
+        name = type(self).__name__
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    f"{name}.apply: argument `trainable_variables` is required before the optimizer "
+                    "is built; received None."
+                )
+            trainable_variables = self._trainable_variables
+        trainable_variables, grads = list(trainable_variables), list(grads)
+        if len(grads) != len(trainable_variables):
+            raise invalid_argument(f"{name}.apply", "grads", f"{len(trainable_variables)} gradients, one per variable",
+                                   f"<{len(grads)} gradients>")
+        self.build(trainable_variables)
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self._trainable_variables):
+            index = self.__dict__["_index"] = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        for v in trainable_variables:
+            if id(v) not in index:
+                raise invalid_argument(f"{name}.apply", "trainable_variables",
+                                       "the variables this optimizer was built with", f"<unknown variable {v.path}>")
+        return grads, trainable_variables, index
+
+    def add_slot(self, kind, variables):
+        """Slots live on their variable's device (a model moved with `.to()` keeps its optimizer state beside it)."""
+        slots = super().add_slot(kind, variables)
+        for slot, variable in zip(slots, variables):
+            device = variable.value.device
+            if slot.value.device != device:
+                slot._storage = torch.nn.Parameter(slot.value.detach().to(device), requires_grad=False)
+        return slots
+
+    def _slot_tensors(self, kind, indices):
+        slots = self._slots[kind]
+        return [slots[i].value for i in indices]
+
+    def _fused_update(self, grads, params, indices, lr):
+        raise NotImplementedError
+
+
+def _as_gradient(g, param):
+    if not isinstance(g, torch.Tensor):
+        g = torch.as_tensor(np.asarray(g) if not hasattr(g, "value") else g.value)
+    if g.dtype != param.dtype or g.device != param.device:
+        g = g.to(device=param.device, dtype=param.dtype)
+    return g
+
+
+class FusedSGD(FusedApply):
+    _core_update_step = core.SGD.update_step
+
+    def _fused_update(self, grads, params, indices, lr):
+        step = torch._foreach_mul(grads, lr)  # g lr
+        if self.momentum == 0:
+            torch._foreach_sub_(params, step)
+            return
+        mu = torch.tensor(self.momentum, dtype=params[0].dtype, device=params[0].device)
+        ms = self._slot_tensors("momentum", indices)
+        torch._foreach_mul_(ms, mu)
+        torch._foreach_sub_(ms, step)
+        if self.nesterov:
+            update = torch._foreach_mul(ms, mu)
+            torch._foreach_sub_(update, step)
+            torch._foreach_add_(params, update)
+        else:
+            torch._foreach_add_(params, ms)
+
+
+class FusedRMSprop(FusedApply):
+    _core_update_step = core.RMSprop.update_step
+
+    def _fused_update(self, grads, params, indices, lr):
+        vs = self._slot_tensors("velocity", indices)
+        torch._foreach_mul_(vs, self.rho)
+        squares = torch._foreach_mul(grads, grads)
+        torch._foreach_mul_(squares, 1 - self.rho)
+        torch._foreach_add_(vs, squares)
+        if self.centered:
+            avgs = self._slot_tensors("average_gradient", indices)
+            torch._foreach_mul_(avgs, self.rho)
+            scaled = torch._foreach_mul(grads, 1 - self.rho)
+            torch._foreach_add_(avgs, scaled)
+            denominator = torch._foreach_sub(vs, torch._foreach_mul(avgs, avgs))
+            torch._foreach_add_(denominator, self.epsilon)
+        else:
+            denominator = torch._foreach_add(vs, self.epsilon)
+        increment = torch._foreach_mul(grads, lr)
+        torch._foreach_div_(increment, torch._foreach_sqrt(denominator))
+        if self.momentum > 0:
+            ms = self._slot_tensors("momentum", indices)
+            torch._foreach_mul_(ms, self.momentum)
+            torch._foreach_add_(ms, increment)
+            torch._foreach_sub_(params, ms)
+        else:
+            torch._foreach_sub_(params, increment)
+
+
+class FusedAdam(FusedApply):
+    _core_update_step = core.Adam.update_step
+
+    def _fused_update(self, grads, params, indices, lr):
+        dtype, device = params[0].dtype, params[0].device
+        t = (self.iterations.value + 1).to(device=device, dtype=dtype)
+        beta_1_power = torch.pow(torch.tensor(self.beta_1, dtype=dtype, device=device), t)
+        beta_2_power = torch.pow(torch.tensor(self.beta_2, dtype=dtype, device=device), t)
+        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        ms = self._slot_tensors("momentum", indices)
+        vs = self._slot_tensors("velocity", indices)
+        delta = torch._foreach_sub(grads, ms)
+        torch._foreach_mul_(delta, 1 - self.beta_1)
+        torch._foreach_add_(ms, delta)
+        delta = torch._foreach_mul(grads, grads)
+        torch._foreach_sub_(delta, vs)
+        torch._foreach_mul_(delta, 1 - self.beta_2)
+        torch._foreach_add_(vs, delta)
+        v_used = vs
+        if self.amsgrad:
+            v_used = self._slot_tensors("velocity_hat", indices)
+            torch._foreach_maximum_(v_used, vs)
+        update = torch._foreach_mul(ms, alpha)
+        denominator = torch._foreach_sqrt(v_used)
+        torch._foreach_add_(denominator, self.epsilon)
+        torch._foreach_div_(update, denominator)
+        torch._foreach_sub_(params, update)
+
+
+#: core optimizer name -> its fused mixin; AdamW is Adam with weight decay.
+FUSED = {"SGD": FusedSGD, "RMSprop": FusedRMSprop, "Adam": FusedAdam, "AdamW": FusedAdam}
+
+
+def fused_classes(bound_optimizers) -> dict:
+    """{name: class} for the namespace `bound_optimizers` (fs.optimizers): each bound optimizer with its mixin."""
+    out = {}
+    for name, mixin in FUSED.items():
+        bound = getattr(bound_optimizers, name)
+        out[name] = type(name, (mixin, bound), {"__module__": bound.__module__, "__qualname__": name})
+    return out

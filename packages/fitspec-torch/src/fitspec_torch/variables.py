@@ -1,0 +1,86 @@
+"""`TorchVariable`: a fitspec Variable stored in a `torch.nn.Parameter`.
+
+Outside a stateless scope `v.value` is the Parameter itself, so `v.value.grad` is what
+`loss.backward()` wrote, and a layer registers that same Parameter with its nn.Module. Writes
+copy into the Parameter in place (under `torch.no_grad()`), so the Parameter object, and every
+reference torch holds to it (`model.parameters()`, a torch optimizer), stays valid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import optree
+import torch
+
+import fitspec
+from fitspec import naming
+from fitspec_torch import ops as torch_ops
+
+
+class TorchVariable(fitspec.Variable):
+    def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None):
+        if not isinstance(initial_value, torch.Tensor):
+            super().__init__(initial_value, dtype=dtype, trainable=trainable, name=name, path=path)
+            return
+        # A torch tensor is adopted as is when it is a Parameter of the requested dtype (this is how an
+        # existing nn.Module's weights become Variables); the core's constructor goes through numpy.
+        tensor = initial_value
+        if dtype is not None and torch_ops.to_torch_dtype(dtype) != tensor.dtype:
+            tensor = tensor.detach().to(torch_ops.to_torch_dtype(dtype))
+        self.dtype = torch_ops.DTYPE_NAMES[tensor.dtype]
+        self.shape = tuple(tensor.shape)
+        self.trainable = bool(trainable)
+        self.name = name or naming.unique_name("variable")
+        self.path = path or self.name
+        if isinstance(tensor, torch.nn.Parameter):
+            self._storage = tensor
+            self.trainable = self._trainable  # align requires_grad with `trainable`
+        else:
+            self._storage = self._parameter(tensor.detach().clone())
+
+    # -- trainable follows requires_grad --------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        self._trainable = bool(value)
+        storage = self.__dict__.get("_storage")
+        if storage is not None and (storage.is_floating_point() or storage.is_complex()):
+            storage.requires_grad_(self._trainable)
+
+    # -- backend hooks ----------------------------------------------------------------------------------
+    def _parameter(self, tensor: torch.Tensor) -> torch.nn.Parameter:
+        grad = self._trainable and (tensor.is_floating_point() or tensor.is_complex())
+        return torch.nn.Parameter(tensor, requires_grad=grad)
+
+    def _make_storage(self, array: np.ndarray):
+        if not (array.flags.writeable and array.flags.c_contiguous):
+            array = array.copy(order="C")
+        return self._parameter(torch.from_numpy(array).to(torch_ops._device()))
+
+    def _read(self):
+        return self._storage
+
+    def _write(self, value) -> None:
+        with torch.no_grad():
+            self._storage.copy_(value)
+
+    def _to_numpy(self) -> np.ndarray:
+        tensor = self._storage.detach()
+        if tensor.dtype == torch.bfloat16:
+            tensor = tensor.float()
+        return tensor.cpu().numpy().copy()
+
+    # -- torch functions accept Variables ------------------------------------------------------------------
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        args, kwargs = optree.tree_map(
+            lambda a: a.value if isinstance(a, fitspec.Variable) else a, (args, kwargs or {}), none_is_leaf=True
+        )
+        return func(*args, **kwargs)
+
+    @property
+    def device(self) -> torch.device:
+        return self._storage.device
