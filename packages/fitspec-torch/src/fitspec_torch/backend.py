@@ -84,7 +84,7 @@ class TorchBackend(fitspec.Backend):
         Train executions run in train() mode with autograd; test and predict in eval() mode under
         `torch.no_grad()`. Train and test logs come back as Python floats, in one transfer.
         """
-        if model.jit_compile is True and not model.run_eagerly:
+        if getattr(model, "jit_compile", "auto") is True and not getattr(model, "run_eagerly", False):
             execution = torch.compile(execution)
         training = step == "train_step"
         grad_mode = contextlib.nullcontext if training else torch.no_grad
