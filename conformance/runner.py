@@ -24,19 +24,26 @@ def compile_arguments(fs, spec: dict) -> dict:
         out["optimizer"] = resolve(fs, out["optimizer"], fs.optimizers)
     if "loss" in out:
         out["loss"] = resolve(fs, out["loss"], fs.losses)
-    if "metrics" in out:
-        out["metrics"] = [resolve(fs, m, fs.metrics) for m in out["metrics"]]
+    for key in ("metrics", "weighted_metrics"):
+        if key in out:
+            out[key] = [resolve(fs, m, fs.metrics) for m in out[key]]
     return out
 
 
-def run_case(fs, case: Case) -> dict:
-    """{initial_weights, step_losses, history, final_weights, evaluate, predict} as numpy / floats."""
+def run_case(fs, case: Case, fit_overrides: dict | None = None, initial_weights: list | None = None) -> dict:
+    """{initial_weights, step_losses, history, final_weights, evaluate, predict} as numpy / floats.
+
+    `fs` is any module with the Keras namespace (a fitspec backend, or Keras itself for the
+    cross-check); `initial_weights` replaces the seeded ones.
+    """
     fs.utils.set_random_seed(case.seed)
     data = case.data.make()
     model = BUILDERS[case.model](fs, case.model_class)
     model.compile(**compile_arguments(fs, case.compile))
     if not model.built:
         model(data["x"][:1])
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
     result = {"initial_weights": model.get_weights()}
 
     step_losses: list[float] = []
@@ -46,7 +53,7 @@ def run_case(fs, case: Case) -> dict:
             step_losses.append(logs["loss"])
 
     if case.fit is not None:
-        fit_kwargs = dict(case.fit)
+        fit_kwargs = {**case.fit, **(fit_overrides or {})}
         if fit_kwargs.pop("validation_data", False):
             val = dataclasses.replace(case.data, samples=max(10, case.data.samples // 4), seed=case.data.seed + 100)
             val = val.make()

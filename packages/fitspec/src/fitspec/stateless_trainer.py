@@ -62,16 +62,19 @@ class StatelessTrainer:
         return self.stateless_call(trainable, non_trainable, x, training=False)
 
     def _stateless_update_metrics(self, metrics_vars, loss, x, y, y_pred, sample_weight):
-        """The loss tracker gets the batch loss weighted by the batch size; compiled metrics get (y, y_pred)."""
+        """Loss tracker: the batch loss weighted by batch size; metrics: (y, y_pred); weighted_metrics: also sample_weight."""
         logs, new_vars, offset = {}, [], 0
-        compiled = {id(m) for m in self._compile_metrics or []}
+        unweighted = {id(m) for m in self._compile_metrics or []}
+        weighted = {id(m) for m in self._compile_weighted_metrics or []}
         batch_size = self.ops.shape(optree.tree_leaves(x)[0])[0]
         for metric in self.metrics:
             this = list(metrics_vars[offset : offset + len(metric.variables)])
             offset += len(metric.variables)
             if metric is self._loss_tracker:
                 this = metric.stateless_update_state(this, loss, sample_weight=batch_size)
-            elif id(metric) in compiled:
+            elif id(metric) in unweighted:
+                this = metric.stateless_update_state(this, y, y_pred)
+            elif id(metric) in weighted:
                 this = metric.stateless_update_state(this, y, y_pred, sample_weight=sample_weight)
             logs[metric.name] = metric.stateless_result(this)
             new_vars.extend(this)

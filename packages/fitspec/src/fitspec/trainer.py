@@ -37,10 +37,15 @@ class Trainer:
         self._compile_loss = get_loss(loss, api)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise invalid_argument("compile", "metrics", "a list of metrics", metrics)
-        for m in metrics or []:
-            check_metric(m)
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
+            raise invalid_argument("compile", "weighted_metrics", "a list of metrics", weighted_metrics)
+        for argument, identifiers in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            for m in identifiers or []:
+                check_metric(m, argument=argument)
         self._metric_identifiers = list(metrics or [])
+        self._weighted_metric_identifiers = list(weighted_metrics or [])
         self._compile_metrics: list[Metric] | None = None
+        self._compile_weighted_metrics: list[Metric] | None = None
         if loss_weights is not None and not isinstance(loss_weights, numbers.Number):
             raise invalid_argument("compile", "loss_weights", "a float for a single-output model", loss_weights)
         self._loss_weight = 1.0 if loss_weights is None else float(loss_weights)
@@ -64,11 +69,12 @@ class Trainer:
     # -- metrics ------------------------------------------------------------------------------
     @property
     def metrics(self) -> list[Metric]:
-        """The loss tracker, then the compiled metrics, then metrics assigned as attributes."""
+        """The loss tracker, the compiled metrics, the weighted metrics, then metrics assigned as attributes."""
         out = []
         if self.compiled:
             out.append(self._loss_tracker)
             out.extend(self._compile_metrics or [])
+            out.extend(self._compile_weighted_metrics or [])
         for layer in self._flatten_layers():
             out.extend(layer._tracked_metrics.values())
         seen, unique = set(), []
@@ -94,19 +100,22 @@ class Trainer:
         """Resolve metric names that depend on shapes, with one forward pass on the first batch."""
         if self._compile_metrics is not None:
             return
-        if not self._metric_identifiers:
-            self._compile_metrics = []
-            return
-        x, y, _ = unpack_x_y_sample_weight(batch)
-        if any(isinstance(m, str) for m in self._metric_identifiers):
+        identifiers = self._metric_identifiers + self._weighted_metric_identifiers
+        y_pred_shape = y_shape = ()
+        if any(isinstance(m, str) for m in identifiers):
+            x, y, _ = unpack_x_y_sample_weight(batch)
             y_pred = self(x, training=False)
             y_pred_shape = tuple(self.ops.shape(optree.tree_leaves(y_pred)[0]))
             y_shape = np.shape(optree.tree_leaves(y)[0]) if y is not None else y_pred_shape
-        else:
-            y_pred_shape = y_shape = ()
-        self._compile_metrics = [
-            get_metric(m, self.backend.api, y_shape, y_pred_shape) for m in self._metric_identifiers
-        ]
+        api = self.backend.api
+        self._compile_metrics = [get_metric(m, api, y_shape, y_pred_shape) for m in self._metric_identifiers]
+        names = {m.name for m in self._compile_metrics}
+        self._compile_weighted_metrics = []
+        for identifier in self._weighted_metric_identifiers:
+            metric = get_metric(identifier, api, y_shape, y_pred_shape)
+            if metric.name in names:
+                metric.name = f"weighted_{metric.name}"
+            self._compile_weighted_metrics.append(metric)
 
     def _symbolic_build(self, batch) -> None:
         """Create model weights, optimizer slots and compiled metrics before the first step."""
@@ -134,8 +143,13 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Update the compiled metrics and return every metric's result (stateful backends)."""
+        """Update the compiled metrics and return every metric's result (stateful backends).
+
+        `metrics` ignore sample_weight; `weighted_metrics` use it (Keras 3).
+        """
         for metric in self._compile_metrics or []:
+            metric.update_state(y, y_pred)
+        for metric in self._compile_weighted_metrics or []:
             metric.update_state(y, y_pred, sample_weight=sample_weight)
         return self.get_metrics_result()
 
