@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fitspec.data import ArrayDataset, EpochIterator, epoch_permutation
+from fitspec.data import ArrayDataset, epoch_permutation
+from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 
 
 @given(size=st.integers(1, 300), batch=st.integers(1, 64), shuffle=st.booleans(), epoch=st.integers(0, 5),
        spe=st.integers(1, 4))
 def test_every_sample_appears_exactly_once_per_epoch(size, batch, shuffle, epoch, spe):
     ids = np.arange(size, dtype=np.float64)
-    iterator = EpochIterator(ArrayDataset(ids, ids), batch_size=batch, shuffle=shuffle, seed=3,
-                             steps_per_execution=spe)
+    iterator = EpochIterator(ArrayAdapter(ArrayDataset(ids, ids), batch, shuffle, 3), steps_per_execution=spe)
     seen, last_step = [], -1
     for step, group in iterator.epoch(epoch):
         assert 1 <= len(group) <= spe
@@ -29,7 +29,7 @@ def test_every_sample_appears_exactly_once_per_epoch(size, batch, shuffle, epoch
 
 
 def test_batch_size_defaults_to_32_and_keeps_the_last_partial_batch():
-    iterator = EpochIterator(ArrayDataset(np.zeros((70, 2)), np.zeros(70)))
+    iterator = EpochIterator(get_adapter(np.zeros((70, 2)), np.zeros(70)))
     sizes = [len(x) for _, group in iterator.epoch(0) for x, _ in group]
     assert sizes == [32, 32, 6]
 
@@ -69,3 +69,110 @@ def test_fit_shuffles_identically_on_every_run_with_the_same_seed(fs):
         model.compile(optimizer="sgd", loss="mse")
         model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[Record()])
     assert seen[:10] == seen[10:]
+
+
+def _recording_model(fs):
+    """Sequential Dense(1) with lr 0: the logged per-step losses identify the batches."""
+    fs.utils.set_random_seed(0)
+    model = fs.Sequential([fs.Input(shape=(2,)), fs.layers.Dense(1, kernel_initializer="ones")])
+    model.compile(optimizer=fs.optimizers.SGD(learning_rate=0.0), loss="mse")
+    return model
+
+
+def _step_losses(fs, model, *args, **kwargs):
+    seen = []
+
+    class Record(fs.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(round(float(logs["loss"]), 6))
+
+    model.fit(*args, verbose=0, callbacks=[Record()], **kwargs)
+    return seen
+
+
+XS = np.arange(24, dtype=np.float64).reshape(12, 2) / 10
+YS = np.arange(12, dtype=np.float64).reshape(12, 1) / 5
+
+
+def test_every_source_yields_the_same_batches(fs):
+    """Arrays, a PyDataset, a generator (with steps_per_epoch) and a list of batches agree step by step."""
+
+    class Batches(fs.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return XS[4 * i : 4 * i + 4], YS[4 * i : 4 * i + 4]
+
+    def generator():
+        while True:
+            for i in range(3):
+                yield XS[4 * i : 4 * i + 4], YS[4 * i : 4 * i + 4]
+
+    expected = _step_losses(fs, _recording_model(fs), XS, YS, batch_size=4, epochs=2, shuffle=False)
+    assert len(expected) == 6
+    assert _step_losses(fs, _recording_model(fs), Batches(), epochs=2, shuffle=False) == expected
+    assert _step_losses(fs, _recording_model(fs), generator(), steps_per_epoch=3, epochs=2) == expected
+
+
+@given(workers=st.integers(2, 4), shuffle=st.booleans())
+def test_a_py_dataset_with_workers_yields_the_batches_of_one_worker(fs, workers, shuffle):
+    class Batches(fs.utils.PyDataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return XS[2 * i : 2 * i + 2], YS[2 * i : 2 * i + 2]
+
+    fs.utils.set_random_seed(1)
+    one = _step_losses(fs, _recording_model(fs), Batches(workers=1), epochs=2, shuffle=shuffle)
+    fs.utils.set_random_seed(1)
+    many = _step_losses(fs, _recording_model(fs), Batches(workers=workers, max_queue_size=3), epochs=2,
+                        shuffle=shuffle)
+    assert many == one
+
+
+@given(weights=st.lists(st.floats(0.1, 3.0), min_size=3, max_size=3))
+def test_class_weight_equals_the_equivalent_sample_weight(fs, weights):
+    labels = (np.arange(12) % 3).astype(np.float64)
+    class_weight = dict(enumerate(weights))
+    sample_weight = np.asarray([class_weight[int(c)] for c in labels])
+    by_class = _step_losses(fs, _recording_model(fs), XS, labels, class_weight=class_weight, batch_size=5,
+                            shuffle=False)
+    by_sample = _step_losses(fs, _recording_model(fs), XS, labels, sample_weight=sample_weight, batch_size=5,
+                             shuffle=False)
+    assert by_class == by_sample
+
+
+def test_a_source_that_yields_targets_rejects_y(fs):
+    def generator():
+        yield XS, YS
+
+    with pytest.raises(ValueError, match=r"`y`.*None when x is a generator.*received"):
+        _recording_model(fs).fit(generator(), YS, verbose=0, steps_per_epoch=1)
+
+
+def test_a_batch_of_the_wrong_arity(fs):
+    def generator():
+        while True:
+            yield XS, YS, np.ones(12), np.ones(12)
+
+    with pytest.raises(ValueError, match=r"\(x, y, sample_weight\).*tuple of 4"):
+        _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=1)
+
+
+def test_validation_split_needs_arrays(fs):
+    def generator():
+        while True:
+            yield XS, YS
+
+    with pytest.raises(ValueError, match=r"`validation_split`.*not arrays"):
+        _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=1, validation_split=0.5)
+
+
+def test_a_generator_that_runs_out_says_so(fs):
+    def generator():
+        yield XS, YS
+
+    with pytest.raises(ValueError, match=r"steps_per_epoch.*ran out"):
+        _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=2)

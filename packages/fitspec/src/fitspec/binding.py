@@ -21,6 +21,7 @@ from fitspec.metrics import Metric as CoreMetric
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
+from fitspec.py_dataset import PyDataset
 
 
 def _subclass(cls, base, module):
@@ -91,6 +92,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
         "pack_x_y_sample_weight": data.pack_x_y_sample_weight,
+        "PyDataset": PyDataset,
     })
     api.ops = ops
     api.Model, api.Sequential, api.Input, api.Variable = model, sequential, Input, backend.Variable

@@ -1,14 +1,14 @@
-"""The data path for arrays: validation, the train/validation split, batching and shuffling.
+"""Array data: validation, the train/validation split, and the sample order of each epoch.
 
 Shuffling draws a permutation from numpy's generator seeded by (seed, epoch), so every backend
 sees the same batches in the same order. `validation_split` takes the last fraction of the
-samples, before any shuffling. The last partial batch is kept.
+samples, before any shuffling. Batching lives in fitspec.data_adapters.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import optree
@@ -117,58 +117,3 @@ class ArrayDataset:
 def epoch_permutation(size: int, seed: int, epoch: int) -> np.ndarray:
     """The sample order of `epoch`: numpy's PCG64 seeded with (seed, epoch)."""
     return np.random.default_rng([seed, epoch]).permutation(size)
-
-
-class EpochIterator:
-    """Batches of one epoch, grouped by `steps_per_execution`.
-
-    Yields (index of the group's last step, [batch, ...]). `steps_per_epoch` larger than the data
-    cycles through the data again with the next permutation.
-    """
-
-    def __init__(self, dataset: ArrayDataset, batch_size=None, shuffle=False, seed=0,
-                 steps_per_epoch=None, steps_per_execution=1, where="fit"):
-        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise invalid_argument(where, "batch_size", "a positive int", batch_size)
-        if steps_per_epoch is not None and (
-            isinstance(steps_per_epoch, bool)
-            or not isinstance(steps_per_epoch, (int, np.integer))
-            or steps_per_epoch <= 0
-        ):
-            raise invalid_argument(where, "steps_per_epoch", "a positive int or None", steps_per_epoch)
-        if dataset.size == 0:
-            raise invalid_argument(where, "x", "at least one sample", "<0 samples>")
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.seed = seed
-        self.steps_per_execution = steps_per_execution
-        self.batches_per_pass = math.ceil(dataset.size / self.batch_size)
-        self.steps = steps_per_epoch or self.batches_per_pass
-        self._pass = 0
-
-    def _indices(self) -> Iterator[np.ndarray]:
-        while True:
-            if self.shuffle:
-                order = epoch_permutation(self.dataset.size, self.seed, self._pass)
-            else:
-                order = np.arange(self.dataset.size)
-            self._pass += 1
-            for start in range(0, self.dataset.size, self.batch_size):
-                yield order[start : start + self.batch_size]
-
-    def epoch(self, epoch: int) -> Iterator[tuple[int, list]]:
-        if self.shuffle and self.steps == self.batches_per_pass:
-            self._pass = epoch
-        if self.steps == self.batches_per_pass:
-            indices = self._indices()
-        else:
-            indices = getattr(self, "_stream", None) or self._indices()
-            self._stream = indices
-        group: list = []
-        for step in range(self.steps):
-            group.append(self.dataset.batch(next(indices)))
-            if len(group) == self.steps_per_execution or step == self.steps - 1:
-                yield step, group
-                group = []

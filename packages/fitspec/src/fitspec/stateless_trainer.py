@@ -62,7 +62,7 @@ class StatelessTrainer:
         return self.stateless_call(trainable, non_trainable, x, training=False)
 
     def _stateless_update_metrics(self, metrics_vars, loss, x, y, y_pred, sample_weight):
-        """Loss tracker: the batch loss weighted by batch size; metrics: (y, y_pred); weighted_metrics: also sample_weight."""
+        """Loss tracker: batch loss weighted by batch size; metrics: (y, y_pred); weighted_metrics: + sample_weight."""
         logs, new_vars, offset = {}, [], 0
         unweighted = {id(m) for m in self._compile_metrics or []}
         weighted = {id(m) for m in self._compile_weighted_metrics or []}

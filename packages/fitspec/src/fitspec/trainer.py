@@ -18,7 +18,8 @@ import optree
 from fitspec import seeding
 from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import check_metric, get_loss, get_metric, get_optimizer
-from fitspec.data import ArrayDataset, EpochIterator, unpack_x_y_sample_weight
+from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
+from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 from fitspec.errors import describe, invalid_argument
 from fitspec.metrics import Metric
 
@@ -187,10 +188,9 @@ class Trainer:
         return logs
 
     # -- data ---------------------------------------------------------------------------------------
-    def _epoch_iterator(self, x, y, sample_weight, batch_size, shuffle, steps, where, seed=0):
-        dataset = x if isinstance(x, ArrayDataset) else ArrayDataset(x, y, sample_weight, where=where)
-        return EpochIterator(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, steps_per_epoch=steps,
-                             steps_per_execution=self.steps_per_execution if self.compiled else 1, where=where)
+    def _epoch_iterator(self, adapter, steps, where):
+        steps_per_execution = self.steps_per_execution if self.compiled else 1
+        return EpochIterator(adapter, steps_per_epoch=steps, steps_per_execution=steps_per_execution, where=where)
 
     # -- fit ----------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -201,20 +201,29 @@ class Trainer:
             raise invalid_argument("fit", "epochs", "a non-negative int", epochs)
         if not isinstance(initial_epoch, int) or initial_epoch < 0:
             raise invalid_argument("fit", "initial_epoch", "a non-negative int", initial_epoch)
-        dataset = ArrayDataset(x, y, _class_weight_to_sample_weight(class_weight, y, sample_weight), where="fit")
-        if validation_split and validation_data is None:
-            dataset, val_dataset = dataset.split(validation_split)
-        elif validation_split and not 0.0 < validation_split < 1.0:
+        if validation_split and not 0.0 < validation_split < 1.0:
             raise invalid_argument("fit", "validation_split", "a float in (0, 1)", validation_split)
-        else:
-            val_dataset = None
+        adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seeding.next_seed(),
+                              where="fit")
+        val_adapter = None
+        if validation_split and validation_data is None:
+            if not isinstance(adapter, ArrayAdapter):
+                raise invalid_argument("fit", "validation_split", "0 when x is not arrays (pass validation_data)",
+                                       validation_split)
+            train, val = adapter.dataset.split(validation_split)
+            adapter = ArrayAdapter(train, adapter.batch_size, adapter.shuffle, adapter.seed)
+            val_adapter = ArrayAdapter(val, validation_batch_size or adapter.batch_size, False, 0)
         if validation_data is not None:
-            vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
-            val_dataset = ArrayDataset(vx, vy, vsw, where="fit(validation_data)")
-        iterator = self._epoch_iterator(dataset, None, None, batch_size, shuffle, steps_per_epoch, "fit",
-                                        seed=seeding.next_seed())
-        first_batch = dataset.batch(np.arange(min(iterator.batch_size, dataset.size)))
-        self._symbolic_build(first_batch)
+            if isinstance(validation_data, (tuple, list)):
+                vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
+            else:
+                vx, vy, vsw = validation_data, None, None
+            val_adapter = get_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                                      where="fit(validation_data)")
+        if class_weight is not None:
+            adapter = ClassWeighted(adapter, class_weight)
+        iterator = self._epoch_iterator(adapter, steps_per_epoch, "fit")
+        self._symbolic_build(adapter.peek())
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
                            steps=iterator.steps, in_fit=True)
@@ -233,9 +242,8 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = dict(self._get_metrics_result_or_logs(logs))
-            if val_dataset is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self.evaluate(val_dataset, batch_size=validation_batch_size or iterator.batch_size,
-                                         steps=validation_steps, verbose=0, return_dict=True, _callbacks=cbs)
+            if val_adapter is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_adapter(val_adapter, validation_steps, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
@@ -246,12 +254,19 @@ class Trainer:
 
     # -- evaluate -------------------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, _callbacks=None):
+                 callbacks=None, return_dict=False):
         self._assert_compiled("evaluate")
-        iterator = self._epoch_iterator(x, y, sample_weight, batch_size, False, steps, "evaluate")
-        self._symbolic_build(iterator.dataset.batch(np.arange(min(iterator.batch_size, iterator.dataset.size))))
+        adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate")
         verbose = 1 if verbose == "auto" else verbose
-        cbs = _callbacks or CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None)
+        logs = self._evaluate_adapter(adapter, steps, cbs)
+        if return_dict:
+            return logs
+        return self._flatten_logs_in_metric_order(logs)
+
+    def _evaluate_adapter(self, adapter, steps, cbs) -> dict:
+        iterator = self._epoch_iterator(adapter, steps, "evaluate")
+        self._symbolic_build(adapter.peek())
         test_function = self._make_test_function()
         self.reset_metrics()
         cbs.on_test_begin()
@@ -262,9 +277,7 @@ class Trainer:
             cbs.on_test_batch_end(step, logs)
         logs = self._get_metrics_result_or_logs(logs)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        return self._flatten_logs_in_metric_order(logs)
+        return logs
 
     def _flatten_logs_in_metric_order(self, logs: dict):
         names = [m.name for m in self.metrics]
@@ -273,12 +286,11 @@ class Trainer:
 
     # -- predict --------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        dataset = ArrayDataset(x, where="predict")
-        steps_per_execution = self.steps_per_execution if self.compiled else 1
-        iterator = EpochIterator(dataset, batch_size=batch_size, steps_per_epoch=steps,
-                                 steps_per_execution=steps_per_execution, where="predict")
+        adapter = get_adapter(x, batch_size=batch_size, where="predict")
+        iterator = self._epoch_iterator(adapter, steps, "predict")
         if not self.built:
-            self(dataset.batch(np.arange(1))[0], training=False)
+            first_x, _, _ = unpack_x_y_sample_weight(adapter.peek())
+            self(first_x, training=False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
         predict_function = self._make_predict_function()
@@ -329,15 +341,41 @@ class Trainer:
         raise NotImplementedError
 
 
-def _class_weight_to_sample_weight(class_weight, y, sample_weight):
+class ClassWeighted:
+    """An adapter whose batches carry sample_weight = class_weight[class of y] (times any given weight)."""
+
+    def __init__(self, adapter, class_weight):
+        _class_weight_to_sample_weight(class_weight, None, None, check_only=True)
+        self.adapter, self.class_weight = adapter, class_weight
+        self.num_batches = adapter.num_batches
+
+    def _weighted(self, batch):
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        return (x, y, _class_weight_to_sample_weight(self.class_weight, y, sample_weight))
+
+    def peek(self):
+        return self._weighted(self.adapter.peek())
+
+    def batches(self, pass_index):
+        return (self._weighted(batch) for batch in self.adapter.batches(pass_index))
+
+    def on_epoch_end(self):
+        self.adapter.on_epoch_end()
+
+
+def _class_weight_to_sample_weight(class_weight, y, sample_weight, check_only=False):
     """sample_weight[i] = class_weight[class of y[i]] (times any given sample_weight)."""
     if class_weight is None:
         return sample_weight
     if not isinstance(class_weight, Mapping):
         raise invalid_argument("fit", "class_weight", "a dict {class index: weight}", class_weight)
+    if check_only:
+        return None
     if y is None or isinstance(y, (dict, list, tuple)):
         raise invalid_argument("fit", "class_weight", "a single-output model with array targets `y`", y)
     y = np.asarray(y)
+    if y.ndim == 0:
+        raise invalid_argument("fit", "class_weight", "targets with a sample axis", y)
     classes = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
     missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
     if missing:
@@ -345,5 +383,5 @@ def _class_weight_to_sample_weight(class_weight, y, sample_weight):
         raise invalid_argument("fit", "class_weight", expected, class_weight)
     weights = np.asarray([class_weight[int(c)] for c in classes], dtype="float64")
     if sample_weight is not None:
-        weights = weights * np.asarray(sample_weight, dtype="float64").reshape(len(weights))
+        weights = weights * np.asarray(sample_weight, dtype="float64").reshape(len(weights), -1).mean(axis=-1)
     return weights

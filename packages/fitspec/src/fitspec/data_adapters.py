@@ -1,0 +1,252 @@
+"""Data adapters: every source of batches behind one interface, and the epoch iterator over them.
+
+Sources: numpy arrays (nested dicts / lists / tuples), `fs.utils.PyDataset`, Python generators and
+iterables, `tf.data.Dataset` and `torch.utils.data.DataLoader` / `Dataset`. The frameworks are never
+imported here: an object is recognised by its type's module, and iterated through its own API.
+Batches come out as (x,), (x, y) or (x, y, sample_weight); their leaves stay as the source made
+them, and the backend converts them (`Backend.convert_batch`).
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import itertools
+import math
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from fitspec.data import DEFAULT_BATCH_SIZE, ArrayDataset, epoch_permutation
+from fitspec.errors import describe, invalid_argument
+from fitspec.py_dataset import PyDataset
+
+
+def _check_positive_int(value, argument, where, allow_none=False):
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise invalid_argument(where, argument, "a positive int" + (" or None" if allow_none else ""), value)
+
+
+def standardize_batch(element, where: str):
+    """A source's element -> (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(element, list):
+        element = tuple(element)
+    if not isinstance(element, tuple):
+        return (element,)
+    if not 1 <= len(element) <= 3:
+        raise invalid_argument(
+            where, "x", "batches of the form x, (x,), (x, y) or (x, y, sample_weight)",
+            f"<a batch that is a tuple of {len(element)} elements>",
+        )
+    return element
+
+
+class ArrayAdapter:
+    """Batches of arrays; shuffled by the permutation of (seed, pass)."""
+
+    supports_split = True
+
+    def __init__(self, dataset: ArrayDataset, batch_size, shuffle, seed):
+        self.dataset, self.batch_size, self.shuffle, self.seed = dataset, batch_size, shuffle, seed
+        self.num_batches = math.ceil(dataset.size / batch_size)
+
+    def peek(self) -> tuple:
+        return self.dataset.batch(np.arange(min(self.batch_size, self.dataset.size)))
+
+    def batches(self, pass_index: int) -> Iterator[tuple]:
+        size = self.dataset.size
+        order = epoch_permutation(size, self.seed, pass_index) if self.shuffle else np.arange(size)
+        for start in range(0, size, self.batch_size):
+            yield self.dataset.batch(order[start : start + self.batch_size])
+
+    def on_epoch_end(self):
+        pass
+
+
+class PyDatasetAdapter:
+    """Batches by index; with shuffle, the order of the batches is the permutation of (seed, pass)."""
+
+    supports_split = False
+
+    def __init__(self, dataset: PyDataset, shuffle, seed, where):
+        self.dataset, self.shuffle, self.seed, self.where = dataset, shuffle, seed, where
+        self.num_batches = len(dataset)
+
+    def peek(self) -> tuple:
+        if len(self.dataset) == 0:
+            raise invalid_argument(self.where, "x", "a PyDataset with at least one batch", "<len() == 0>")
+        return standardize_batch(self.dataset[0], self.where)
+
+    def batches(self, pass_index: int) -> Iterator[tuple]:
+        n = len(self.dataset)
+        order = epoch_permutation(n, self.seed, pass_index) if self.shuffle else np.arange(n)
+        self.dataset.on_epoch_begin()
+        workers = getattr(self.dataset, "workers", 1)
+        if workers <= 1:
+            for i in order:
+                yield standardize_batch(self.dataset[int(i)], self.where)
+            return
+        pool_class = (concurrent.futures.ProcessPoolExecutor if self.dataset.use_multiprocessing
+                      else concurrent.futures.ThreadPoolExecutor)
+        with pool_class(max_workers=workers) as pool:
+            pending = collections.deque()
+            indices = iter(order)
+            for i in itertools.islice(indices, self.dataset.max_queue_size):
+                pending.append(pool.submit(self.dataset.__getitem__, int(i)))
+            while pending:
+                batch = pending.popleft().result()
+                for i in itertools.islice(indices, 1):
+                    pending.append(pool.submit(self.dataset.__getitem__, int(i)))
+                yield standardize_batch(batch, self.where)
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+
+class IterableAdapter:
+    """tf.data datasets, torch DataLoaders and other re-iterables (iterated anew each pass); generators."""
+
+    supports_split = False
+
+    def __init__(self, source, where, num_batches=None):
+        self.source, self.where = source, where
+        self.one_shot = iter(source) is source  # a generator or iterator: it cannot restart
+        self.num_batches = num_batches
+
+    def peek(self) -> tuple:
+        """The first batch; a one-shot generator gets it pushed back."""
+        try:
+            if self.one_shot:
+                first = next(self.source)
+                self.source = itertools.chain([first], self.source)
+            else:
+                first = next(iter(self.source))
+        except StopIteration:
+            raise invalid_argument(self.where, "x", "at least one batch", "<an empty source>") from None
+        return standardize_batch(first, self.where)
+
+    def batches(self, pass_index: int) -> Iterator[tuple]:
+        if self.one_shot:
+            iterator = self.source
+        else:
+            iterator = iter(self.source)
+        for element in iterator:
+            yield standardize_batch(element, self.where)
+
+    def on_epoch_end(self):
+        pass
+
+
+def _module_of(x) -> str:
+    return type(x).__module__ or ""
+
+
+def is_tf_dataset(x) -> bool:
+    return _module_of(x).startswith("tensorflow") and hasattr(x, "as_numpy_iterator")
+
+
+def is_torch_loader(x) -> bool:
+    return _module_of(x).startswith("torch.utils.data") and hasattr(x, "__iter__") and hasattr(x, "dataset")
+
+
+def is_torch_dataset(x) -> bool:
+    return _module_of(x).startswith("torch") and hasattr(x, "__getitem__") and hasattr(x, "__len__") \
+        and not hasattr(x, "shape")
+
+
+def get_adapter(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False, seed=0, where="fit"):
+    """The adapter for `x` (and, for arrays only, `y` and `sample_weight`)."""
+    _check_positive_int(batch_size, "batch_size", where, allow_none=True)
+    if isinstance(x, ArrayDataset):
+        return ArrayAdapter(x, batch_size or DEFAULT_BATCH_SIZE, shuffle, seed)
+    source_kind = None
+    if isinstance(x, PyDataset):
+        source_kind = "a PyDataset"
+    elif is_tf_dataset(x):
+        source_kind = "a tf.data.Dataset"
+    elif is_torch_loader(x) or is_torch_dataset(x):
+        source_kind = "a torch DataLoader or Dataset"
+    elif hasattr(x, "__next__") and not isinstance(x, (np.ndarray, Mapping)):
+        source_kind = "a generator"
+    if source_kind is None:
+        dataset = ArrayDataset(x, y, sample_weight, where=where)
+        if dataset.size == 0:
+            raise invalid_argument(where, "x", "at least one sample", "<0 samples>")
+        return ArrayAdapter(dataset, batch_size or DEFAULT_BATCH_SIZE, shuffle, seed)
+    for argument, value in (("y", y), ("sample_weight", sample_weight)):
+        if value is not None:
+            raise invalid_argument(
+                where, argument, f"None when x is {source_kind} (it yields the targets and weights itself)",
+                describe(value),
+            )
+    if isinstance(x, PyDataset):
+        return PyDatasetAdapter(x, shuffle, seed, where)
+    if is_torch_dataset(x) and not is_torch_loader(x):
+        import torch.utils.data
+
+        x = torch.utils.data.DataLoader(x, batch_size=batch_size or DEFAULT_BATCH_SIZE, shuffle=False)
+    num_batches = None
+    if is_tf_dataset(x):
+        cardinality = int(x.cardinality())
+        num_batches = cardinality if cardinality >= 0 else None
+    elif is_torch_loader(x):
+        try:
+            num_batches = len(x)
+        except TypeError:
+            num_batches = None
+    return IterableAdapter(x, where, num_batches)
+
+
+class EpochIterator:
+    """The batches of one epoch, grouped by `steps_per_execution`.
+
+    Yields (index of the group's last step, [batch, ...]). Without `steps_per_epoch` an epoch is one
+    pass over the source; with it, an epoch is that many batches, and passes continue across
+    epochs (a finished pass starts the next one; a one-shot generator that runs out is an error).
+    """
+
+    def __init__(self, adapter, steps_per_epoch=None, steps_per_execution=1, where="fit"):
+        _check_positive_int(steps_per_epoch, "steps_per_epoch", where, allow_none=True)
+        self.adapter = adapter
+        self.steps_per_epoch = steps_per_epoch
+        self.steps_per_execution = steps_per_execution
+        self.where = where
+        self.steps = steps_per_epoch or adapter.num_batches
+        self._passes = 0
+        self._stream = None
+
+    def _continuing_stream(self) -> Iterator[tuple]:
+        while True:
+            produced = False
+            for batch in self.adapter.batches(self._passes):
+                produced = True
+                yield batch
+            self._passes += 1
+            if not produced or getattr(self.adapter, "one_shot", False):
+                raise invalid_argument(
+                    self.where, "x", f"data for {self.steps_per_epoch} steps per epoch (steps_per_epoch)",
+                    "<a source that ran out of batches>",
+                )
+
+    def epoch(self, epoch: int) -> Iterator[tuple[int, list]]:
+        if self.steps_per_epoch is None:
+            batches = self.adapter.batches(epoch)
+        else:
+            if self._stream is None:
+                self._stream = self._continuing_stream()
+            batches = itertools.islice(self._stream, self.steps_per_epoch)
+        group, step = [], -1
+        for step, batch in enumerate(batches):
+            group.append(batch)
+            if len(group) == self.steps_per_execution:
+                yield step, group
+                group = []
+        if group:
+            yield step, group
+        if step < 0:
+            raise invalid_argument(self.where, "x", "at least one batch", "<an empty source>")
+        if self.steps is None:
+            self.steps = step + 1
+        self.adapter.on_epoch_end()
