@@ -15,7 +15,7 @@ import optree
 
 import fitspec
 from fitspec_jax import ops as jax_ops
-from fitspec_jax.executor import JitExecutor
+from fitspec_jax.executor import STATE_ADVICE, JitExecutor
 
 
 class JaxVariable(fitspec.Variable):
@@ -25,16 +25,14 @@ class JaxVariable(fitspec.Variable):
     """
 
     def _make_storage(self, array):
-        return jnp.asarray(array, dtype=jax_ops.canonical_dtype(self.dtype))
+        with jax.ensure_compile_time_eval():  # a concrete array even when created while jax traces
+            return jnp.asarray(array, dtype=jax_ops.canonical_dtype(self.dtype))
 
     def _write(self, value) -> None:
         if isinstance(value, jax.core.Tracer):
             raise RuntimeError(
                 f"Variable '{self.path}' was assigned a traced value inside a jax transformation (jit, grad, scan), "
-                "outside any stateless scope; the new value would be lost. Inside a compiled step, change state "
-                "through the state the step returns: `stateless_call`, `optimizer.stateless_apply`, "
-                "`metric.stateless_update_state`; random draws need `seed=` a `fs.random.SeedGenerator` owned by "
-                "a layer or the model."
+                f"outside any stateless scope; the new value would be lost. {STATE_ADVICE}"
             )
         self._storage = value
 

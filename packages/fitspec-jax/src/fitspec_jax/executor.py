@@ -19,6 +19,12 @@ from fitspec.errors import describe
 from fitspec.stateless_trainer import STATE_PARTS
 from fitspec.variables import StatelessScope
 
+STATE_ADVICE = (
+    "Inside a compiled step, change state through the state the step returns: `stateless_call`, "
+    "`optimizer.stateless_apply`, `metric.stateless_update_state`; random draws need `seed=` a "
+    "`fs.random.SeedGenerator` owned by a layer or the model."
+)
+
 
 class JitExecutor:
     """`execute(state, batches) -> (outputs, state)`, the contract of `Backend.make_executor`.
@@ -44,8 +50,8 @@ class JitExecutor:
     def __call__(self, state, batches):
         if self.eager:
             return self._run_eagerly(state, batches)
-        segments = jax.device_put(tuple(_stack_segments(batches)))
-        outputs, state = self._jitted(_distinct_buffers(state), segments)
+        # numpy segments: the jitted call moves them to the device, one transfer per execution
+        outputs, state = self._jitted(_distinct_buffers(state), tuple(_stack_segments(batches)))
         outputs = jax.device_get(outputs)
         if self.step == "predict_step":
             outputs = [y for segment in outputs for y in _unstack(segment)]
@@ -55,13 +61,26 @@ class JitExecutor:
     def _scoped_step(self, state, batch):
         variables = self.model._state_variables(self.step)
         mapping = [(v, value) for group, values in zip(variables, state) for v, value in zip(group, values)]
-        with StatelessScope(mapping) as scope:
+        with _StepScope(mapping) as scope:
             if self.step == "predict_step":
                 outputs, non_trainable = self.step_fn(tuple(state), batch)
                 new_state = (state[0], non_trainable)
             else:
                 outputs, new_state = self.step_fn(state, batch)
+        self._apply_stray_writes(scope)
         return outputs, self._conform(variables, state, new_state, scope)
+
+    def _apply_stray_writes(self, scope) -> None:
+        """Variables outside the step's state that the step assigned: kept when eager, refused when traced."""
+        for variable in scope.stray:
+            value = scope.get_current_value(variable)
+            if isinstance(value, jax.core.Tracer):
+                raise RuntimeError(
+                    f"{type(self.model).__name__}.{self.step} assigned Variable '{variable.path}', which is not part "
+                    f"of the step's state (it belongs to no layer, metric or optimizer of the model), inside the "
+                    f"compiled step; the new value would be lost. {STATE_ADVICE}"
+                )
+            variable.assign(value)
 
     def _conform(self, variables, old_state, new_state, scope):
         """The new state with writes made outside the stateless API kept, each entry cast to its old dtype.
@@ -119,6 +138,20 @@ class JitExecutor:
         if self.step == "predict_step":
             return outputs, state
         return outputs[-1], state
+
+
+class _StepScope(StatelessScope):
+    """The scope of one step: the state's Variables mapped to the step's values; notes writes to any other."""
+
+    def __init__(self, mapping):
+        super().__init__(mapping)
+        self._mapped = {id(variable) for variable, _ in mapping}
+        self.stray = []
+
+    def record(self, variable, value) -> None:
+        if id(variable) not in self._mapped and all(variable is not v for v in self.stray):
+            self.stray.append(variable)
+        super().record(variable, value)
 
 
 def _signature(batch):

@@ -23,6 +23,11 @@ def canonical_dtype(dtype):
     """`dtype` as jax stores it now: 64-bit types become 32-bit ones while x64 is off."""
     if dtype is None:
         return None
+    return _canonical(dtype, bool(jax.config.jax_enable_x64))
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(dtype, x64: bool):
     return jax.dtypes.canonicalize_dtype(np.dtype(dtype))
 
 
@@ -57,7 +62,10 @@ def convert_to_numpy(x):
 
 
 def cast(x, dtype):
-    return jax.lax.convert_element_type(unwrap(x), canonical_dtype(dtype))
+    x, dtype = unwrap(x), canonical_dtype(dtype)
+    if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.dtype == dtype and not x.weak_type:
+        return x  # the common case of Variable.assign between executions: nothing to dispatch
+    return jax.lax.convert_element_type(x, dtype)
 
 
 def shape(x):

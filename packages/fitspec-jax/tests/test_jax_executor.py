@@ -1,0 +1,185 @@
+"""The jitted executor: fused steps, partial executions, caching, eager mode, donation, bad state."""
+
+import jax
+import numpy as np
+import pytest
+
+MODES = {"jit": {}, "jit_fused": {"steps_per_execution": 4}, "eager": {"run_eagerly": True}}
+
+
+def fit_weights(fs, dense_model, data, **compile_kwargs):
+    fs.utils.set_random_seed(3)
+    model = dense_model()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"], **compile_kwargs)
+    history = model.fit(*data, batch_size=16, epochs=2, verbose=0)
+    return model, history.history
+
+
+def test_steps_per_execution_8_gives_the_weights_and_history_of_1(fs, dense_model, data):
+    one, history_one = fit_weights(fs, dense_model, data)
+    eight, history_eight = fit_weights(fs, dense_model, data, steps_per_execution=8)
+    for a, b in zip(one.get_weights(), eight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for key in history_one:
+        np.testing.assert_allclose(history_one[key], history_eight[key], rtol=1e-6)
+
+
+def test_run_eagerly_and_jit_compile_false_give_the_weights_of_jit(fs, dense_model, data):
+    jitted, _ = fit_weights(fs, dense_model, data)
+    for flags in ({"run_eagerly": True}, {"jit_compile": False}):
+        eager, _ = fit_weights(fs, dense_model, data, **flags)
+        for a, b in zip(jitted.get_weights(), eager.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("flags,traced", [({}, True), ({"run_eagerly": True}, False), ({"jit_compile": False}, False)])
+def test_the_step_is_traced_unless_run_eagerly_or_jit_compile_false(fs, dense_model, data, flags, traced):
+    seen = []
+
+    class Probe(fs.Model):
+        def train_step(self, state, data):
+            seen.append(isinstance(data[0], jax.core.Tracer))
+            return super().train_step(state, data)
+
+    model = dense_model(Probe)
+    model.compile(optimizer="sgd", loss="mse", **flags)
+    model.fit(*data, batch_size=50, epochs=1, verbose=0)
+    assert seen and set(seen) == {traced}
+
+
+def test_no_recompilation_after_the_first_epoch_with_a_partial_last_execution(fs, dense_model, data):
+    traces, per_epoch = [], []
+
+    class Counting(fs.Model):
+        def train_step(self, state, data):
+            traces.append(tuple(data[0].shape))
+            return super().train_step(state, data)
+
+    class AtEpochEnd(fs.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            per_epoch.append(len(traces))
+
+    model = dense_model(Counting)
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    # 100 samples, batch 16: 6 full batches and one of 4; executions of 4 and of 2 + 1.
+    model.fit(*data, batch_size=16, epochs=3, verbose=0, callbacks=[AtEpochEnd()])
+    assert per_epoch[0] == per_epoch[1] == per_epoch[2]
+    assert (4, 4) in traces and (16, 4) in traces
+
+
+def test_callbacks_run_once_per_execution(fs, dense_model, data):
+    ends = []
+
+    class Recorder(fs.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            ends.append((batch, sorted(logs)))
+
+    model = dense_model()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"], steps_per_execution=4)
+    model.fit(*data, batch_size=16, epochs=1, verbose=0, callbacks=[Recorder()])
+    assert ends == [(3, ["loss", "mae"]), (6, ["loss", "mae"])]
+
+
+def test_fused_predict_with_a_partial_last_batch_matches_a_plain_call(fs, dense_model, data):
+    model = dense_model()
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+    x = data[0]
+    fused = model.predict(x, batch_size=16, verbose=0)
+    assert fused.shape == (100, 1)
+    np.testing.assert_allclose(fused, np.asarray(model(x)), rtol=1e-6, atol=1e-7)
+
+
+def test_fused_evaluate_matches_unfused(fs, dense_model, data):
+    model = dense_model()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    plain = model.evaluate(*data, batch_size=16, verbose=0)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"], steps_per_execution=5)
+    fused = model.evaluate(*data, batch_size=16, verbose=0)
+    np.testing.assert_allclose(plain, fused, rtol=1e-6)
+
+
+def test_the_state_is_donated_to_the_compiled_execution(fs, dense_model, data):
+    model = dense_model()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(*data, epochs=1, verbose=0)
+    kernel = model.trainable_variables[0]
+    before = kernel.value
+    model.fit(*data, epochs=1, verbose=0)
+    assert before.is_deleted(), "the old kernel buffer should have been donated to the step"
+    assert not kernel.value.is_deleted() and np.isfinite(kernel.numpy()).all()
+
+
+def test_a_state_value_shared_by_two_variables_is_copied_before_donation(fs, dense_model, data):
+    model = dense_model()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    model.fit(*data, epochs=1, verbose=0)
+    shared = fs.ops.zeros(())
+    for variable in model.metrics_variables:
+        variable.assign(shared)
+    model.fit(*data, epochs=1, verbose=0)
+    assert np.isfinite(model.get_weights()[0]).all()
+
+
+def test_logs_come_back_as_host_arrays_once_per_execution(fs, dense_model, data):
+    model = dense_model()
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
+    model.fit(*data, epochs=1, verbose=0)
+    logs = model._make_train_function()([model.backend.convert_batch(model, (data[0][:8], data[1][:8]))] * 2)
+    assert all(isinstance(v, np.ndarray) for v in logs.values())
+
+
+# -- bad state returned by a custom train_step -------------------------------------------------------
+def _custom(fs, dense_model, train_step, mode):
+    cls = type("Custom", (fs.Model,), {"train_step": train_step})
+    model = dense_model(cls)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"], **MODES[mode])
+    return model
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_state_of_the_wrong_structure_names_expected_and_received(fs, dense_model, data, mode):
+    def train_step(self, state, data):
+        logs, (trainable, non_trainable, optimizer_vars, _) = fs.Model.train_step(self, state, data)
+        return logs, (trainable, non_trainable, optimizer_vars)
+
+    model = _custom(fs, dense_model, train_step, mode)
+    with pytest.raises(TypeError) as error:
+        model.fit(*data, epochs=1, verbose=0)
+    message = str(error.value)
+    assert "Custom.train_step must return (logs, state) with state = (trainable_variables, " in message
+    assert "metrics_variables); received a state of (" in message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_state_whose_shape_changed_names_expected_and_received(fs, dense_model, data, mode):
+    def train_step(self, state, data):
+        logs, (trainable, *rest) = fs.Model.train_step(self, state, data)
+        return logs, (trainable[:1] + [fs.ops.transpose(trainable[1][None])], *rest)
+
+    model = _custom(fs, dense_model, train_step, mode)
+    with pytest.raises(ValueError, match=r"`trainable_variables\[1\]` of shape \(1, 1\); expected \(1,\)"):
+        model.fit(*data, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_metric_variable_list_of_the_wrong_length_names_expected_and_received(fs, dense_model, data, mode):
+    def train_step(self, state, data):
+        *_, metrics_variables = state
+        self.metrics[1].stateless_update_state(metrics_variables, data[1], data[1])
+        return fs.Model.train_step(self, state, data)
+
+    model = _custom(fs, dense_model, train_step, mode)
+    with pytest.raises(ValueError, match=r"argument `metric_variables` expected a list of 2 values .*; "
+                                         r"received <a sequence of 4 values>"):
+        model.fit(*data, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_state_entry_that_is_not_an_array_names_the_entry(fs, dense_model, data, mode):
+    def train_step(self, state, data):
+        logs, (trainable, non_trainable, optimizer_vars, metrics_vars) = fs.Model.train_step(self, state, data)
+        return logs, (trainable, non_trainable, optimizer_vars, metrics_vars[:-1] + [None])
+
+    model = _custom(fs, dense_model, train_step, mode)
+    with pytest.raises(TypeError, match=r"`metrics_variables\[3\]` of None; expected an array of shape \(\) "):
+        model.fit(*data, epochs=1, verbose=0)
