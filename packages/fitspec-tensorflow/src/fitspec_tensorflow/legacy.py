@@ -2,8 +2,8 @@
 
 They keep Keras 2's behaviour, which a Keras 2 train_step relies on for its logs: `compiled_loss`
 returns loss_weight * loss(y, y_pred, sample_weight) + sum(regularization_losses) and also feeds the
-"loss" tracker (weighted by the batch size); `compiled_metrics.update_state` updates the metrics
-given to compile(). The first use of each warns once per process, naming the Keras 3 replacement.
+"loss" tracker (weighted by the batch size); `compiled_metrics.update_state` updates the metrics and
+weighted_metrics given to compile(). The first use of each warns once per process, naming the Keras 3 replacement.
 """
 
 from __future__ import annotations
@@ -67,18 +67,24 @@ class CompiledLoss:
 
 
 class CompiledMetrics:
-    """`model.compiled_metrics`: `update_state(y_true, y_pred, sample_weight=None)` and `metrics`."""
+    """`model.compiled_metrics`: `update_state(y_true, y_pred, sample_weight=None)` and `metrics`.
+
+    As in `compute_metrics`: `metrics` ignore sample_weight, `weighted_metrics` use it.
+    """
 
     def __init__(self, model):
         self._model = model
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        for metric in self.metrics:
+        for metric in self._model._compile_metrics or []:
+            metric.update_state(y_true, y_pred)
+        for metric in getattr(self._model, "_compile_weighted_metrics", None) or []:
             metric.update_state(y_true, y_pred, sample_weight=sample_weight)
 
     @property
     def metrics(self) -> list:
-        return list(self._model._compile_metrics or [])
+        model = self._model
+        return list(model._compile_metrics or []) + list(getattr(model, "_compile_weighted_metrics", None) or [])
 
     def reset_state(self) -> None:
         for metric in self.metrics:
