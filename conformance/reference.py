@@ -67,3 +67,40 @@ def adam_step(var, g, lr, t, b1=0.9, b2=0.999, eps=1e-7, m=None, v=None):
     v = v + (g**2 - v) * (1 - b2)
     alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
     return var - alpha * m / (np.sqrt(v) + eps), m, v
+
+
+def early_stopping(values, patience, min_delta, mode, baseline=None, start_from_epoch=0):
+    """(epoch training stops after or None, best epoch or None): Keras 3's EarlyStopping, restated."""
+    better = (lambda a, b: a < b - min_delta) if mode == "min" else (lambda a, b: a > b + min_delta)
+    best = best_epoch = None
+    epochs_without_reset = 0
+    for epoch, value in enumerate(values):
+        if epoch < start_from_epoch:
+            continue
+        epochs_without_reset += 1
+        if best is None or better(value, best):
+            best, best_epoch = value, epoch
+            if baseline is None or better(value, baseline):
+                epochs_without_reset = 0
+        elif epochs_without_reset >= patience and epoch > 0:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
+def reduce_lr_on_plateau(values, lr, factor, patience, min_delta, cooldown, min_lr, mode="min"):
+    """The learning rate in force after each epoch: Keras 3's ReduceLROnPlateau, restated."""
+    better = (lambda a, b: a < b - min_delta) if mode == "min" else (lambda a, b: a > b + min_delta)
+    best, waited, cooling, rates = None, 0, 0, []
+    for value in values:
+        if cooling > 0:
+            cooling -= 1
+            waited = 0
+        if best is None or better(value, best):
+            best, waited = value, 0
+        elif cooling == 0:
+            waited += 1
+            if waited >= patience and lr > np.float32(min_lr):
+                lr = max(lr * factor, min_lr)
+                cooling, waited = cooldown, 0
+        rates.append(lr)
+    return rates

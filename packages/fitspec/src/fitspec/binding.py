@@ -83,9 +83,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "get": lambda identifier: activations.get(identifier, ops),
     })
     api.initializers = _module(f"{package}.initializers", {**initializers.ALL, "get": initializers.get})
-    api.callbacks = _module(f"{package}.callbacks", {
-        name: getattr(callbacks, name) for name in ("Callback", "CallbackList", "History", "ProgbarLogger")
-    })
+    api.callbacks = _module(f"{package}.callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     api.models = _module(f"{package}.models", {"Model": model, "Sequential": sequential})
     api.config = _module(f"{package}.config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx})
     api.utils = _module(f"{package}.utils", {

@@ -21,6 +21,8 @@ class Metric:
     """Base class. Subclasses create state with `add_variable` and implement `update_state`, `result`."""
 
     backend: ClassVar = None
+    #: "up" or "down" when a better model moves the result that way; callbacks read it in mode "auto".
+    direction: ClassVar[str | None] = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name or to_snake_case(type(self).__name__)
@@ -198,31 +200,43 @@ def _with_ops(fn, ops):
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    direction = "down"
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(_with_ops(losses.mean_squared_error, self.ops), name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    direction = "down"
+
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(_with_ops(losses.mean_absolute_error, self.ops), name=name, dtype=dtype)
 
 
 class Accuracy(MeanMetricWrapper):
+    direction = "up"
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(_with_ops(accuracy, self.ops), name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    direction = "up"
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(_with_ops(binary_accuracy, self.ops), name=name, dtype=dtype, threshold=threshold)
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    direction = "up"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(_with_ops(categorical_accuracy, self.ops), name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    direction = "up"
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(_with_ops(sparse_categorical_accuracy, self.ops), name=name, dtype=dtype)
 

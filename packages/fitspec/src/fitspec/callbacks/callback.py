@@ -1,12 +1,11 @@
-"""`Callback` and its hooks, `CallbackList`, `History` and `ProgbarLogger`.
+"""`Callback`, its hooks, and `CallbackList`, which calls them in order.
 
 The trainer calls each hook through `CallbackList`; with steps_per_execution = N the batch hooks
-run once per execution, with the index of the execution's last batch.
+run once per execution, with the index of the execution's last batch. The user's callbacks run
+first, then History, then the progress bar, so History sees what callbacks added to the logs.
 """
 
 from __future__ import annotations
-
-from fitspec.progbar import Progbar
 
 HOOKS = (
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -45,72 +44,6 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
-class History(Callback):
-    """`history.history[key]` is the list of epoch-end values of `key`; `history.epoch` the epochs."""
-
-    def __init__(self):
-        super().__init__()
-        self.history: dict[str, list] = {}
-        self.epoch: list[int] = []
-
-    def on_train_begin(self, logs=None):
-        self.epoch = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch.append(epoch)
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(value)
-
-
-class ProgbarLogger(Callback):
-    """Prints `Epoch i/n` and the progress bar of the guides."""
-
-    def __init__(self, verbose=1):
-        super().__init__()
-        self.verbose = verbose
-        self._bar = None
-        self._seen = 0
-
-    def _new_bar(self, target):
-        self._bar = Progbar(target, verbose=self.verbose)
-        self._seen = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.params.get("epochs", 1) and self.verbose:
-            print(f"Epoch {epoch + 1}/{self.params['epochs']}")
-        self._new_bar(self.params.get("steps"))
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._seen = batch + 1
-        self._bar.update(self._seen, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._bar.update(self._seen, logs, finalize=True)
-
-    def on_test_begin(self, logs=None):
-        if not self.params.get("in_fit"):
-            self._new_bar(self.params.get("steps"))
-
-    def on_test_batch_end(self, batch, logs=None):
-        if not self.params.get("in_fit"):
-            self._seen = batch + 1
-            self._bar.update(self._seen, logs)
-
-    def on_test_end(self, logs=None):
-        if not self.params.get("in_fit"):
-            self._bar.update(self._seen, logs, finalize=True)
-
-    def on_predict_begin(self, logs=None):
-        self._new_bar(self.params.get("steps"))
-
-    def on_predict_batch_end(self, batch, logs=None):
-        self._seen = batch + 1
-        self._bar.update(self._seen, None)
-
-    def on_predict_end(self, logs=None):
-        self._bar.update(self._seen, None, finalize=True)
-
-
 class CallbackList:
     """Calls every hook on every callback, in order; adds History and the progress bar."""
 
@@ -121,6 +54,9 @@ class CallbackList:
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise invalid_argument("fit", "callbacks", "a list of Callback instances", cb)
+        from fitspec.callbacks.history import History
+        from fitspec.callbacks.progbar_logger import ProgbarLogger
+
         if add_history:
             model.history = History()
             self.callbacks.append(model.history)

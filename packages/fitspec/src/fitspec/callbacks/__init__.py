@@ -1,0 +1,16 @@
+"""The backend-neutral callbacks, exposed by every backend as `fs.callbacks`."""
+
+from fitspec.callbacks.callback import HOOKS, Callback, CallbackList
+from fitspec.callbacks.csv_logger import CSVLogger
+from fitspec.callbacks.early_stopping import EarlyStopping
+from fitspec.callbacks.history import History
+from fitspec.callbacks.lambda_callback import LambdaCallback
+from fitspec.callbacks.learning_rate_scheduler import LearningRateScheduler
+from fitspec.callbacks.progbar_logger import ProgbarLogger
+from fitspec.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from fitspec.callbacks.terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "HOOKS", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+]
