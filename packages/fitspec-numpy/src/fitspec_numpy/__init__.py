@@ -19,8 +19,9 @@ models = _api.models
 config = _api.config
 utils = _api.utils
 ops = _api.ops
+saving = _api.saving
 
 __all__ = [
     "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "utils", "value_and_grad",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "saving", "utils", "value_and_grad",
 ]

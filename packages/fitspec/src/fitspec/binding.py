@@ -11,7 +11,7 @@ import functools
 import sys
 import types
 
-from fitspec import activations, callbacks, data, initializers, losses, metrics, optimizers, seeding
+from fitspec import activations, callbacks, data, initializers, losses, metrics, optimizers, saving, seeding
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.layers import core as core_layers
 from fitspec.layers.layer import Layer as CoreLayer
@@ -84,7 +84,13 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     })
     api.initializers = _module(f"{package}.initializers", {**initializers.ALL, "get": initializers.get})
     api.callbacks = _module(f"{package}.callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
-    api.models = _module(f"{package}.models", {"Model": model, "Sequential": sequential})
+    load = lambda filepath, custom_objects=None, compile=True: saving.load_model(  # noqa: A006
+        api, filepath, custom_objects=custom_objects, compile=compile)
+    api.models = _module(f"{package}.models", {"Model": model, "Sequential": sequential, "load_model": load})
+    api.saving = _module(f"{package}.saving", {
+        "load_model": load, "register_serializable": saving.register_serializable,
+        "register_keras_serializable": saving.register_serializable,
+    })
     api.config = _module(f"{package}.config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx})
     api.utils = _module(f"{package}.utils", {
         "set_random_seed": seeding.set_random_seed,

@@ -203,6 +203,7 @@ class Layer:
         if self.built:
             return
         shapes = optree.tree_map(lambda t: tuple(self.ops.shape(t)), first_arg)
+        self._build_shapes = optree.tree_map(list, shapes, is_leaf=lambda s: isinstance(s, tuple))
         self.build(shapes)
         self.built = True
 
@@ -291,6 +292,10 @@ class Layer:
     # -- config -------------------------------------------------------------------------------------
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

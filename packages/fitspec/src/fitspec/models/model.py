@@ -73,3 +73,31 @@ class Model(Trainer, Layer):
 
     def summary(self, print_fn=print) -> None:
         print_summary(self, print_fn)
+
+    def save(self, filepath, overwrite=True) -> None:
+        """Architecture, weights, optimizer state and compile arguments in one file (docs/SPEC.md, "Saving")."""
+        from fitspec.saving import save_model
+
+        _check_overwrite(filepath, overwrite, "save")
+        save_model(self, filepath)
+
+    def save_weights(self, filepath, overwrite=True) -> None:
+        from fitspec.saving import save_weights
+
+        _check_overwrite(filepath, overwrite, "save_weights")
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        from fitspec.saving import load_weights
+
+        load_weights(self, filepath)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}
+
+
+def _check_overwrite(filepath, overwrite, where) -> None:
+    import os
+
+    if not overwrite and os.path.exists(filepath):
+        raise invalid_argument(where, "filepath", "a path that does not exist yet (overwrite=False)", str(filepath))

@@ -62,3 +62,6 @@ class Sequential(Model):
     @property
     def layers(self) -> list:
         return list(self._stack)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}
