@@ -125,7 +125,7 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         ops = self.ops
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-        y_true = ops.convert_to_tensor(y_true)
+        y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)  # as Keras: a user's y_true - y_pred stays in dtype
         values = self.call(y_true, y_pred)
         return reduce_weighted_values(ops, values, sample_weight, self.reduction, dtype=self.dtype)
 
