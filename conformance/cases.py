@@ -97,4 +97,13 @@ CASES = [
          {"epochs": 2, "batch_size": 8}),
 ]
 
+CASES.append(
+    Case("schedule_and_clipnorm", "mlp", Data(samples=160, x_shape=(20,), target="sparse", classes=4, seed=16),
+         {"optimizer": ("SGD", {"learning_rate": ("ExponentialDecay", {"initial_learning_rate": 0.5,
+                                                                       "decay_steps": 3, "decay_rate": 0.7}),
+                                "momentum": 0.9, "clipnorm": 0.5}),
+          "loss": ("SparseCategoricalCrossentropy", {}), "metrics": ["accuracy"]},
+         {"epochs": 2, "batch_size": 20}),
+)
+
 BY_NAME = {case.name: case for case in CASES}

@@ -104,3 +104,33 @@ def reduce_lr_on_plateau(values, lr, factor, patience, min_delta, cooldown, min_
                 cooling, waited = cooldown, 0
         rates.append(lr)
     return rates
+
+
+def schedule(name, step, **k):
+    """Keras 3's learning-rate schedules at integer `step`, in plain Python."""
+    import math
+
+    if name == "ExponentialDecay":
+        p = step / k["decay_steps"]
+        return k["initial_learning_rate"] * k["decay_rate"] ** (math.floor(p) if k.get("staircase") else p)
+    if name == "PiecewiseConstantDecay":
+        for boundary, value in zip(k["boundaries"], k["values"]):
+            if step <= boundary:
+                return value
+        return k["values"][-1]
+    if name == "PolynomialDecay":
+        decay_steps = k["decay_steps"]
+        if k.get("cycle"):
+            decay_steps = decay_steps * max(math.ceil(step / decay_steps), 1)
+        else:
+            step = min(step, decay_steps)
+        end = k.get("end_learning_rate", 0.0001)
+        return (k["initial_learning_rate"] - end) * (1 - step / decay_steps) ** k.get("power", 1.0) + end
+    if name == "InverseTimeDecay":
+        p = step / k["decay_steps"]
+        return k["initial_learning_rate"] / (1 + k["decay_rate"] * (math.floor(p) if k.get("staircase") else p))
+    if name == "CosineDecay":
+        step = min(step, k["decay_steps"])
+        cosine = 0.5 * (1 + math.cos(math.pi * step / k["decay_steps"]))
+        return k["initial_learning_rate"] * ((1 - k.get("alpha", 0.0)) * cosine + k.get("alpha", 0.0))
+    raise ValueError(name)

@@ -14,6 +14,8 @@ def resolve(fs, spec, namespace):
     """A name stays a name; ("ClassName", {kwargs}) becomes an instance from `namespace`."""
     if isinstance(spec, tuple):
         name, kwargs = spec
+        if isinstance(kwargs.get("learning_rate"), tuple):
+            kwargs = {**kwargs, "learning_rate": resolve(fs, kwargs["learning_rate"], fs.optimizers.schedules)}
         return getattr(namespace, name)(**kwargs)
     return spec
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -101,3 +102,83 @@ def test_optimizer_names_resolve_with_keras_defaults(fs):
         optimizer = fs.optimizers.get(name)
         assert type(optimizer).__name__ == cls
         np.testing.assert_allclose(float(fs.ops.convert_to_numpy(optimizer.learning_rate)), lr, rtol=1e-6)
+
+
+SCHEDULES = {
+    "ExponentialDecay": st.fixed_dictionaries({
+        "initial_learning_rate": st.floats(0.01, 1.0), "decay_steps": st.integers(1, 10),
+        "decay_rate": st.floats(0.1, 0.99), "staircase": st.booleans()}),
+    "PiecewiseConstantDecay": st.integers(1, 4).flatmap(lambda n: st.fixed_dictionaries({
+        "boundaries": st.lists(st.integers(0, 30), min_size=n, max_size=n, unique=True).map(sorted),
+        "values": st.lists(st.floats(0.001, 1.0), min_size=n + 1, max_size=n + 1)})),
+    "PolynomialDecay": st.fixed_dictionaries({
+        "initial_learning_rate": st.floats(0.01, 1.0), "decay_steps": st.integers(1, 20),
+        "end_learning_rate": st.floats(0.0, 0.01), "power": st.floats(0.5, 2.0), "cycle": st.booleans()}),
+    "InverseTimeDecay": st.fixed_dictionaries({
+        "initial_learning_rate": st.floats(0.01, 1.0), "decay_steps": st.integers(1, 10),
+        "decay_rate": st.floats(0.1, 2.0), "staircase": st.booleans()}),
+    "CosineDecay": st.fixed_dictionaries({
+        "initial_learning_rate": st.floats(0.01, 1.0), "decay_steps": st.integers(1, 20),
+        "alpha": st.floats(0.0, 0.5)}),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@given(data=st.data())
+def test_schedules_match_their_formulas(fs, precision, device, name, data):
+    kwargs = data.draw(SCHEDULES[name])
+    schedule = getattr(fs.optimizers.schedules, name)(**kwargs)
+    steps = list(range(0, 40, 3))
+    actual = [float(fs.ops.convert_to_numpy(schedule(np.asarray(s, dtype="int64")))) for s in steps]
+    expected = [ref.schedule(name, s, **kwargs) for s in steps]
+    rtol, atol = tolerance(precision, device)
+    assert_close(actual, expected, max(rtol, 1e-6), atol, name)
+
+
+def test_an_optimizer_uses_the_schedule_at_each_step(fs):
+    schedule = fs.optimizers.schedules.PiecewiseConstantDecay([0, 1], [1.0, 0.5, 0.25])
+    optimizer = fs.optimizers.SGD(learning_rate=schedule)
+    variable = fs.Variable(np.zeros(1, dtype=fs.config.floatx()))
+    for _ in range(4):
+        optimizer.apply([fs.ops.ones((1,), dtype=fs.config.floatx())], [variable])
+    np.testing.assert_allclose(variable.numpy(), [-(1.0 + 0.5 + 0.25 + 0.25)], rtol=1e-6)
+    with pytest.raises(TypeError, match="schedule"):
+        optimizer.learning_rate = 0.1
+
+
+def test_a_schedule_returning_a_non_scalar_is_refused(fs):
+    class Vector(fs.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return fs.ops.ones((2,))
+
+    optimizer = fs.optimizers.SGD(learning_rate=Vector())
+    variable = fs.Variable(np.zeros(2, dtype=fs.config.floatx()))
+    with pytest.raises(ValueError, match=r"`learning_rate`.*scalar.*shape \(2,\)"):
+        optimizer.apply([fs.ops.ones((2,), dtype=fs.config.floatx())], [variable])
+
+
+@given(data=vectors, clip=st.floats(0.1, 3.0), kind=st.sampled_from(["clipnorm", "clipvalue", "global_clipnorm"]))
+def test_gradient_clipping_matches_its_formula(fs, precision, device, data, clip, kind):
+    start, gradients = data
+    g1, g2 = gradients[0], gradients[-1][::-1].copy()
+    if kind == "clipnorm":
+        expected = [g * clip / max(np.linalg.norm(g), clip) for g in (g1, g2)]
+    elif kind == "clipvalue":
+        expected = [np.clip(g, -clip, clip) for g in (g1, g2)]
+    else:
+        total = np.sqrt(np.sum(g1**2) + np.sum(g2**2))
+        expected = [g * clip / max(total, clip) for g in (g1, g2)]
+    optimizer = fs.optimizers.SGD(learning_rate=1.0, **{kind: clip})
+    a = fs.Variable(np.zeros_like(g1).astype(fs.config.floatx()))
+    b = fs.Variable(np.zeros_like(g2).astype(fs.config.floatx()))
+    optimizer.apply([fs.ops.convert_to_tensor(g.astype(fs.config.floatx())) for g in (g1, g2)], [a, b])
+    rtol, atol = tolerance(precision, device)
+    assert_close(-a.numpy(), expected[0], max(rtol, 1e-6), atol, kind)
+    assert_close(-b.numpy(), expected[1], max(rtol, 1e-6), atol, kind)
+
+
+def test_clip_options_are_exclusive_and_positive(fs):
+    with pytest.raises(ValueError, match=r"`global_clipnorm`.*None when clipnorm is set"):
+        fs.optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match=r"`clipvalue`.*positive.*received -1"):
+        fs.optimizers.Adam(clipvalue=-1)

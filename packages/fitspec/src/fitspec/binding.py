@@ -11,7 +11,18 @@ import functools
 import sys
 import types
 
-from fitspec import activations, callbacks, data, initializers, losses, metrics, optimizers, saving, seeding
+from fitspec import (
+    activations,
+    callbacks,
+    data,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    saving,
+    schedules,
+    seeding,
+)
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.layers import core as core_layers
 from fitspec.layers.layer import Layer as CoreLayer
@@ -64,6 +75,10 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})
 
     optimizer = type("Optimizer", (CoreOptimizer,), {"backend": backend, "__module__": f"{package}.optimizers"})
+    schedule = type("LearningRateSchedule", (schedules.LearningRateSchedule,),
+                    {"backend": backend, "__module__": f"{package}.optimizers.schedules"})
+    bound_schedules = {name: _subclass(cls, schedule, f"{package}.optimizers.schedules")
+                       for name, cls in schedules.CLASSES.items()}
     bound_optimizers = {name: _subclass(cls, optimizer, f"{package}.optimizers")
                         for name, cls in optimizers.CLASSES.items()}
 
@@ -77,6 +92,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     })
     api.optimizers = _module(f"{package}.optimizers", {
         "Optimizer": optimizer, **bound_optimizers, "get": lambda identifier: get_optimizer(identifier, api),
+        "schedules": _module(f"{package}.optimizers.schedules",
+                             {"LearningRateSchedule": schedule, **bound_schedules}),
     })
     api.activations = _module(f"{package}.activations", {
         **{name: _bind_function(fn, ops, f"{package}.activations") for name, fn in activations.ALL.items()},

@@ -60,6 +60,8 @@ OPS: dict[str, str] = {
     "logical_not": "(x)",
     "isnan": "(x)",
     "floor": "(x)",
+    "ceil": "(x)",
+    "cos": "(x)",
     # reductions and linear algebra
     "sum": "(x, axis=None, keepdims=False)",
     "mean": "(x, axis=None, keepdims=False)",

@@ -6,6 +6,10 @@ Formulas (t = iterations + 1, the step being taken):
   Adam     m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
            alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  var -= alpha m / (sqrt(v) + eps)
   AdamW    Adam after var -= var * weight_decay * lr
+
+Before the update, gradients are clipped (at most one of): clipnorm, each g * c / max(||g||, c);
+global_clipnorm, every g * c / max(||all g||, c); clipvalue, clip(g, -c, c). The learning rate may
+be a schedule (fitspec.schedules), evaluated at `iterations`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import numpy as np
 
 from fitspec.errors import invalid_argument
 from fitspec.naming import to_snake_case
+from fitspec.schedules import LearningRateSchedule
 from fitspec.variables import StatelessScope, Variable
+
+CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
 class Optimizer:
@@ -24,7 +31,19 @@ class Optimizer:
 
     backend: ClassVar = None
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, name=None):
+    def __init__(self, learning_rate=0.001, weight_decay=None, name=None, **options):
+        unknown = sorted(set(options) - set(CLIP_OPTIONS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword arguments {unknown}; "
+                            f"expected one of {list(CLIP_OPTIONS)}.")
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (options.get(k) for k in CLIP_OPTIONS)
+        given = [k for k in CLIP_OPTIONS if options.get(k) is not None]
+        if len(given) > 1:
+            raise invalid_argument(type(self).__name__, given[1], f"None when {given[0]} is set (at most one of "
+                                   f"{', '.join(CLIP_OPTIONS)})", options[given[1]])
+        for k in given:
+            if options[k] <= 0:
+                raise invalid_argument(type(self).__name__, k, "a positive float", options[k])
         self.name = name or to_snake_case(type(self).__name__)
         self.weight_decay = weight_decay
         self.built = False
@@ -32,6 +51,13 @@ class Optimizer:
         self._trainable_variables: list[Variable] = []
         self._slots: dict[str, list[Variable]] = {}
         self.iterations = self._add_state(np.asarray(0, dtype="int64"), "iterations")
+        self._schedule = None
+        if isinstance(learning_rate, LearningRateSchedule):
+            self._schedule = learning_rate
+            return
+        if callable(learning_rate) and not isinstance(learning_rate, Variable):
+            raise invalid_argument(type(self).__name__, "learning_rate",
+                                   "a float or a LearningRateSchedule", learning_rate)
         if isinstance(learning_rate, Variable):
             learning_rate = learning_rate.numpy()
         if not np.isscalar(learning_rate) and np.ndim(learning_rate) != 0:
@@ -57,11 +83,37 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        return self._learning_rate.value
+        """The current rate: the variable's value, or the schedule at `iterations`."""
+        if self._schedule is None:
+            return self._learning_rate.value
+        lr = self._schedule(self.iterations.value)
+        if tuple(self.ops.shape(lr)) != ():
+            raise invalid_argument(type(self).__name__, "learning_rate", "a schedule returning a scalar",
+                                   f"<a schedule returning shape {tuple(self.ops.shape(lr))}>")
+        return lr
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if self._schedule is not None:
+            raise TypeError(f"{type(self).__name__}: learning_rate is a {type(self._schedule).__name__} schedule "
+                            "and cannot be set; create the optimizer with a float to set it later.")
         self._learning_rate.assign(self.ops.cast(value, self._learning_rate.dtype))
+
+    def _clip(self, grads: list) -> list:
+        ops = self.ops
+
+        def norm(g):
+            return ops.sqrt(ops.sum(ops.square(g)))
+
+        if self.clipnorm is not None:
+            return [None if g is None else g * self.clipnorm / ops.maximum(norm(g), self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            total = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads if g is not None))
+            scale = self.global_clipnorm / ops.maximum(total, self.global_clipnorm)
+            return [None if g is None else g * ops.cast(scale, ops.dtype(g)) for g in grads]
+        if self.clipvalue is not None:
+            return [None if g is None else ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
 
     # -- building ---------------------------------------------------------------------------
     def build(self, variables) -> None:
@@ -121,10 +173,10 @@ class Optimizer:
                 )
         ops = self.ops
         lr = self.learning_rate
+        grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, trainable_variables)])
         for g, v in zip(grads, trainable_variables):
             if g is None:
                 continue
-            g = ops.cast(g, v.dtype)
             i = index[id(v)]
             vlr = ops.cast(lr, v.dtype)
             if self.weight_decay:
@@ -164,12 +216,32 @@ class Optimizer:
         )
 
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": float(np.asarray(self._learning_rate.numpy()))}
+        if self._schedule is not None:
+            learning_rate = {"class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
+        else:
+            learning_rate = float(np.asarray(self._learning_rate.numpy()))
+        config = {"name": self.name, "learning_rate": learning_rate, "weight_decay": self.weight_decay}
+        config.update({k: getattr(self, k) for k in CLIP_OPTIONS if getattr(self, k) is not None})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        learning_rate = config.get("learning_rate")
+        if isinstance(learning_rate, dict):
+            schedules = cls.backend.api.optimizers.schedules
+            schedule_cls = getattr(schedules, learning_rate["class_name"], None)
+            if schedule_cls is None:
+                raise invalid_argument(f"{cls.__name__}.from_config", "learning_rate",
+                                       f"a schedule from {sorted(k for k in vars(schedules) if k[0].isupper())}",
+                                       learning_rate["class_name"])
+            config["learning_rate"] = schedule_cls(**learning_rate["config"])
+        return cls(**config)
 
 
 class SGD(Optimizer):
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, name=None):
-        super().__init__(learning_rate, weight_decay, name)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, name=None, **options):
+        super().__init__(learning_rate, weight_decay, name, **options)
         if not 0 <= momentum <= 1:
             raise invalid_argument("SGD", "momentum", "a float in [0, 1]", momentum)
         self.momentum, self.nesterov = momentum, nesterov
@@ -196,9 +268,10 @@ class SGD(Optimizer):
 
 class RMSprop(Optimizer):
     def __init__(
-        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None, name=None
+        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None, name=None,
+        **options,
     ):
-        super().__init__(learning_rate, weight_decay, name)
+        super().__init__(learning_rate, weight_decay, name, **options)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def build_slots(self, variables):
@@ -235,9 +308,10 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None, name=None
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None, name=None,
+        **options,
     ):
-        super().__init__(learning_rate, weight_decay, name)
+        super().__init__(learning_rate, weight_decay, name, **options)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
     def build_slots(self, variables):
@@ -271,12 +345,10 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     def __init__(
-        self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, name=None
+        self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, name=None,
+        **options,
     ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name)
-
-    def get_config(self):
-        return {**super().get_config(), "weight_decay": self.weight_decay}
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name, **options)
 
 
 CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW)}

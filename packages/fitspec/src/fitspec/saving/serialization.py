@@ -174,7 +174,8 @@ def build_object(config, namespace, custom_objects, where, wrap=None):
         return wrap(fn, config.get("name")) if wrap and "name" in config else fn
     builtins = {k: v for k, v in vars(namespace).items() if inspect.isclass(v)}
     cls = resolve_class(config["class_name"], builtins, custom_objects, api_backend_of(namespace), where)
-    return cls(**config["config"])
+    from_config = getattr(cls, "from_config", None)
+    return from_config(dict(config["config"])) if from_config else cls(**config["config"])
 
 
 def api_backend_of(namespace):
