@@ -112,7 +112,9 @@ def main():
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--jit", action="store_true", help="also time fit() with jit_compile=True")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1: steady on a shared CPU)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     fs.backend.use_device(args.device)
     device = fs.backend.device
     rng = np.random.default_rng(0)

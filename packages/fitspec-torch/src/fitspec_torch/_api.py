@@ -7,7 +7,7 @@ ones under the same names, and `layers.TorchModuleWrapper` wraps an existing tor
 import fitspec
 from fitspec_torch.backend import TorchBackend
 from fitspec_torch.layer import TorchModuleWrapper
-from fitspec_torch.optimizers import fused_classes
+from fitspec_torch.optimizer import fused_classes
 
 backend = TorchBackend()
 api = fitspec.bind(backend, "fitspec_torch")

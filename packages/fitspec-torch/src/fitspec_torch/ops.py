@@ -44,6 +44,9 @@ def to_torch_dtype(dtype):
     """'float32', np.float32, torch.float32 -> torch.float32; None stays None."""
     if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
+    found = DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if found is not None:
+        return found
     name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
     if name not in DTYPES:
         raise ValueError(f"fitspec_torch: argument `dtype` expected one of {sorted(DTYPES)}; received {dtype!r}.")
@@ -52,15 +55,15 @@ def to_torch_dtype(dtype):
 
 def _tensor(x, dtype=None):
     """Any operand -> a tensor; Python floats become floatx, numpy arrays keep their dtype."""
-    if isinstance(x, Variable):
-        x = x.value
     if isinstance(x, torch.Tensor):
         return x if dtype is None or x.dtype == dtype else x.to(dtype)
-    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+    if isinstance(x, Variable):
+        return _tensor(x.value, dtype)
+    if isinstance(x, (np.ndarray, np.generic)):
         array = np.asarray(x)
         if array.dtype == object:
             raise TypeError(f"fitspec_torch.ops: cannot convert an object array to a tensor; received {x!r:.80}.")
-        if not array.flags.writeable or not array.flags.c_contiguous:
+        if not (array.flags.writeable and array.flags.c_contiguous):
             array = array.copy(order="C")
         return torch.from_numpy(array).to(device=_device(), dtype=dtype)
     if dtype is None:
@@ -133,10 +136,10 @@ def cast(x, dtype):
 
 
 def shape(x):
-    if isinstance(x, Variable):
-        return x.shape
     if isinstance(x, torch.Tensor):
         return tuple(x.shape)
+    if isinstance(x, Variable):
+        return x.shape
     return tuple(np.shape(x))
 
 
@@ -274,10 +277,10 @@ def _is_float(t) -> bool:
 
 
 def divide_no_nan(x, y):
+    """x / y where y != 0, else 0; the gradient stays finite where y == 0."""
     x, y = _operands(x, y)
     zero = y == 0
-    return torch.where(zero, torch.zeros((), dtype=torch.result_type(x, y), device=y.device),
-                       divide(x, torch.where(zero, torch.ones_like(y), y)))
+    return torch.where(zero, 0, divide(x, torch.where(zero, 1, y)))
 
 
 def negative(x):

@@ -2,13 +2,17 @@
 
 The core applies `update_step` once per variable, a Python loop of a dozen small ops each. Here
 one step updates every variable of a (device, dtype) group with one foreach op per term of the
-formula, in the core's order of operations, so the result is the core's to the last bit:
+formula, in the core's order of operations, so the result is the core's (bit for bit on CPU):
 
   SGD      m = m mu - g lr;  var += m  (nesterov: var += m mu - g lr);  without momentum var -= g lr
   RMSprop  v = rho v + (1 - rho) g^2;  var -= lr g / sqrt(v + eps)   (centered / momentum variants)
   Adam     m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
            alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  var -= (m alpha) / (sqrt(v) + eps)
   weight decay (AdamW, or any `weight_decay`) first: var -= (var wd) lr
+
+The scalar factors (lr, alpha = lr sqrt(1 - b2^t) / (1 - b1^t), mu, ...) are computed in the
+variables' dtype: on the host for CPU float32 / float64 groups (numpy scalars, with torch's
+sqrt), as 0-d tensors on the device otherwise, so a GPU step never waits for the host.
 
 Inside a StatelessScope (`stateless_apply`), or for a subclass that overrides `update_step`, the
 core's per-variable code runs instead.
@@ -47,12 +51,13 @@ class FusedApply:
                 group[2].append(index[id(v)])
             lr_value = self.learning_rate
             for (device, dtype), (group_grads, params, indices) in groups.items():
-                lr = lr_value.to(device=device, dtype=dtype)
+                scalars = Scalars(device, dtype)
+                lr = scalars.cast(lr_value)
                 if self.weight_decay:
-                    decay = torch._foreach_mul(params, torch.tensor(self.weight_decay, dtype=dtype, device=device))
-                    torch._foreach_mul_(decay, lr)
+                    decay = torch._foreach_mul(params, scalars.arg(scalars.constant(self.weight_decay)))
+                    torch._foreach_mul_(decay, scalars.arg(lr))
                     torch._foreach_sub_(params, decay)
-                self._fused_update(group_grads, params, indices, lr)
+                self._fused_update(group_grads, params, indices, lr, scalars)
             self.iterations.value.add_(1)
 
     def _checked(self, grads, trainable_variables):
@@ -92,8 +97,50 @@ class FusedApply:
         slots = self._slots[kind]
         return [slots[i].value for i in indices]
 
-    def _fused_update(self, grads, params, indices, lr):
+    def _fused_update(self, grads, params, indices, lr, scalars):
         raise NotImplementedError
+
+
+class Scalars:
+    """Scalars in a group's dtype: numpy scalars (passed to foreach ops as Python floats) for CPU float32 /
+    float64, else 0-d tensors on the group's device."""
+
+    HOST = {torch.float32: np.float32, torch.float64: np.float64}
+
+    def __init__(self, device, dtype):
+        self.device, self.dtype = device, dtype
+        self.host = self.HOST.get(dtype) if device.type == "cpu" else None
+
+    def constant(self, value):
+        """`ops.cast(value, dtype)` of a Python number."""
+        if self.host is not None:
+            return self.host(value)
+        return torch.tensor(value, dtype=self.dtype, device=self.device)
+
+    def cast(self, tensor: torch.Tensor):
+        """`ops.cast(tensor, dtype)` of a 0-d tensor (the learning rate, the iteration count)."""
+        if self.host is not None:
+            return self.host(tensor.item())
+        return tensor.to(device=self.device, dtype=self.dtype)
+
+    def step(self, iterations: torch.Tensor):
+        """`ops.cast(iterations + 1, dtype)`: the number of the step being taken."""
+        if self.host is not None:
+            return self.host(iterations.item() + 1)
+        return (iterations + 1).to(device=self.device, dtype=self.dtype)
+
+    def sqrt(self, x):
+        if self.host is not None:  # torch's float32 sqrt, which can differ from numpy's in the last bit
+            return self.host(torch.sqrt(torch.tensor(x)).item())
+        return torch.sqrt(x)
+
+    def power(self, base, exponent):
+        return base**exponent if self.host is not None else torch.pow(base, exponent)
+
+    @staticmethod
+    def arg(x):
+        """A factor for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
+        return float(x) if isinstance(x, np.generic) else x
 
 
 def _as_gradient(g, param):
@@ -107,12 +154,12 @@ def _as_gradient(g, param):
 class FusedSGD(FusedApply):
     _core_update_step = core.SGD.update_step
 
-    def _fused_update(self, grads, params, indices, lr):
-        step = torch._foreach_mul(grads, lr)  # g lr
+    def _fused_update(self, grads, params, indices, lr, scalars):
+        step = torch._foreach_mul(grads, scalars.arg(lr))  # g lr
         if self.momentum == 0:
             torch._foreach_sub_(params, step)
             return
-        mu = torch.tensor(self.momentum, dtype=params[0].dtype, device=params[0].device)
+        mu = scalars.arg(scalars.constant(self.momentum))
         ms = self._slot_tensors("momentum", indices)
         torch._foreach_mul_(ms, mu)
         torch._foreach_sub_(ms, step)
@@ -127,7 +174,7 @@ class FusedSGD(FusedApply):
 class FusedRMSprop(FusedApply):
     _core_update_step = core.RMSprop.update_step
 
-    def _fused_update(self, grads, params, indices, lr):
+    def _fused_update(self, grads, params, indices, lr, scalars):
         vs = self._slot_tensors("velocity", indices)
         torch._foreach_mul_(vs, self.rho)
         squares = torch._foreach_mul(grads, grads)
@@ -142,7 +189,7 @@ class FusedRMSprop(FusedApply):
             torch._foreach_add_(denominator, self.epsilon)
         else:
             denominator = torch._foreach_add(vs, self.epsilon)
-        increment = torch._foreach_mul(grads, lr)
+        increment = torch._foreach_mul(grads, scalars.arg(lr))
         torch._foreach_div_(increment, torch._foreach_sqrt(denominator))
         if self.momentum > 0:
             ms = self._slot_tensors("momentum", indices)
@@ -156,12 +203,11 @@ class FusedRMSprop(FusedApply):
 class FusedAdam(FusedApply):
     _core_update_step = core.Adam.update_step
 
-    def _fused_update(self, grads, params, indices, lr):
-        dtype, device = params[0].dtype, params[0].device
-        t = (self.iterations.value + 1).to(device=device, dtype=dtype)
-        beta_1_power = torch.pow(torch.tensor(self.beta_1, dtype=dtype, device=device), t)
-        beta_2_power = torch.pow(torch.tensor(self.beta_2, dtype=dtype, device=device), t)
-        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+    def _fused_update(self, grads, params, indices, lr, scalars):
+        t = scalars.step(self.iterations.value)
+        beta_1_power = scalars.power(scalars.constant(self.beta_1), t)
+        beta_2_power = scalars.power(scalars.constant(self.beta_2), t)
+        alpha = scalars.arg(lr * scalars.sqrt(1 - beta_2_power) / (1 - beta_1_power))
         ms = self._slot_tensors("momentum", indices)
         vs = self._slot_tensors("velocity", indices)
         delta = torch._foreach_sub(grads, ms)

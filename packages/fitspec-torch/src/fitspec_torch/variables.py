@@ -14,6 +14,7 @@ import torch
 
 import fitspec
 from fitspec import naming
+from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
 
 
@@ -64,14 +65,41 @@ class TorchVariable(fitspec.Variable):
         return self._storage
 
     def _write(self, value) -> None:
-        with torch.no_grad():
-            self._storage.copy_(value)
+        _without_grad(torch.Tensor.copy_, self._storage, value)
 
     def _to_numpy(self) -> np.ndarray:
         tensor = self._storage.detach()
         if tensor.dtype == torch.bfloat16:
             tensor = tensor.float()
         return tensor.cpu().numpy().copy()
+
+    # -- writes outside a stateless scope go straight into the Parameter ------------------------------
+    def assign(self, value):
+        if current_scope() is not None or not isinstance(value, torch.Tensor):
+            return super().assign(value)
+        storage = self._storage
+        if value.shape != storage.shape:
+            return super().assign(value)  # the core's error, naming the expected and received shapes
+        _without_grad(torch.Tensor.copy_, storage, value)
+        return value if value.dtype == storage.dtype else value.to(storage.dtype)
+
+    def assign_add(self, delta):
+        """var + delta, computed in place: the same promotion and rounding as `assign(var + delta)`."""
+        return self._in_place(delta, torch.Tensor.add_) or super().assign_add(delta)
+
+    def assign_sub(self, delta):
+        return self._in_place(delta, torch.Tensor.sub_) or super().assign_sub(delta)
+
+    def _in_place(self, delta, op):
+        if current_scope() is not None or not isinstance(delta, (torch.Tensor, float, int)):
+            return None
+        storage = self._storage
+        if isinstance(delta, torch.Tensor) and delta.ndim != 0 and (
+            delta.shape != storage.shape or delta.device != storage.device
+        ):
+            return None
+        _without_grad(op, storage, delta)
+        return storage
 
     # -- torch functions accept Variables ------------------------------------------------------------------
     @classmethod
@@ -84,3 +112,12 @@ class TorchVariable(fitspec.Variable):
     @property
     def device(self) -> torch.device:
         return self._storage.device
+
+
+def _without_grad(op, storage, value) -> None:
+    """op(storage, value) in place, outside autograd (entering no_grad only when grad mode is on)."""
+    if torch.is_grad_enabled():
+        with torch.no_grad():
+            op(storage, value)
+    else:
+        op(storage, value)
