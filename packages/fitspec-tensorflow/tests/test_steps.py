@@ -74,7 +74,7 @@ def test_fused_steps_run_in_a_loop_inside_one_graph(compiled_runs):
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     (train_run,) = [run for step, run in compiled_runs if step == "train_step"]
     batches = [(tf.constant(x[:8], "float32"), tf.constant(y[:8], "float32"))] * 8
-    graph = train_run.compiled.get_concrete_function(batches).graph
+    graph = train_run.concrete_function(batches).graph
     assert "While" in {op.type for op in graph.get_operations()}
     assert len(traced) == 2  # traced once before the loop and once as its body, not 8 times unrolled
 
@@ -84,7 +84,7 @@ def test_one_trace_per_batch_signature_not_per_epoch(compiled_runs, steps_per_ex
     fitted(epochs=3, steps_per_execution=steps_per_execution)
     (train_run,) = [run for step, run in compiled_runs if step == "train_step"]
     # one signature for the full executions, one for the epoch's last (partial) one
-    assert train_run.compiled.experimental_get_tracing_count() == 2
+    assert train_run.tracing_count() == 2
 
 
 def test_callbacks_run_once_per_execution():

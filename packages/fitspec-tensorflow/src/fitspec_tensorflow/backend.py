@@ -33,16 +33,24 @@ class TensorflowBackend(fitspec.Backend):
 
     # -- data -------------------------------------------------------------------------------------
     def convert_batch(self, model, batch):
-        """numpy or tf batch -> tensors on the selected device; floating leaves are cast to floatx."""
+        """numpy or tf batch -> tensors on the selected device; floating leaves are cast to floatx.
+
+        Per step, so kept cheap: exact type checks before `tf.is_tensor` (slow on numpy arrays), and
+        `tf.constant` (faster than `tf.convert_to_tensor`) for arrays.
+        """
         floatx = self.floatx()
 
         def convert(leaf):
-            if tf.is_tensor(leaf):
+            if isinstance(leaf, tf.Tensor):
                 return tf.cast(leaf, floatx) if leaf.dtype.is_floating and leaf.dtype.name != floatx else leaf
-            array = np.asarray(leaf)
-            return tf.convert_to_tensor(array.astype(floatx, copy=False) if array.dtype.kind == "f" else array)
+            array = leaf if isinstance(leaf, np.ndarray) else np.asarray(leaf)
+            if array.dtype.kind == "f" and array.dtype.name != floatx:
+                array = array.astype(floatx)
+            return tf.constant(array)
 
-        with self.device_scope():
+        if self._device is None:
+            return optree.tree_map(convert, batch)
+        with tf.device(self._device):
             return optree.tree_map(convert, batch)
 
     # -- devices ------------------------------------------------------------------------------------

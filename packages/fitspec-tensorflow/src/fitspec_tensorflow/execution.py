@@ -23,20 +23,59 @@ def resolve_jit_compile(backend, model) -> bool:
 
 
 def compile_execution(backend, model, execution_fn, step: str):
-    """`run(batches)`: the execution compiled (or eager with run_eagerly=True), on the selected device."""
+    """The execution compiled (or eager with run_eagerly=True), on the selected device."""
     if getattr(model, "run_eagerly", False):
-        compiled = execution_fn
-    else:
-        # autograph=False, as Keras 3 does: a train_step is traced as written (use tf.cond for tensor conditions).
-        compiled = tf.function(fused_execution(getattr(model, step), execution_fn, step),
-                               jit_compile=resolve_jit_compile(backend, model), autograph=False)
+        return EagerExecution(backend, execution_fn)
+    return CompiledExecution(backend, fused_execution(getattr(model, step), execution_fn, step),
+                             jit_compile=resolve_jit_compile(backend, model))
 
-    def run(batches):
-        with backend.device_scope():
-            return compiled(batches)
 
-    run.compiled = compiled
-    return run
+class EagerExecution:
+    def __init__(self, backend, execution_fn):
+        self.backend, self.execution_fn = backend, execution_fn
+
+    def __call__(self, batches):
+        with self.backend.device_scope():
+            return self.execution_fn(batches)
+
+    def tracing_count(self) -> int:
+        return 0
+
+
+class CompiledExecution:
+    """One tf.function per structure of the batches, called with the flat list of their tensors.
+
+    Flat positional tensors are cheaper for tf.function to match against its traces than a nested
+    list of tuples (tens of microseconds a call); the structure is the key of a Python dict.
+    """
+
+    def __init__(self, backend, execution_fn, jit_compile: bool):
+        self.backend, self.execution_fn, self.jit_compile = backend, execution_fn, jit_compile
+        self._functions = {}
+
+    def _function_for(self, treedef):
+        function = self._functions.get(treedef)
+        if function is None:
+
+            def flat_execution(*leaves):
+                return self.execution_fn(optree.tree_unflatten(treedef, leaves))
+
+            # autograph=False, as Keras 3 does: a train_step is traced as written (tf.cond for tensor conditions).
+            function = tf.function(flat_execution, jit_compile=self.jit_compile, autograph=False)
+            self._functions[treedef] = function
+        return function
+
+    def __call__(self, batches):
+        leaves, treedef = optree.tree_flatten(batches)
+        with self.backend.device_scope():
+            return self._function_for(treedef)(*leaves)
+
+    def tracing_count(self) -> int:
+        return sum(f.experimental_get_tracing_count() for f in self._functions.values())
+
+    def concrete_function(self, batches):
+        leaves, treedef = optree.tree_flatten(batches)
+        return self._function_for(treedef).get_concrete_function(*leaves)
 
 
 def fused_execution(step_fn, execution_fn, step: str):

@@ -269,6 +269,14 @@ def floor(x):
     return tf.floor(_float_operand(x))
 
 
+def ceil(x):
+    return tf.math.ceil(_float_operand(x))
+
+
+def cos(x):
+    return tf.cos(_float_operand(x))
+
+
 def clip(x, x_min, x_max):
     x = convert_to_tensor(x)
     return tf.clip_by_value(x, cast(x_min, x.dtype), cast(x_max, x.dtype))
