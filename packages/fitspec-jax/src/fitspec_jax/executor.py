@@ -39,7 +39,6 @@ class JitExecutor:
         self.model = model
         self.step_fn = step_fn
         self.step = step
-        self.trace_count = 0  # how many times the execution was traced (compiled); read by tests
         self._jitted = jax.jit(self._run_segments, donate_argnums=0)
 
     @property
@@ -108,7 +107,6 @@ class JitExecutor:
     # -- compiled ------------------------------------------------------------------------------------
     def _run_segments(self, state, segments):
         """Traced by jax.jit: each segment is a stack of batches of one shape, run by `lax.scan`."""
-        self.trace_count += 1
         outputs = []
         for segment in segments:
             count = optree.tree_leaves(segment)[0].shape[0]
