@@ -339,6 +339,14 @@ def floor(x):
     return torch.floor(_tensor(x))
 
 
+def ceil(x):
+    return torch.ceil(_tensor(x))
+
+
+def cos(x):
+    return torch.cos(_float_input(x))
+
+
 def clip(x, x_min, x_max):
     x = _tensor(x)
     return torch.clamp(x, _bound(x_min, x), _bound(x_max, x))

@@ -9,6 +9,8 @@ formula, in the core's order of operations, so the result is the core's (bit for
   Adam     m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
            alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  var -= (m alpha) / (sqrt(v) + eps)
   weight decay (AdamW, or any `weight_decay`) first: var -= (var wd) lr
+Gradients are cast to their variable's dtype and clipped by the core's `_clip` first; the learning
+rate is the core's `learning_rate` (a schedule evaluated at `iterations`).
 
 The scalar factors (lr, alpha = lr sqrt(1 - b2^t) / (1 - b1^t), mu, ...) are computed in the
 variables' dtype: on the host for CPU float32 / float64 groups (numpy scalars, with torch's
@@ -38,18 +40,17 @@ class FusedApply:
             return super().apply(grads, trainable_variables)
         grads, variables, index = self._checked(grads, trainable_variables)
         with torch.no_grad():
+            lr_value = self.learning_rate
+            grads = self._clip([None if g is None else _as_gradient(g, v.value) for g, v in zip(grads, variables)])
             groups: dict = {}
             for g, v in zip(grads, variables):
                 if g is None:
                     continue
                 param = v.value
-                g = _as_gradient(g, param)
-                groups.setdefault((param.device, param.dtype), ([], [], []))
-                group = groups[(param.device, param.dtype)]
+                group = groups.setdefault((param.device, param.dtype), ([], [], []))
                 group[0].append(g)
                 group[1].append(param)
                 group[2].append(index[id(v)])
-            lr_value = self.learning_rate
             for (device, dtype), (group_grads, params, indices) in groups.items():
                 scalars = Scalars(device, dtype)
                 lr = scalars.cast(lr_value)
@@ -117,11 +118,13 @@ class Scalars:
             return self.host(value)
         return torch.tensor(value, dtype=self.dtype, device=self.device)
 
-    def cast(self, tensor: torch.Tensor):
-        """`ops.cast(tensor, dtype)` of a 0-d tensor (the learning rate, the iteration count)."""
+    def cast(self, value):
+        """`ops.cast(value, dtype)` of a 0-d tensor or a number (the learning rate, a schedule's value)."""
+        if not isinstance(value, torch.Tensor):
+            value = torch.as_tensor(value)
         if self.host is not None:
-            return self.host(tensor.item())
-        return tensor.to(device=self.device, dtype=self.dtype)
+            return self.host(value.item())
+        return value.to(device=self.device, dtype=self.dtype)
 
     def step(self, iterations: torch.Tensor):
         """`ops.cast(iterations + 1, dtype)`: the number of the step being taken."""
