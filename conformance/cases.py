@@ -29,6 +29,10 @@ class Data:
             y = rng.integers(0, self.classes, size=(self.samples,)).astype("float64")
         elif self.target == "onehot":
             y = np.eye(self.classes)[rng.integers(0, self.classes, size=self.samples)]
+        elif self.target == "two_outputs":
+            x = {"img_input": x.reshape(self.samples, -1), "ts_input": rng.random((self.samples, 4))}
+            y = {"score_output": rng.random((self.samples, 1)),
+                 "class_output": np.eye(5)[rng.integers(0, 5, size=self.samples)]}
         elif self.target == "binary":
             y = rng.integers(0, 2, size=(self.samples, 1)).astype("float64")
         else:
@@ -104,6 +108,15 @@ CASES.append(
                                 "momentum": 0.9, "clipnorm": 0.5}),
           "loss": ("SparseCategoricalCrossentropy", {}), "metrics": ["accuracy"]},
          {"epochs": 2, "batch_size": 20}),
+)
+
+CASES.append(
+    Case("two_inputs_two_outputs", "two_in_two_out", Data(samples=96, x_shape=(6,), target="two_outputs", seed=17),
+         {"optimizer": ("RMSprop", {"learning_rate": 1e-2}),
+          "loss": {"score_output": ("MeanSquaredError", {}), "class_output": ("CategoricalCrossentropy", {})},
+          "metrics": {"score_output": [("MeanAbsoluteError", {})], "class_output": ["accuracy"]},
+          "loss_weights": {"score_output": 2.0, "class_output": 1.0}},
+         {"epochs": 2, "batch_size": 16}),
 )
 
 BY_NAME = {case.name: case for case in CASES}

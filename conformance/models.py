@@ -61,4 +61,16 @@ def subclassed(fs, cls="Model"):
     return TwoLayers()
 
 
-BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed)}
+def two_in_two_out(fs, cls="Model"):
+    """The guide's multi-input, multi-output model, with Dense in place of the convolutions."""
+    image_input = fs.Input(shape=(6,), name="img_input")
+    timeseries_input = fs.Input(shape=(4,), name="ts_input")
+    x1 = fs.layers.Dense(5, activation="relu")(image_input)
+    x2 = fs.layers.Dense(3, activation="tanh")(timeseries_input)
+    x = fs.layers.concatenate([x1, x2])
+    score_output = fs.layers.Dense(1, name="score_output")(x)
+    class_output = fs.layers.Dense(5, activation="softmax", name="class_output")(x)
+    return model_class(fs, cls)(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
+
+
+BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out)}

@@ -20,16 +20,32 @@ def resolve(fs, spec, namespace):
     return spec
 
 
+def _resolve_each(fs, spec, namespace):
+    """Resolve a single spec, a list of them, or a dict of either (per-output arguments)."""
+    if isinstance(spec, dict):
+        return {k: _resolve_each(fs, v, namespace) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_resolve_each(fs, v, namespace) for v in spec]
+    return resolve(fs, spec, namespace)
+
+
 def compile_arguments(fs, spec: dict) -> dict:
     out = dict(spec)
     if "optimizer" in out:
         out["optimizer"] = resolve(fs, out["optimizer"], fs.optimizers)
     if "loss" in out:
-        out["loss"] = resolve(fs, out["loss"], fs.losses)
+        out["loss"] = _resolve_each(fs, out["loss"], fs.losses)
     for key in ("metrics", "weighted_metrics"):
         if key in out:
-            out[key] = [resolve(fs, m, fs.metrics) for m in out[key]]
+            out[key] = _resolve_each(fs, out[key], fs.metrics)
     return out
+
+
+def head(structure, n: int):
+    """The first n samples of every array of a (nested) input."""
+    if isinstance(structure, dict):
+        return {k: head(v, n) for k, v in structure.items()}
+    return structure[:n]
 
 
 def run_case(fs, case: Case, fit_overrides: dict | None = None, initial_weights: list | None = None) -> dict:
@@ -43,7 +59,7 @@ def run_case(fs, case: Case, fit_overrides: dict | None = None, initial_weights:
     model = BUILDERS[case.model](fs, case.model_class)
     model.compile(**compile_arguments(fs, case.compile))
     if not model.built:
-        model(data["x"][:1])
+        model(head(data["x"], 1))
     if initial_weights is not None:
         model.set_weights(initial_weights)
     result = {"initial_weights": model.get_weights()}
@@ -68,7 +84,7 @@ def run_case(fs, case: Case, fit_overrides: dict | None = None, initial_weights:
     if case.evaluate:
         result["evaluate"] = model.evaluate(data["x"], data["y"], verbose=0, return_dict=True)
     if case.predict:
-        result["predict"] = model.predict(data["x"][:16], verbose=0)
+        result["predict"] = model.predict(head(data["x"], 16), verbose=0)
     return result
 
 

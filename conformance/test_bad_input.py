@@ -87,3 +87,29 @@ def test_set_weights_with_a_wrong_shape(fs):
 def test_dense_with_non_positive_units(fs):
     with pytest.raises(ValueError, match=r"`units`.*positive int.*received 0"):
         fs.layers.Dense(0)
+
+
+def two_outputs(fs):
+    inputs = fs.Input(shape=(3,), name="features")
+    return fs.Model(inputs, [fs.layers.Dense(1, name="score")(inputs), fs.layers.Dense(2, name="label")(inputs)])
+
+
+def test_a_loss_dict_key_that_names_no_output(fs):
+    model = two_outputs(fs)
+    model.compile(optimizer="sgd", loss={"score": "mse", "scor": "mse"})
+    with pytest.raises(ValueError, match=r"`loss`.*output names \['score', 'label'\].*unknown keys \['scor'\]"):
+        model.fit(X, [Y, np.zeros((10, 2))], verbose=0)
+
+
+def test_a_loss_list_of_the_wrong_length(fs):
+    model = two_outputs(fs)
+    model.compile(optimizer="sgd", loss=["mse", "mse", "mse"])
+    with pytest.raises(ValueError, match=r"`loss`.*2 entries.*received <a list of 3 entries>"):
+        model.fit(X, [Y, np.zeros((10, 2))], verbose=0)
+
+
+def test_class_weight_with_several_outputs(fs):
+    model = two_outputs(fs)
+    model.compile(optimizer="sgd", loss=["mse", "mse"])
+    with pytest.raises(ValueError, match=r"`class_weight`.*single-output"):
+        model.fit(X, [Y, np.zeros((10, 2))], class_weight={0: 1.0}, verbose=0)

@@ -72,5 +72,9 @@ def test_evaluate(outcome, case):
 @cases(PREDICTING)
 def test_predict(outcome, case, precision):
     result, golden, (rtol, atol) = outcome
-    assert np.asarray(result["predict"]).dtype == np.dtype(precision)
-    assert_close(result["predict"], golden["predict"], rtol, atol, "predict")
+    actual = result["predict"] if isinstance(result["predict"], list) else [result["predict"]]
+    expected = golden["predict"] if isinstance(result["predict"], list) else [golden["predict"]]
+    assert len(actual) == len(expected)
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        assert np.asarray(a).dtype == np.dtype(precision)
+        assert_close(a, e, rtol, atol, f"predict[{i}]")

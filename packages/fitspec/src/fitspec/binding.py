@@ -84,7 +84,12 @@ def bind(backend, package: str) -> types.SimpleNamespace:
 
     api = types.SimpleNamespace()
     backend.api = api
-    api.layers = _module(f"{package}.layers", {"Layer": layer, "Input": Input, **bound_layers})
+    def concatenate(inputs, axis=-1, **kwargs):
+        """`fs.layers.concatenate([a, b])`: a Concatenate layer called on `inputs`."""
+        return bound_layers["Concatenate"](axis=axis, **kwargs)(inputs)
+
+    api.layers = _module(f"{package}.layers", {"Layer": layer, "Input": Input, **bound_layers,
+                                               "concatenate": concatenate})
     api.metrics = _module(f"{package}.metrics", {"Metric": metric, **bound_metrics, **metric_functions})
     api.losses = _module(f"{package}.losses", {
         "Loss": loss, **bound_losses, **loss_functions,

@@ -17,10 +17,17 @@ class StatefulTrainer:
     """Mixin of the TensorFlow and PyTorch `Model`."""
 
     def _update_metrics(self, loss, x, y, y_pred, sample_weight=None) -> dict:
-        """The loss tracker gets the batch loss weighted by the batch size; compiled metrics get (y, y_pred)."""
+        """Every metric of the default steps (fitspec.trainer.Trainer._metric_updates); returns all results.
+
+        Each output's loss comes from the `compute_loss` call of the same step.
+        """
         batch_size = self.ops.shape(optree.tree_leaves(x)[0])[0]
-        self._loss_tracker.update_state(loss, sample_weight=batch_size)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        updates = self._metric_updates(loss, self._output_losses, y, y_pred, sample_weight, batch_size)
+        for metric in self.metrics:
+            if id(metric) in updates:
+                args, kwargs = updates[id(metric)]
+                metric.update_state(*args, **kwargs)
+        return self.get_metrics_result()
 
     def test_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)

@@ -29,31 +29,33 @@ class StatelessTrainer:
     # -- default steps ---------------------------------------------------------------------------
     def _loss_and_updates(self, trainable_variables, non_trainable_variables, x, y, sample_weight,
                                  training=False):
-        """(loss, (y_pred, new non-trainable values)); `model.losses` holds this call's add_loss terms."""
+        """(loss, (y_pred, new non-trainable values, each output's loss)); add_loss terms included."""
         y_pred, non_trainable_variables = self.stateless_call(
             trainable_variables, non_trainable_variables, x, training=training
         )
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
-        return loss, (y_pred, non_trainable_variables)
+        loss, output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
+        return loss, (y_pred, non_trainable_variables, output_losses)
 
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         grad_fn = self.backend.value_and_grad(self._loss_and_updates, has_aux=True)
-        (loss, (y_pred, non_trainable)), grads = grad_fn(
+        (loss, (y_pred, non_trainable, output_losses)), grads = grad_fn(
             trainable, non_trainable, x, y, sample_weight, training=True
         )
         trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
-        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y, y_pred,
+                                                            sample_weight)
         return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
 
     def test_step(self, state, data):
         trainable, non_trainable, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        loss, (y_pred, non_trainable) = self._loss_and_updates(
+        loss, (y_pred, non_trainable, output_losses) = self._loss_and_updates(
             trainable, non_trainable, x, y, sample_weight, training=False
         )
-        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y, y_pred,
+                                                            sample_weight)
         return logs, (trainable, non_trainable, metrics_vars)
 
     def predict_step(self, state, data):
@@ -61,21 +63,17 @@ class StatelessTrainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self.stateless_call(trainable, non_trainable, x, training=False)
 
-    def _stateless_update_metrics(self, metrics_vars, loss, x, y, y_pred, sample_weight):
-        """Loss tracker: batch loss weighted by batch size; metrics: (y, y_pred); weighted_metrics: + sample_weight."""
-        logs, new_vars, offset = {}, [], 0
-        unweighted = {id(m) for m in self._compile_metrics or []}
-        weighted = {id(m) for m in self._compile_weighted_metrics or []}
+    def _stateless_update_metrics(self, metrics_vars, loss, output_losses, x, y, y_pred, sample_weight):
+        """Each metric's stateless update (fitspec.trainer.Trainer._metric_updates); others pass through."""
         batch_size = self.ops.shape(optree.tree_leaves(x)[0])[0]
+        updates = self._metric_updates(loss, output_losses, y, y_pred, sample_weight, batch_size)
+        logs, new_vars, offset = {}, [], 0
         for metric in self.metrics:
             this = list(metrics_vars[offset : offset + len(metric.variables)])
             offset += len(metric.variables)
-            if metric is self._loss_tracker:
-                this = metric.stateless_update_state(this, loss, sample_weight=batch_size)
-            elif id(metric) in unweighted:
-                this = metric.stateless_update_state(this, y, y_pred)
-            elif id(metric) in weighted:
-                this = metric.stateless_update_state(this, y, y_pred, sample_weight=sample_weight)
+            if id(metric) in updates:
+                args, kwargs = updates[id(metric)]
+                this = metric.stateless_update_state(this, *args, **kwargs)
             logs[metric.name] = metric.stateless_result(this)
             new_vars.extend(this)
         return logs, new_vars

@@ -9,7 +9,6 @@ execution) and returns logs; logs are pulled to Python once per execution.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,7 +16,8 @@ import optree
 
 from fitspec import seeding
 from fitspec.callbacks import CallbackList
-from fitspec.compile_utils import check_metric, get_loss, get_metric, get_optimizer
+from fitspec.compile_utils import get_optimizer
+from fitspec.compiled import CompiledLoss, CompiledMetrics, match_targets, output_names
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 from fitspec.errors import describe, invalid_argument
@@ -35,30 +35,37 @@ class Trainer:
         api = self.backend.api
         self.optimizer = get_optimizer(optimizer, api)
         self.loss = loss
-        self._compile_loss = get_loss(loss, api)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise invalid_argument("compile", "metrics", "a list of metrics", metrics)
-        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
-            raise invalid_argument("compile", "weighted_metrics", "a list of metrics", weighted_metrics)
-        for argument, identifiers in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
-            for m in identifiers or []:
-                check_metric(m, argument=argument)
-        self._metric_identifiers = list(metrics or [])
-        self._weighted_metric_identifiers = list(weighted_metrics or [])
-        self._compile_metrics: list[Metric] | None = None
-        self._compile_weighted_metrics: list[Metric] | None = None
-        if loss_weights is not None and not isinstance(loss_weights, numbers.Number):
-            raise invalid_argument("compile", "loss_weights", "a float for a single-output model", loss_weights)
-        self._loss_weight = 1.0 if loss_weights is None else float(loss_weights)
+        self._compiled_loss = CompiledLoss(loss, loss_weights, api) if loss is not None else None
+        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, api)
+        self._metric_identifiers, self._weighted_metric_identifiers = metrics, weighted_metrics
+        self._loss_weights = loss_weights
         if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise invalid_argument("compile", "steps_per_execution", "a positive int", steps_per_execution)
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
         self._loss_tracker = api.metrics.Mean(name="loss")
+        self._output_losses = []
         self.compiled = True
         self.stop_training = False
         self._step_functions = {}
+
+    # Views used by backend code written before multi-output compile (fitspec_tensorflow's Keras 2 names).
+    @property
+    def _compile_metrics(self) -> list:
+        return [e.metric for e in self._compiled_metrics.entries or [] if not e.weighted]
+
+    @property
+    def _compile_weighted_metrics(self) -> list:
+        return [e.metric for e in self._compiled_metrics.entries or [] if e.weighted]
+
+    @property
+    def _compile_loss(self):
+        if self._compiled_loss is None:
+            return None
+        return lambda y, y_pred, sample_weight=None: self._compiled_loss(self, y, y_pred, sample_weight)[0]
+
+    _loss_weight = 1.0
 
     def _assert_compiled(self, where: str) -> None:
         if not self.compiled:
@@ -70,12 +77,13 @@ class Trainer:
     # -- metrics ------------------------------------------------------------------------------
     @property
     def metrics(self) -> list[Metric]:
-        """The loss tracker, the compiled metrics, the weighted metrics, then metrics assigned as attributes."""
+        """The loss tracker, the compiled metrics, each output's loss tracker, then metrics set as attributes."""
         out = []
         if self.compiled:
             out.append(self._loss_tracker)
-            out.extend(self._compile_metrics or [])
-            out.extend(self._compile_weighted_metrics or [])
+            out.extend(self._compiled_metrics.metrics)
+            if self._compiled_loss is not None:
+                out.extend(self._compiled_loss.trackers)
         for layer in self._flatten_layers():
             out.extend(layer._tracked_metrics.values())
         seen, unique = set(), []
@@ -97,61 +105,73 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
 
-    def _build_compile_metrics(self, batch) -> None:
-        """Resolve metric names that depend on shapes, with one forward pass on the first batch."""
-        if self._compile_metrics is not None:
+    def _build_compiled(self, batch) -> None:
+        """Match losses and metrics to the outputs, with one forward pass on the first batch."""
+        if self._compiled_metrics.entries is not None and (
+                self._compiled_loss is None or self._compiled_loss.names is not None):
             return
-        identifiers = self._metric_identifiers + self._weighted_metric_identifiers
-        y_pred_shape = y_shape = ()
-        if any(isinstance(m, str) for m in identifiers):
-            x, y, _ = unpack_x_y_sample_weight(batch)
-            y_pred = self(x, training=False)
-            y_pred_shape = tuple(self.ops.shape(optree.tree_leaves(y_pred)[0]))
-            y_shape = np.shape(optree.tree_leaves(y)[0]) if y is not None else y_pred_shape
-        api = self.backend.api
-        self._compile_metrics = [get_metric(m, api, y_shape, y_pred_shape) for m in self._metric_identifiers]
-        names = {m.name for m in self._compile_metrics}
-        self._compile_weighted_metrics = []
-        for identifier in self._weighted_metric_identifiers:
-            metric = get_metric(identifier, api, y_shape, y_pred_shape)
-            if metric.name in names:
-                metric.name = f"weighted_{metric.name}"
-            self._compile_weighted_metrics.append(metric)
+        x, y, _ = unpack_x_y_sample_weight(batch)
+        y_pred = self(x, training=False)
+        if self._compiled_loss is not None:
+            self._compiled_loss.build(self, y_pred)
+        self._compiled_metrics.build(self, y, y_pred)
 
     def _symbolic_build(self, batch) -> None:
         """Create model weights, optimizer slots and compiled metrics before the first step."""
         x, _, _ = unpack_x_y_sample_weight(batch)
         if not self.built:
             self(x, training=False)
-        self._build_compile_metrics(batch)
+        self._build_compiled(batch)
         if getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)
 
     # -- losses and metrics of a step -----------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """loss_weight * compiled_loss(y, y_pred, sample_weight) + sum(model.losses)."""
-        terms = []
-        if self._compile_loss is not None:
-            terms.append(self._compile_loss(y, y_pred, sample_weight) * self._loss_weight)
-        terms.extend(self.ops.sum(loss) for loss in self.losses)
-        if not terms:
+        """sum over outputs of loss_weight * loss(y, y_pred, sample_weight), plus sum(model.losses)."""
+        total, self._output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
+        return total
+
+    def _compute_loss_terms(self, y, y_pred, sample_weight):
+        """(total loss, [each output's unweighted loss]) for this batch."""
+        total, output_losses = (None, [])
+        if self._compiled_loss is not None:
+            total, output_losses = self._compiled_loss(self, y, y_pred, sample_weight)
+        for loss in self.losses:
+            term = self.ops.sum(loss)
+            total = term if total is None else total + term
+        if total is None:
             raise ValueError(
                 "compute_loss: no loss to compute; pass `loss=` to `compile()` or call `self.add_loss()` in a layer."
             )
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
+        return total, output_losses
+
+    def _metric_updates(self, loss, output_losses, y, y_pred, sample_weight, batch_size) -> dict:
+        """{id(metric): (args, kwargs)} for the default steps: the loss trackers weighted by batch size,
+        `metrics` with (y, y_pred) of their output, `weighted_metrics` with its sample_weight too."""
+        updates = {id(self._loss_tracker): ((loss,), {"sample_weight": batch_size})}
+        if self._compiled_loss is not None:
+            for tracker, value in zip(self._compiled_loss.trackers, output_losses):
+                updates[id(tracker)] = ((value,), {"sample_weight": batch_size})
+        entries = self._compiled_metrics.entries or []
+        if entries:
+            names = output_names(self, y_pred)
+            targets = match_targets(y, names, "y", "compute_metrics")
+            weights = match_targets(sample_weight, names, "sample_weight", "compute_metrics")
+            outputs = optree.tree_leaves(y_pred) if not isinstance(y_pred, Mapping) else [y_pred[n] for n in names]
+            for e in entries:
+                kwargs = {"sample_weight": weights[e.output] if e.weighted else None}
+                updates[id(e.metric)] = ((targets[e.output], outputs[e.output]), kwargs)
+        return updates
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics and return every metric's result (stateful backends).
 
         `metrics` ignore sample_weight; `weighted_metrics` use it (Keras 3).
         """
-        for metric in self._compile_metrics or []:
-            metric.update_state(y, y_pred)
-        for metric in self._compile_weighted_metrics or []:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+        compiled = {id(m) for m in self._compiled_metrics.metrics}
+        for metric_id, (args, kwargs) in self._metric_updates(None, [], y, y_pred, sample_weight, 0).items():
+            if metric_id in compiled:
+                _by_id(self.metrics, metric_id).update_state(*args, **kwargs)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:
@@ -339,6 +359,10 @@ class Trainer:
 
     def _make_predict_function(self):
         raise NotImplementedError
+
+
+def _by_id(metrics, metric_id):
+    return next(m for m in metrics if id(m) == metric_id)
 
 
 class ClassWeighted:

@@ -115,4 +115,23 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
-CLASSES = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, Flatten, Reshape)}
+class Concatenate(Layer):
+    """Join a list of tensors along `axis`."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or not isinstance(input_shape[0],
+                                                                                                 (list, tuple)):
+            raise invalid_argument(self.name, "inputs", "a list of at least 2 tensors", f"<shapes {input_shape}>")
+
+    def call(self, inputs):
+        return self.ops.concatenate(list(inputs), axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+CLASSES = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, Flatten, Reshape, Concatenate)}

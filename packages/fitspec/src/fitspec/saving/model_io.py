@@ -23,7 +23,7 @@ def compile_config(model) -> dict:
         "loss": object_config(model.loss),
         "metrics": object_config(model._metric_identifiers),
         "weighted_metrics": object_config(model._weighted_metric_identifiers),
-        "loss_weights": model._loss_weight,
+        "loss_weights": object_config(model._loss_weights),
         "steps_per_execution": model.steps_per_execution,
         "run_eagerly": model.run_eagerly,
     }
@@ -96,7 +96,8 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
             metrics=build_object(config["metrics"], api.metrics, custom_objects, "load_model", wrap_metric) or None,
             weighted_metrics=build_object(config["weighted_metrics"], api.metrics, custom_objects, "load_model",
                                           wrap_metric) or None,
-            loss_weights=config["loss_weights"], steps_per_execution=config["steps_per_execution"],
+            loss_weights=build_object(config["loss_weights"], api.losses, custom_objects, "load_model"),
+            steps_per_execution=config["steps_per_execution"],
             run_eagerly=config["run_eagerly"],
         )
         entries = contents.metadata.get("optimizer")

@@ -147,10 +147,12 @@ def _zeros_like_shapes(shapes, dtype):
 # -- compile arguments ---------------------------------------------------------------------------------
 def object_config(obj):
     """A loss, metric or optimizer argument of compile() as JSON: names stay names."""
-    if obj is None or isinstance(obj, str):
+    if obj is None or isinstance(obj, (str, int, float)):
         return obj
     if isinstance(obj, (list, tuple)):
         return [object_config(o) for o in obj]
+    if isinstance(obj, dict):
+        return {"per_output": {k: object_config(v) for k, v in obj.items()}}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj) or hasattr(obj, "func"):
         return {"function": getattr(obj, "__name__", repr(obj))}
     if isinstance(obj, core_losses.LossFunctionWrapper) and type(obj).__name__ == "LossFunctionWrapper":
@@ -161,10 +163,12 @@ def object_config(obj):
 
 
 def build_object(config, namespace, custom_objects, where, wrap=None):
-    if config is None or isinstance(config, str):
+    if config is None or isinstance(config, (str, int, float)):
         return config
     if isinstance(config, list):
         return [build_object(c, namespace, custom_objects, where, wrap) for c in config]
+    if "per_output" in config:
+        return {k: build_object(v, namespace, custom_objects, where, wrap) for k, v in config["per_output"].items()}
     if "function" in config:
         fn_name = config["function"]
         fn = (custom_objects or {}).get(fn_name) or getattr(namespace, fn_name, None)
