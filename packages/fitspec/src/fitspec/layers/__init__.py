@@ -4,4 +4,6 @@ from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyRe
 from fitspec.layers.layer import Layer
 from fitspec.layers.symbolic import Input, SymbolicTensor
 
-__all__ = ["Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape", "SymbolicTensor"]
+__all__ = [
+    "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape", "SymbolicTensor",
+]
