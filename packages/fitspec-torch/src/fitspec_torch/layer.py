@@ -22,7 +22,6 @@ import torch
 import fitspec
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer as CoreLayer
-from fitspec_torch import ops as torch_ops
 
 
 def _module_key(name: str) -> str:
@@ -203,9 +202,6 @@ class TorchLayer(CoreLayer, _ModuleAttributes):
                         f"{tuple(current.shape)}. Assign a tensor of shape {tuple(variable.shape)}, or rebuild the "
                         "layer."
                     )
-                dtype = torch_ops.DTYPE_NAMES.get(current.dtype)
-                if dtype is not None and dtype != variable.dtype:
-                    variable.dtype = dtype  # the module was converted (`model.double()`)
 
     # -- sublayers --------------------------------------------------------------------------------------
     def _register_sublayers(self) -> None:

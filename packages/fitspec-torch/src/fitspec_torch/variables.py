@@ -39,6 +39,16 @@ class TorchVariable(fitspec.Variable):
         else:
             self._storage = self._parameter(tensor.detach().clone())
 
+    # -- dtype follows the Parameter (`model.double()` converts it in place) ------------------------------
+    @property
+    def dtype(self) -> str:
+        storage = self.__dict__.get("_storage")
+        return self._dtype if storage is None else torch_ops.DTYPE_NAMES.get(storage.dtype, self._dtype)
+
+    @dtype.setter
+    def dtype(self, value) -> None:
+        self._dtype = str(value)
+
     # -- trainable follows requires_grad --------------------------------------------------------------
     @property
     def trainable(self) -> bool:
