@@ -73,3 +73,9 @@ def test_use_device_cpu_places_new_variables_on_the_cpu():
         assert "CPU" in variable.tf_variable.device
     finally:
         fs.backend._device = before
+
+
+def test_the_package_re_exports_every_name_the_core_binds():
+    bound = {name for name in vars(fs._api) if not name.startswith("_") and name != "Layer"}
+    assert bound - set(fs.__all__) == set()
+    assert all(getattr(fs, name) is getattr(fs._api, name) for name in bound)

@@ -18,8 +18,9 @@ models = _api.models
 config = _api.config
 utils = _api.utils
 ops = _api.ops
+saving = _api.saving
 
 __all__ = [
     "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "utils",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "saving", "utils",
 ]
