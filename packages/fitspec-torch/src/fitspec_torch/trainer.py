@@ -12,11 +12,15 @@ fit / evaluate / predict.
 
 from __future__ import annotations
 
+import inspect
+
 import optree
 import torch
+from torch.utils.data import DataLoader, Dataset
 
 import fitspec
-from fitspec.data import unpack_x_y_sample_weight
+from fitspec.data import DEFAULT_BATCH_SIZE, unpack_x_y_sample_weight
+from fitspec.data_adapters import is_torch_dataset
 
 
 class TorchTrainer(fitspec.StatefulTrainer):
@@ -35,17 +39,21 @@ class TorchTrainer(fitspec.StatefulTrainer):
             self.optimizer.apply(gradients, trainable_weights)
             return self._update_metrics(_detach(loss), x, y, _detach(y_pred), sample_weight)
 
-    # -- replaced Parameters are caught before any step ---------------------------------------------------
+    # -- every entry point: replaced Parameters are caught, user Dataset subclasses are read -----------------
     def fit(self, *args, **kwargs):
         self.check_parameters("fit")
+        args, kwargs = _batch_datasets(super().fit, args, kwargs, {"x": "batch_size",
+                                                                   "validation_data": "validation_batch_size"})
         return super().fit(*args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
         self.check_parameters("evaluate")
+        args, kwargs = _batch_datasets(super().evaluate, args, kwargs, {"x": "batch_size"})
         return super().evaluate(*args, **kwargs)
 
     def predict(self, *args, **kwargs):
         self.check_parameters("predict")
+        args, kwargs = _batch_datasets(super().predict, args, kwargs, {"x": "batch_size"})
         return super().predict(*args, **kwargs)
 
     def train_on_batch(self, *args, **kwargs):
@@ -59,6 +67,20 @@ class TorchTrainer(fitspec.StatefulTrainer):
     def predict_on_batch(self, *args, **kwargs):
         self.check_parameters("predict_on_batch")
         return super().predict_on_batch(*args, **kwargs)
+
+
+def _batch_datasets(method, args, kwargs, arguments: dict):
+    """A torch Dataset the core does not recognise (it reads the type's module, and a user's subclass lives in the
+    user's module) is batched by a DataLoader, as the core batches the Datasets it recognises (unshuffled)."""
+    if not any(isinstance(a, Dataset) for a in (*args, *kwargs.values())):
+        return args, kwargs
+    bound = inspect.signature(method).bind(*args, **kwargs)
+    for argument, batch_argument in arguments.items():
+        value = bound.arguments.get(argument)
+        if isinstance(value, Dataset) and not is_torch_dataset(value):
+            batch_size = bound.arguments.get(batch_argument) or bound.arguments.get("batch_size")
+            bound.arguments[argument] = DataLoader(value, batch_size=batch_size or DEFAULT_BATCH_SIZE, shuffle=False)
+    return bound.args, bound.kwargs
 
 
 def _detach(structure):
