@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import fitspec_tensorflow as fs
-from fitspec_tensorflow import legacy
+from fitspec import keras2 as legacy
 
 
 class Keras2Model(fs.Model):

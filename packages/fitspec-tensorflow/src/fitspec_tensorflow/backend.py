@@ -11,7 +11,6 @@ import tensorflow as tf
 import fitspec
 from fitspec_tensorflow import execution
 from fitspec_tensorflow import ops as tf_ops
-from fitspec_tensorflow.layer import TensorflowLayer
 from fitspec_tensorflow.trainer import TensorflowTrainer
 from fitspec_tensorflow.variables import TensorflowVariable
 
@@ -22,7 +21,6 @@ class TensorflowBackend(fitspec.Backend):
     name = "tensorflow"
     default_floatx = "float32"
     ops = tf_ops
-    layer_class = TensorflowLayer
     trainer_class = TensorflowTrainer
 
     def __init__(self):

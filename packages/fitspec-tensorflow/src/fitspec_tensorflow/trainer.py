@@ -2,7 +2,7 @@
 
 The loop (fit / evaluate / predict) is the core's; the default test and predict steps and the
 metric updates are fitspec.StatefulTrainer's; fitspec_tensorflow.execution compiles the steps.
-This class adds the default train_step and the Keras 2 names of the blog's train_step.
+This class adds the default train_step (the Keras 2 names of the blog's train_step are the core's).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import tensorflow as tf
 
 import fitspec
 from fitspec.data import unpack_x_y_sample_weight
-from fitspec_tensorflow import legacy
 
 
 class TensorflowTrainer(fitspec.StatefulTrainer):
@@ -26,14 +25,3 @@ class TensorflowTrainer(fitspec.StatefulTrainer):
         gradients = tape.gradient(loss, trainable_variables)
         self.optimizer.apply(gradients, trainable_variables)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
-
-    # -- Keras 2 names (the blog's train_step); each warns once, naming its Keras 3 replacement -------
-    @property
-    def compiled_loss(self) -> legacy.CompiledLoss:
-        legacy.warn_once("compiled_loss")
-        return legacy.CompiledLoss(self)
-
-    @property
-    def compiled_metrics(self) -> legacy.CompiledMetrics:
-        legacy.warn_once("compiled_metrics")
-        return legacy.CompiledMetrics(self)

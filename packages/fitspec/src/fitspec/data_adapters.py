@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from fitspec.data import DEFAULT_BATCH_SIZE, ArrayDataset, epoch_permutation
-from fitspec.errors import describe, invalid_argument
+from fitspec.errors import invalid_argument
 from fitspec.py_dataset import PyDataset
 
 
@@ -178,8 +178,7 @@ def get_adapter(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False
     for argument, value in (("y", y), ("sample_weight", sample_weight)):
         if value is not None:
             raise invalid_argument(
-                where, argument, f"None when x is {source_kind} (it yields the targets and weights itself)",
-                describe(value),
+                where, argument, f"None when x is {source_kind} (it yields the targets and weights itself)", value,
             )
     if isinstance(x, PyDataset):
         return PyDatasetAdapter(x, shuffle, seed, where)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import optree
 
-from fitspec import seeding
+from fitspec import keras2, seeding
 from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import get_optimizer
 from fitspec.compiled import CompiledLoss, CompiledMetrics, match_targets, output_names
@@ -50,22 +50,16 @@ class Trainer:
         self.stop_training = False
         self._step_functions = {}
 
-    # Views used by backend code written before multi-output compile (fitspec_tensorflow's Keras 2 names).
+    # -- Keras 2 names (the blog's train_step); each warns once, naming its Keras 3 replacement -------
     @property
-    def _compile_metrics(self) -> list:
-        return [e.metric for e in self._compiled_metrics.entries or [] if not e.weighted]
+    def compiled_loss(self) -> keras2.CompiledLoss:
+        keras2.warn_once("compiled_loss")
+        return keras2.CompiledLoss(self)
 
     @property
-    def _compile_weighted_metrics(self) -> list:
-        return [e.metric for e in self._compiled_metrics.entries or [] if e.weighted]
-
-    @property
-    def _compile_loss(self):
-        if self._compiled_loss is None:
-            return None
-        return lambda y, y_pred, sample_weight=None: self._compiled_loss(self, y, y_pred, sample_weight)[0]
-
-    _loss_weight = 1.0
+    def compiled_metrics(self) -> keras2.CompiledMetrics:
+        keras2.warn_once("compiled_metrics")
+        return keras2.CompiledMetrics(self)
 
     def _assert_compiled(self, where: str) -> None:
         if not self.compiled:

@@ -232,11 +232,16 @@ class Layer:
             stack.pop()
 
     def _convert_input(self, x):
+        """Keras' autocast: floating inputs (numpy or backend tensors) take the layer's dtype."""
         if isinstance(x, Variable):
             return x.value
         if isinstance(x, (np.ndarray, float, int, np.generic)):
             array = np.asarray(x)
             return self.ops.convert_to_tensor(array, dtype=self.dtype if array.dtype.kind == "f" else None)
+        if hasattr(x, "shape") and hasattr(x, "dtype"):
+            dtype = self.ops.dtype(x)
+            if dtype.startswith(("float", "bfloat")) and dtype != self.dtype:
+                return self.ops.cast(x, self.dtype)
         return x
 
     def _symbolic_call(self, args, kwargs):

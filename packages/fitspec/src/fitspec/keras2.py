@@ -1,9 +1,10 @@
 """Keras 2's `model.compiled_loss` and `model.compiled_metrics`, kept so Keras 2 train_steps still run.
 
 They keep Keras 2's behaviour, which a Keras 2 train_step relies on for its logs: `compiled_loss`
-returns loss_weight * loss(y, y_pred, sample_weight) + sum(regularization_losses) and also feeds the
-"loss" tracker (weighted by the batch size); `compiled_metrics.update_state` updates the metrics and
-weighted_metrics given to compile(). The first use of each warns once per process, naming the Keras 3 replacement.
+returns the compiled loss (per-output weights included) + sum(regularization_losses) and also feeds
+the loss trackers (weighted by the batch size); `compiled_metrics.update_state` updates the metrics
+and weighted_metrics given to compile(). The first use of each warns once per process, naming the
+Keras 3 replacement.
 """
 
 from __future__ import annotations
@@ -47,27 +48,28 @@ class CompiledLoss:
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         model = self._model
         ops = model.ops
-        terms = []
-        if model._compile_loss is not None:
-            terms.append(model._compile_loss(y_true, y_pred, sample_weight) * model._loss_weight)
-        terms.extend(ops.sum(loss) for loss in regularization_losses or [])
-        if not terms:
+        total, output_losses = None, []
+        if model._compiled_loss is not None:
+            total, output_losses = model._compiled_loss(model, y_true, y_pred, sample_weight)
+        for loss in regularization_losses or []:
+            total = ops.sum(loss) if total is None else total + ops.sum(loss)
+        if total is None:
             raise invalid_argument("compiled_loss", "loss", "a loss passed to `compile()` or regularization_losses",
                                    None)
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
         batch_size = ops.shape(optree.tree_leaves(y_pred)[0])[0]
         model._loss_tracker.update_state(total, sample_weight=batch_size)
+        for tracker, value in zip(model._compiled_loss.trackers if model._compiled_loss else [], output_losses):
+            tracker.update_state(value, sample_weight=batch_size)
         return total
 
     @property
     def metrics(self) -> list:
-        return [self._model._loss_tracker]
+        trackers = self._model._compiled_loss.trackers if self._model._compiled_loss else []
+        return [self._model._loss_tracker, *trackers]
 
 
 class CompiledMetrics:
-    """`model.compiled_metrics`: `update_state(y_true, y_pred, sample_weight=None)` and `metrics`.
+    """`model.compiled_metrics`: `update_state(y_true, y_pred, sample_weight=None)`, `metrics`, `reset_state()`.
 
     As in `compute_metrics`: `metrics` ignore sample_weight, `weighted_metrics` use it.
     """
@@ -76,15 +78,15 @@ class CompiledMetrics:
         self._model = model
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        for metric in self._model._compile_metrics or []:
-            metric.update_state(y_true, y_pred)
-        for metric in getattr(self._model, "_compile_weighted_metrics", None) or []:
-            metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+        model = self._model
+        updates = model._metric_updates(None, [], y_true, y_pred, sample_weight, 0)
+        for metric in self.metrics:
+            args, kwargs = updates[id(metric)]
+            metric.update_state(*args, **kwargs)
 
     @property
     def metrics(self) -> list:
-        model = self._model
-        return list(model._compile_metrics or []) + list(getattr(model, "_compile_weighted_metrics", None) or [])
+        return self._model._compiled_metrics.metrics
 
     def reset_state(self) -> None:
         for metric in self.metrics:
