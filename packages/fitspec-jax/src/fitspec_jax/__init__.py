@@ -20,8 +20,9 @@ config = _api.config
 utils = _api.utils
 ops = _api.ops
 random = _api.random
+saving = _api.saving
 
 __all__ = [
     "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "utils", "value_and_grad",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "saving", "utils", "value_and_grad",
 ]
