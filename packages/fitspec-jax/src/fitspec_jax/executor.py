@@ -159,6 +159,9 @@ def _signature(batch):
 
 def _stack_segments(batches):
     """Runs of consecutive batches with one signature, each stacked along a new leading axis (on the host)."""
+    if len(batches) == 1:
+        yield optree.tree_map(lambda a: np.asarray(a)[None], batches[0])
+        return
     runs, signature = [], None
     for batch in batches:
         this = _signature(batch)
