@@ -52,7 +52,7 @@ class FastMean(core_metrics.Mean):
 
     def result(self):
         total, count = self.total.value, self.count.value
-        if current_scope() is None and count.device.type == "cpu":
+        if current_scope() is None and count.device.type == "cpu" and not torch.compiler.is_compiling():
             return total / count if count.item() != 0 else torch.zeros_like(total)
         return super().result()
 

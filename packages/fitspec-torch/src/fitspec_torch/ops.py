@@ -279,7 +279,8 @@ def _is_float(t) -> bool:
 def divide_no_nan(x, y):
     """x / y where y != 0, else 0; the gradient stays finite where y == 0."""
     x, y = _operands(x, y)
-    if y.ndim == 0 and y.device.type == "cpu" and not y.requires_grad and y.item() != 0:
+    if (y.ndim == 0 and y.device.type == "cpu" and not y.requires_grad and not torch.compiler.is_compiling()
+            and y.item() != 0):
         return divide(x, y)  # a nonzero constant divisor (a count, a batch size): no `where` in the graph
     zero = y == 0
     return torch.where(zero, 0, divide(x, torch.where(zero, 1, y)))

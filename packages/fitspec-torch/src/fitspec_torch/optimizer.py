@@ -110,7 +110,9 @@ class Scalars:
 
     def __init__(self, device, dtype):
         self.device, self.dtype = device, dtype
-        self.host = self.HOST.get(dtype) if device.type == "cpu" else None
+        # Under torch.compile the factors stay tensors: Python floats would be specialised on, step by step.
+        on_host = device.type == "cpu" and not torch.compiler.is_compiling()
+        self.host = self.HOST.get(dtype) if on_host else None
 
     def constant(self, value):
         """`ops.cast(value, dtype)` of a Python number."""
