@@ -119,4 +119,22 @@ CASES.append(
          {"epochs": 2, "batch_size": 16}),
 )
 
+#: one small golden case per loss added by the breadth issue, trained one epoch with SGD.
+NEW_LOSSES = ["KLDivergence", "CosineSimilarity", "Huber", "LogCosh", "Poisson", "Hinge",
+              "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError"]
+CASES.extend(
+    Case(f"loss_{name}", "tiny_softmax", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=18),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": (name, {})}, {"epochs": 1, "batch_size": 10})
+    for name in NEW_LOSSES
+)
+CASES.append(
+    Case("metrics_of_the_breadth_issue", "tiny_softmax",
+         Data(samples=60, x_shape=(4,), target="onehot", classes=3, seed=19),
+         {"optimizer": ("Adam", {"learning_rate": 0.05}), "loss": ("Huber", {"delta": 0.5}),
+          "metrics": [("AUC", {}), ("AUC", {"curve": "PR", "name": "pr_auc"}), ("Precision", {}), ("Recall", {}),
+                      ("TopKCategoricalAccuracy", {"k": 2}), ("RootMeanSquaredError", {}),
+                      ("MeanAbsolutePercentageError", {}), ("CosineSimilarity", {})]},
+         {"epochs": 2, "batch_size": 16}),
+)
+
 BY_NAME = {case.name: case for case in CASES}

@@ -73,4 +73,9 @@ def two_in_two_out(fs, cls="Model"):
     return model_class(fs, cls)(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
 
 
-BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out)}
+def tiny_softmax(fs, cls="Model"):
+    """4 features -> 3 softmax probabilities: small enough for a golden case per loss."""
+    return fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(3, activation="softmax")])
+
+
+BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out, tiny_softmax)}

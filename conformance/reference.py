@@ -134,3 +134,40 @@ def schedule(name, step, **k):
         cosine = 0.5 * (1 + math.cos(math.pi * step / k["decay_steps"]))
         return k["initial_learning_rate"] * ((1 - k.get("alpha", 0.0)) * cosine + k.get("alpha", 0.0))
     raise ValueError(name)
+
+
+def l2_normalize(x):
+    return x / np.sqrt(np.maximum(np.sum(x**2, axis=-1, keepdims=True), 1e-12))
+
+
+NEW_LOSSES = {
+    "KLDivergence": lambda y, p: np.sum(np.clip(y, EPS, 1) * np.log(np.clip(y, EPS, 1) / np.clip(p, EPS, 1)), -1),
+    "CosineSimilarity": lambda y, p: -np.sum(l2_normalize(y) * l2_normalize(p), axis=-1),
+    "Huber": lambda y, p: np.mean(np.where(np.abs(p - y) <= 1, 0.5 * (p - y) ** 2, np.abs(p - y) - 0.5), axis=-1),
+    "LogCosh": lambda y, p: np.mean(np.log(np.cosh(p - y)), axis=-1),
+    "Poisson": lambda y, p: np.mean(p - y * np.log(p + EPS), axis=-1),
+    "Hinge": lambda y, p: np.mean(np.maximum(1 - (2 * y - 1 if np.isin(y, [0, 1]).all() else y) * p, 0), axis=-1),
+    "MeanAbsolutePercentageError": lambda y, p: 100 * np.mean(np.abs((y - p) / np.maximum(np.abs(y), EPS)), -1),
+    "MeanSquaredLogarithmicError": lambda y, p: np.mean(
+        (np.log(np.maximum(p, EPS) + 1) - np.log(np.maximum(y, EPS) + 1)) ** 2, axis=-1),
+}
+
+
+def confusion(y, p, w, threshold):
+    """Weighted (tp, fp, fn) with prediction > threshold positive."""
+    positive, actual = p > threshold, y > 0.5
+    return (np.sum(w * (positive & actual)), np.sum(w * (positive & ~actual)), np.sum(w * (~positive & actual)))
+
+
+def roc_auc(y, p, w, num_thresholds=200):
+    """Keras's ROC AUC: trapezoids over tpr/fpr at its thresholds."""
+    thresholds = [-1e-7] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1 + 1e-7]
+    tpr, fpr = [], []
+    for t in thresholds:
+        positive, actual = p > t, y > 0.5
+        tp, fp = np.sum(w * (positive & actual)), np.sum(w * (positive & ~actual))
+        fn, tn = np.sum(w * (~positive & actual)), np.sum(w * (~positive & ~actual))
+        tpr.append(tp / (tp + fn) if tp + fn else 0.0)
+        fpr.append(fp / (fp + tn) if fp + tn else 0.0)
+    tpr, fpr = np.array(tpr), np.array(fpr)
+    return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))

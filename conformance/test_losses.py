@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance import reference as ref
 from conformance.assertions import assert_close
@@ -88,3 +89,19 @@ def test_function_loss_is_reduced_over_the_batch(fs):
     y, p, w = np.array([[1.0], [2.0], [3.0]]), np.array([[1.5], [2.0], [1.0]]), np.array([1.0, 0.0, 2.0])
     assert loss.name == "custom_mean_squared_error"
     np.testing.assert_allclose(value(fs, loss(y, p, sample_weight=w)), (0.25 * 1 + 0 + 4.0 * 2) / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(ref.NEW_LOSSES))
+@given(data=regression_pair(), binary=st.booleans())
+def test_the_breadth_issues_losses_match_numpy(fs, precision, device, name, data, binary):
+    y, p, w = data
+    if binary or name in ("KLDivergence", "Poisson", "MeanSquaredLogarithmicError"):
+        y, p = np.abs(y) / 3, np.abs(p) / 3 + 0.01  # probabilities / rates
+    if binary:
+        y = (y > 0.5).astype(np.float64)
+    rtol, atol = tolerance(precision, device)
+    rtol = max(rtol, 1e-6) if precision == "float64" else max(rtol, 1e-3)
+    loss = getattr(fs.losses, name)()
+    formula = ref.NEW_LOSSES[name]
+    assert_close(value(fs, loss(y, p, sample_weight=w)), ref.reduce_sum_over_batch_size(formula(y, p), w),
+                 rtol, max(atol, 1e-5 if name == "MeanAbsolutePercentageError" else atol), name)

@@ -101,3 +101,39 @@ def test_stateless_update_state_rejects_a_variable_list_of_the_wrong_length(fs):
     metric = fs.metrics.Mean(name="tracker")
     with pytest.raises(ValueError, match=r"metric_variables.*2 values.*1 values"):
         metric.stateless_update_state([metric.variables[0].value], np.array([1.0]))
+
+
+@given(data=probabilities(), weighted=st.booleans())
+def test_confusion_metrics_match_numpy(fs, precision, device, data, weighted):
+    onehot, p, labels, _, w = data
+    p = p.astype(precision).astype(np.float64)
+    sw = w if weighted else np.ones_like(w)
+    y, scores = onehot[:, 0], p[:, 0]
+    rtol, atol = tolerance(precision, device)
+    tp, fp, fn = ref.confusion(y, scores, sw, 0.5)
+    for metric, expected in ((fs.metrics.Precision(), tp / (tp + fp) if tp + fp else 0.0),
+                             (fs.metrics.Recall(), tp / (tp + fn) if tp + fn else 0.0),
+                             (fs.metrics.AUC(), ref.roc_auc(y, scores, sw))):
+        metric.update_state(y.reshape(-1, 1), scores.reshape(-1, 1), sample_weight=w if weighted else None)
+        assert_close(result(fs, metric), expected, max(rtol, 1e-6), max(atol, 1e-6), type(metric).__name__)
+
+
+@given(data=probabilities(min_cols=3), k=st.integers(1, 3))
+def test_top_k_counts_ties_in_favour_of_the_true_class(fs, precision, device, data, k):
+    onehot, p, labels, _, w = data
+    p = np.round(p, 1)  # ties on purpose
+    metric = fs.metrics.TopKCategoricalAccuracy(k=k)
+    metric.update_state(onehot, p.astype(precision))
+    higher = (p > p[np.arange(len(p)), labels][:, None]).sum(axis=1)
+    assert_close(result(fs, metric), np.mean(higher < k), *tolerance(precision, device), f"top-{k}")
+
+
+@given(data=regression_pair())
+def test_root_mean_squared_error_is_the_root_of_the_weighted_mean(fs, precision, device, data):
+    y, p, w = data
+    metric = fs.metrics.RootMeanSquaredError()
+    metric.update_state(y, p, sample_weight=w)
+    per_sample = np.mean((p - y) ** 2, axis=-1)
+    expected = np.sqrt(ref.weighted_mean(per_sample, w))
+    rtol, atol = tolerance(precision, device)
+    assert_close(result(fs, metric), expected, max(rtol, 1e-6), max(atol, 1e-6), "RootMeanSquaredError")

@@ -6,6 +6,7 @@ Every formula is in docs/SPEC.md ("Losses"); epsilon = 1e-7 where probabilities 
 from __future__ import annotations
 
 import functools
+import math
 from typing import ClassVar
 
 from fitspec.errors import invalid_argument
@@ -86,14 +87,81 @@ def sparse_categorical_crossentropy(ops, y_true, y_pred, from_logits=False, axis
     return -ops.squeeze(ops.take_along_axis(log_p, indices, axis=-1), -1)
 
 
+def l2_normalize(ops, x, axis=-1, epsilon=1e-12):
+    """x / sqrt(max(sum(x^2, axis), epsilon))"""
+    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), epsilon))
+
+
+def kl_divergence(ops, y_true, y_pred):
+    """sum(t log(t / p), axis=-1), t and p clipped to [eps, 1]."""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    t, p = ops.clip(y_true, EPSILON, 1.0), ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(t * ops.log(t / p), axis=-1)
+
+
+def cosine_similarity(ops, y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(t) * l2_normalize(p), axis): -1 when aligned (a loss to minimise)."""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    return -ops.sum(l2_normalize(ops, y_true, axis) * l2_normalize(ops, y_pred, axis), axis=axis)
+
+
+def huber(ops, y_true, y_pred, delta=1.0):
+    """mean(½e² if |e| <= delta else delta (|e| - ½ delta), axis=-1), e = p - t."""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    error = y_pred - y_true
+    abs_error = ops.abs(error)
+    return ops.mean(ops.where(abs_error <= delta, 0.5 * ops.square(error), delta * abs_error - 0.5 * delta**2),
+                    axis=-1)
+
+
+def log_cosh(ops, y_true, y_pred):
+    """mean(log(cosh(p - t)), axis=-1), as x + softplus(-2x) - log 2."""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    x = y_pred - y_true
+    softplus = ops.relu(-2.0 * x) + ops.log1p(ops.exp(-ops.abs(2.0 * x)))
+    return ops.mean(x + softplus - math.log(2.0), axis=-1)
+
+
+def poisson(ops, y_true, y_pred):
+    """mean(p - t log(p + eps), axis=-1)"""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def hinge(ops, y_true, y_pred):
+    """mean(max(1 - t p, 0), axis=-1); targets in {0, 1} become {-1, 1} first."""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    is_binary = ops.min(ops.cast(ops.logical_or(ops.equal(y_true, 0.0), ops.equal(y_true, 1.0)), ops.dtype(y_true)))
+    y_true = ops.where(is_binary > 0, 2.0 * y_true - 1.0, y_true)
+    return ops.mean(ops.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+
+
+def mean_absolute_percentage_error(ops, y_true, y_pred):
+    """100 mean(|t - p| / max(|t|, eps), axis=-1)"""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)), axis=-1)
+
+
+def mean_squared_logarithmic_error(ops, y_true, y_pred):
+    """mean((log(max(p, eps) + 1) - log(max(t, eps) + 1))^2, axis=-1)"""
+    y_true, y_pred = _prepare(ops, y_true, y_pred)
+    first = ops.log(ops.maximum(y_pred, EPSILON) + 1.0)
+    second = ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    return ops.mean(ops.square(first - second), axis=-1)
+
+
 FUNCTIONS = {
     f.__name__: f
     for f in (
-        mean_squared_error, mean_absolute_error, binary_crossentropy,
-        categorical_crossentropy, sparse_categorical_crossentropy,
+        mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
+        sparse_categorical_crossentropy, kl_divergence, cosine_similarity, huber, log_cosh, poisson, hinge,
+        mean_absolute_percentage_error, mean_squared_logarithmic_error,
     )
 }
-FUNCTION_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+FUNCTION_ALIASES = {
+    "mse": "mean_squared_error", "mae": "mean_absolute_error", "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error", "kld": "kl_divergence", "logcosh": "log_cosh",
+}
 
 
 # -- Loss classes -------------------------------------------------------------------------------
@@ -190,11 +258,33 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         )
 
 
+def _simple_loss(class_name, fn, **defaults):
+    """A LossFunctionWrapper subclass for `fn`, whose keyword arguments (with `defaults`) become its own."""
+
+    def init(self, name=fn.__name__, reduction="sum_over_batch_size", dtype=None, **kwargs):
+        unknown = sorted(set(kwargs) - set(defaults))
+        if unknown:
+            raise TypeError(f"{class_name}: unexpected keyword arguments {unknown}; expected {sorted(defaults)}.")
+        LossFunctionWrapper.__init__(self, _with_ops(fn, self.ops), name, reduction, dtype, **{**defaults, **kwargs})
+
+    return type(class_name, (LossFunctionWrapper,), {"__init__": init, "__doc__": fn.__doc__})
+
+
+KLDivergence = _simple_loss("KLDivergence", kl_divergence)
+CosineSimilarity = _simple_loss("CosineSimilarity", cosine_similarity, axis=-1)
+Huber = _simple_loss("Huber", huber, delta=1.0)
+LogCosh = _simple_loss("LogCosh", log_cosh)
+Poisson = _simple_loss("Poisson", poisson)
+Hinge = _simple_loss("Hinge", hinge)
+MeanAbsolutePercentageError = _simple_loss("MeanAbsolutePercentageError", mean_absolute_percentage_error)
+MeanSquaredLogarithmicError = _simple_loss("MeanSquaredLogarithmicError", mean_squared_logarithmic_error)
+
 CLASSES = {
     cls.__name__: cls
     for cls in (
         MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-        SparseCategoricalCrossentropy,
+        SparseCategoricalCrossentropy, KLDivergence, CosineSimilarity, Huber, LogCosh, Poisson, Hinge,
+        MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     )
 }
 CLASS_BY_FUNCTION = {
@@ -203,4 +293,12 @@ CLASS_BY_FUNCTION = {
     "binary_crossentropy": "BinaryCrossentropy",
     "categorical_crossentropy": "CategoricalCrossentropy",
     "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    "kl_divergence": "KLDivergence",
+    "cosine_similarity": "CosineSimilarity",
+    "huber": "Huber",
+    "log_cosh": "LogCosh",
+    "poisson": "Poisson",
+    "hinge": "Hinge",
+    "mean_absolute_percentage_error": "MeanAbsolutePercentageError",
+    "mean_squared_logarithmic_error": "MeanSquaredLogarithmicError",
 }
