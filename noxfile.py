@@ -28,7 +28,7 @@ FRAMEWORK_PINS = {
 }
 #: the backends in the matrix: a backend joins once its package passes its conformance suite.
 BACKENDS = ["numpy"]
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "tensorboard>=2.14"]
 
 
 def install_backends(session: nox.Session, backends) -> None:

@@ -6,11 +6,13 @@ from fitspec.callbacks.early_stopping import EarlyStopping
 from fitspec.callbacks.history import History
 from fitspec.callbacks.lambda_callback import LambdaCallback
 from fitspec.callbacks.learning_rate_scheduler import LearningRateScheduler
+from fitspec.callbacks.model_checkpoint import ModelCheckpoint
 from fitspec.callbacks.progbar_logger import ProgbarLogger
 from fitspec.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from fitspec.callbacks.tensorboard import TensorBoard
 from fitspec.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "HOOKS", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
