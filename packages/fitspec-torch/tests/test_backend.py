@@ -175,3 +175,15 @@ def test_logs_of_scalar_tensors_come_back_as_floats():
     logs = pull_logs({"loss": torch.tensor(0.5), "acc": torch.tensor([1.0])})
     assert logs == {"loss": 0.5, "acc": 1.0}
     assert pull_logs({"bad": torch.ones(2)})["bad"].shape == (2,)  # left for the core to reject, by name
+
+
+def test_variable_writes_outside_a_scope_are_in_place_and_keep_the_parameter():
+    v = fs.Variable(np.zeros((2, 3), "float32"))
+    parameter = v.value
+    v.assign_add(torch.ones(2, 3))
+    v.assign_sub(0.5)
+    v.assign_add(np.full((2, 3), 2.0))  # numpy goes through the core's assign
+    assert v.value is parameter
+    np.testing.assert_array_equal(v.numpy(), np.full((2, 3), 2.5))
+    with pytest.raises(ValueError, match=r"assign: argument `value` expected shape \(2, 3\)"):
+        v.assign(torch.ones(3, 2))

@@ -95,10 +95,14 @@ class TorchVariable(fitspec.Variable):
 
     def assign_add(self, delta):
         """var + delta, computed in place: the same promotion and rounding as `assign(var + delta)`."""
-        return self._in_place(delta, torch.Tensor.add_) or super().assign_add(delta)
+        delta = _tensor_if_numpy(delta)
+        out = self._in_place(delta, torch.Tensor.add_)
+        return super().assign_add(delta) if out is None else out
 
     def assign_sub(self, delta):
-        return self._in_place(delta, torch.Tensor.sub_) or super().assign_sub(delta)
+        delta = _tensor_if_numpy(delta)
+        out = self._in_place(delta, torch.Tensor.sub_)
+        return super().assign_sub(delta) if out is None else out
 
     def _in_place(self, delta, op):
         if current_scope() is not None or not isinstance(delta, (torch.Tensor, float, int)):
@@ -122,6 +126,11 @@ class TorchVariable(fitspec.Variable):
     @property
     def device(self) -> torch.device:
         return self._storage.device
+
+
+def _tensor_if_numpy(value):
+    # `Parameter + ndarray` would be numpy's addition, which refuses a tensor that requires grad.
+    return torch_ops.convert_to_tensor(value) if isinstance(value, (np.ndarray, np.generic)) else value
 
 
 def _without_grad(op, storage, value) -> None:
