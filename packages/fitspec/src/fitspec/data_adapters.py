@@ -229,7 +229,15 @@ class EpochIterator:
                     "<a source that ran out of batches>",
                 )
 
-    def epoch(self, epoch: int) -> Iterator[tuple[int, list]]:
+    def fast_forward(self, epochs_done: int, steps_done: int) -> None:
+        """Resume after `epochs_done` epochs and `steps_done` batches (the batches are drawn, not trained)."""
+        if self.steps_per_epoch is not None:
+            self._stream = self._continuing_stream()
+            for _ in itertools.islice(self._stream, epochs_done * self.steps_per_epoch):
+                pass
+
+    def epoch(self, epoch: int, skip: int = 0) -> Iterator[tuple[int, list]]:
+        """The epoch's groups; the first `skip` batches are drawn but not yielded (a resumed epoch)."""
         if self.steps_per_epoch is None:
             batches = self.adapter.batches(epoch)
         else:
@@ -238,6 +246,8 @@ class EpochIterator:
             batches = itertools.islice(self._stream, self.steps_per_epoch)
         group, step = [], -1
         for step, batch in enumerate(batches):
+            if step < skip:
+                continue
             group.append(batch)
             if len(group) == self.steps_per_execution:
                 yield step, group

@@ -217,7 +217,8 @@ class Trainer:
             raise invalid_argument("fit", "initial_epoch", "a non-negative int", initial_epoch)
         if validation_split and not 0.0 < validation_split < 1.0:
             raise invalid_argument("fit", "validation_split", "a float in (0, 1)", validation_split)
-        adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seeding.next_seed(),
+        shuffle_seed = seeding.next_seed()
+        adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=shuffle_seed,
                               where="fit")
         val_adapter = None
         if validation_split and validation_data is None:
@@ -243,18 +244,31 @@ class Trainer:
                            steps=iterator.steps, in_fit=True)
         train_function = self._make_train_function()
         self.stop_training = False
+        self._fit_state = {"epoch": initial_epoch, "steps_done": 0, "shuffle_seed": shuffle_seed}
+        self._resume_from = None
         cbs.on_train_begin()
+        skip = 0
+        if self._resume_from is not None:  # set by BackupAndRestore: continue where the backup stands
+            initial_epoch, skip = self._resume_from["epoch"], self._resume_from["steps_done"]
+            _set_shuffle_seed(adapter, self._resume_from["shuffle_seed"])
+            self._fit_state["shuffle_seed"] = self._resume_from["shuffle_seed"]
+            iterator.fast_forward(initial_epoch, skip)
         training_logs = {}
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
+            if skip == 0:
+                self.reset_metrics()  # a resumed epoch keeps the metric state of its backup
             cbs.on_epoch_begin(epoch)
             logs = {}
-            for step, batches in iterator.epoch(epoch):
+            for step, batches in iterator.epoch(epoch, skip=skip):
                 cbs.on_train_batch_begin(step)
                 logs = self._pythonify_logs(train_function(batches), "train_step")
+                self._fit_state.update(epoch=epoch, steps_done=step + 1)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            skip = 0
+            if not logs:  # a resumed epoch whose every batch was done before the backup
+                logs = self._pythonify_logs(self.get_metrics_result(), "metrics")
             epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val_adapter, validation_steps, cbs)
@@ -353,6 +367,13 @@ class Trainer:
 
     def _make_predict_function(self):
         raise NotImplementedError
+
+
+def _set_shuffle_seed(adapter, seed) -> None:
+    while adapter is not None:
+        if hasattr(adapter, "seed"):
+            adapter.seed = seed
+        adapter = getattr(adapter, "adapter", None)
 
 
 def _by_id(metrics, metric_id):

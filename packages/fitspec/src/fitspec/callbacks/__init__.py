@@ -1,5 +1,6 @@
 """The backend-neutral callbacks, exposed by every backend as `fs.callbacks`."""
 
+from fitspec.callbacks.backup_and_restore import BackupAndRestore
 from fitspec.callbacks.callback import HOOKS, Callback, CallbackList
 from fitspec.callbacks.csv_logger import CSVLogger
 from fitspec.callbacks.early_stopping import EarlyStopping
@@ -13,6 +14,6 @@ from fitspec.callbacks.tensorboard import TensorBoard
 from fitspec.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "HOOKS", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "HOOKS", "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]

@@ -107,3 +107,28 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
                                      f"the optimizer of {model.name!r}")
             _assign(model.optimizer.variables, values, model.ops)
     return model
+
+
+def save_training_state(model, filepath, fit_state: dict) -> None:
+    """Weights, optimizer, metric variables and where fit() stands (BackupAndRestore)."""
+    groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
+    tensors, metadata = {}, {"fit_state": fit_state}
+    for prefix, variables in groups.items():
+        tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
+        metadata[prefix] = _entries(variables)
+    file_format.write(filepath, "backup", tensors, metadata)
+
+
+def load_training_state(model, filepath) -> dict:
+    """Restore what `save_training_state` wrote (checking everything first); return the fit state."""
+    contents = file_format.Contents(filepath, "BackupAndRestore")
+    if contents.kind != "backup":
+        raise invalid_argument("BackupAndRestore", "backup_dir", "a folder holding a fitspec backup",
+                               f"<a {contents.kind!r} file>")
+    groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
+    checked = {prefix: _checked_values(variables, contents.metadata[prefix], contents, prefix, "BackupAndRestore",
+                                       f"model {model.name!r}")
+               for prefix, variables in groups.items()}
+    for prefix, variables in groups.items():
+        _assign(variables, checked[prefix], model.ops)
+    return contents.metadata["fit_state"]

@@ -1,0 +1,76 @@
+"""BackupAndRestore: a training process killed with SIGKILL mid-epoch and restarted ends where an
+uninterrupted run ends, bit for bit in float64, on every backend."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+TRAINING = textwrap.dedent('''
+    import importlib, os, signal, sys
+    import numpy as np
+    fs = importlib.import_module("fitspec_" + sys.argv[1])
+    fs.config.set_floatx("float64")
+    fs.backend.use_device(sys.argv[2])
+    backup_dir, kill_at, seed, out = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    fs.utils.set_random_seed(seed)  # a restarted run draws other initial weights and another shuffle seed
+    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(4, activation="tanh"), fs.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).random((40, 3))
+    y = np.sin(x).sum(axis=1, keepdims=True)
+    seen = []
+
+    class Kill(fs.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+            if len(seen) == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    callbacks = [fs.callbacks.BackupAndRestore(backup_dir, save_freq=3), Kill()] if backup_dir != "-" else []
+    history = model.fit(x, y, epochs=3, batch_size=8, callbacks=callbacks, verbose=0)
+    np.savez(out, *model.get_weights(), loss=np.array(history.history["loss"]))
+''')
+
+
+def run(backend, device, tmp_path, backup_dir, kill_at, seed, out):
+    script = tmp_path / "train.py"
+    script.write_text(TRAINING)
+    return subprocess.run([sys.executable, str(script), backend, device, str(backup_dir), str(kill_at), str(seed),
+                           str(out)], capture_output=True, text=True, timeout=300)
+
+
+def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(backend_module, backend_name, device, tmp_path):
+    reference = run(backend_name, device, tmp_path, "-", 0, 3, tmp_path / "reference.npz")
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    backups = tmp_path / "backups"
+    killed = run(backend_name, device, tmp_path, backups, 7, 3, tmp_path / "killed.npz")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert (backups / "backup.fitspec").exists() and not (tmp_path / "killed.npz").exists()
+    resumed = run(backend_name, device, tmp_path, backups, 0, 99, tmp_path / "resumed.npz")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not backups.exists()  # deleted once training completed
+    expected, actual = np.load(tmp_path / "reference.npz"), np.load(tmp_path / "resumed.npz")
+    weights = [k for k in expected.files if k != "loss"]
+    for key in weights:
+        np.testing.assert_array_equal(actual[key], expected[key], err_msg=f"weight {key}")
+    # the epochs run after the restart log what the uninterrupted run logged
+    np.testing.assert_array_equal(actual["loss"], expected["loss"][-len(actual["loss"]):])
+
+
+def test_a_backup_from_another_architecture_is_refused(fs, tmp_path):
+    small = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+    small.compile(optimizer="adam", loss="mse")
+    callback = fs.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)
+    small.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0, callbacks=[callback])
+    other = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(2), fs.layers.Dense(1)])
+    other.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r"holds 2 model variables but model .* has 4"):
+        other.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0,
+                  callbacks=[fs.callbacks.BackupAndRestore(tmp_path)])
+    assert os.path.exists(tmp_path / "backup.fitspec")
