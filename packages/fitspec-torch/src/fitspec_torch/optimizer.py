@@ -26,64 +26,34 @@ import numpy as np
 import torch
 
 from fitspec import optimizers as core
-from fitspec.errors import invalid_argument
 from fitspec.variables import current_scope
 
 
 class FusedApply:
-    """Mixin over a bound core optimizer: `apply` runs `_fused_update` per (device, dtype) group."""
+    """Mixin over a bound core optimizer: the core's `_apply_updates` hook runs `_fused_update` per
+    (device, dtype) group; checks, clipping, the learning rate and `iterations` stay the core's."""
 
     _core_update_step = None  # the core class's update_step, which _fused_update reproduces
 
-    def apply(self, grads, trainable_variables=None):
+    def _apply_updates(self, grads, variables, slot_indices, learning_rate):
         if current_scope() is not None or type(self).update_step is not type(self)._core_update_step:
-            return super().apply(grads, trainable_variables)
-        grads, variables, index = self._checked(grads, trainable_variables)
+            return super()._apply_updates(grads, variables, slot_indices, learning_rate)
         with torch.no_grad():
-            lr_value = self.learning_rate
-            grads = self._clip([None if g is None else _as_gradient(g, v.value) for g, v in zip(grads, variables)])
             groups: dict = {}
-            for g, v in zip(grads, variables):
-                if g is None:
-                    continue
+            for g, v, i in zip(grads, variables, slot_indices):
                 param = v.value
                 group = groups.setdefault((param.device, param.dtype), ([], [], []))
-                group[0].append(g)
+                group[0].append(_as_gradient(g, param))
                 group[1].append(param)
-                group[2].append(index[id(v)])
+                group[2].append(i)
             for (device, dtype), (group_grads, params, indices) in groups.items():
                 scalars = Scalars(device, dtype)
-                lr = scalars.cast(lr_value)
+                lr = scalars.cast(learning_rate)
                 if self.weight_decay:
                     decay = torch._foreach_mul(params, scalars.arg(scalars.constant(self.weight_decay)))
                     torch._foreach_mul_(decay, scalars.arg(lr))
                     torch._foreach_sub_(params, decay)
                 self._fused_update(group_grads, params, indices, lr, scalars)
-            self.iterations.value.add_(1)
-
-    def _checked(self, grads, trainable_variables):
-        """The core's argument checks of `Optimizer.apply`, and its build."""
-        name = type(self).__name__
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    f"{name}.apply: argument `trainable_variables` is required before the optimizer "
-                    "is built; received None."
-                )
-            trainable_variables = self._trainable_variables
-        trainable_variables, grads = list(trainable_variables), list(grads)
-        if len(grads) != len(trainable_variables):
-            raise invalid_argument(f"{name}.apply", "grads", f"{len(trainable_variables)} gradients, one per variable",
-                                   f"<{len(grads)} gradients>")
-        self.build(trainable_variables)
-        index = self.__dict__.get("_index")
-        if index is None or len(index) != len(self._trainable_variables):
-            index = self.__dict__["_index"] = {id(v): i for i, v in enumerate(self._trainable_variables)}
-        for v in trainable_variables:
-            if id(v) not in index:
-                raise invalid_argument(f"{name}.apply", "trainable_variables",
-                                       "the variables this optimizer was built with", f"<unknown variable {v.path}>")
-        return grads, trainable_variables, index
 
     def add_slot(self, kind, variables):
         """Slots live on their variable's device (a model moved with `.to()` keeps its optimizer state beside it)."""

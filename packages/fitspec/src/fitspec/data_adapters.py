@@ -139,21 +139,51 @@ class IterableAdapter:
         pass
 
 
-def _module_of(x) -> str:
-    return type(x).__module__ or ""
+def _derives_from(x, module_prefix: str) -> bool:
+    """Whether any class of x's MRO comes from `module_prefix` (user subclasses of framework classes count)."""
+    return any((cls.__module__ or "").startswith(module_prefix) for cls in type(x).__mro__)
 
 
 def is_tf_dataset(x) -> bool:
-    return _module_of(x).startswith("tensorflow") and hasattr(x, "as_numpy_iterator")
+    return _derives_from(x, "tensorflow") and hasattr(x, "as_numpy_iterator")
 
 
 def is_torch_loader(x) -> bool:
-    return _module_of(x).startswith("torch.utils.data") and hasattr(x, "__iter__") and hasattr(x, "dataset")
+    return _derives_from(x, "torch.utils.data") and hasattr(x, "__iter__") and hasattr(x, "dataset")
 
 
 def is_torch_dataset(x) -> bool:
-    return _module_of(x).startswith("torch") and hasattr(x, "__getitem__") and hasattr(x, "__len__") \
-        and not hasattr(x, "shape")
+    """A map-style torch Dataset (indexable, with a length)."""
+    return (_derives_from(x, "torch.utils.data") and not is_torch_loader(x) and hasattr(x, "__getitem__")
+            and hasattr(x, "__len__"))
+
+
+class TorchDatasetAdapter:
+    """A map-style torch Dataset, batched in the order of the permutation of (seed, pass), as arrays are."""
+
+    supports_split = False
+
+    def __init__(self, dataset, batch_size, shuffle, seed, where):
+        self.dataset, self.batch_size, self.shuffle, self.seed, self.where = dataset, batch_size, shuffle, seed, where
+        self.num_batches = math.ceil(len(dataset) / batch_size)
+
+    def _loader(self, order):
+        import torch.utils.data
+
+        return torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, sampler=order.tolist())
+
+    def peek(self) -> tuple:
+        return standardize_batch(next(iter(self._loader(np.arange(min(self.batch_size, len(self.dataset)))))),
+                                 self.where)
+
+    def batches(self, pass_index: int) -> Iterator[tuple]:
+        n = len(self.dataset)
+        order = epoch_permutation(n, self.seed, pass_index) if self.shuffle else np.arange(n)
+        for element in self._loader(order):
+            yield standardize_batch(element, self.where)
+
+    def on_epoch_end(self):
+        pass
 
 
 def get_adapter(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False, seed=0, where="fit"):
@@ -180,12 +210,13 @@ def get_adapter(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False
             raise invalid_argument(
                 where, argument, f"None when x is {source_kind} (it yields the targets and weights itself)", value,
             )
+    if is_torch_dataset(x):
+        return TorchDatasetAdapter(x, batch_size or DEFAULT_BATCH_SIZE, shuffle, seed, where)
+    if batch_size is not None:
+        raise invalid_argument(where, "batch_size", f"None when x is {source_kind} (it yields whole batches)",
+                               batch_size)
     if isinstance(x, PyDataset):
         return PyDatasetAdapter(x, shuffle, seed, where)
-    if is_torch_dataset(x) and not is_torch_loader(x):
-        import torch.utils.data
-
-        x = torch.utils.data.DataLoader(x, batch_size=batch_size or DEFAULT_BATCH_SIZE, shuffle=False)
     num_batches = None
     if is_tf_dataset(x):
         cardinality = int(x.cardinality())

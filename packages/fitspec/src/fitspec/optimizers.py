@@ -145,6 +145,16 @@ class Optimizer:
 
     def apply(self, grads, trainable_variables=None):
         """var <- update(var, grad) for each pair, then iterations += 1."""
+        grads, variables, index = self._checked_arguments(grads, trainable_variables)
+        ops = self.ops
+        grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
+        present = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        self._apply_updates([g for g, _ in present], [v for _, v in present], [index[id(v)] for _, v in present],
+                            self.learning_rate)
+        self.iterations.assign(self.iterations.value + 1)
+
+    def _checked_arguments(self, grads, trainable_variables):
+        """(grads, variables, {id(variable): slot index}) after checking them and building the slots."""
         if trainable_variables is None:
             if not self.built:
                 raise ValueError(
@@ -152,8 +162,7 @@ class Optimizer:
                     "is built; received None."
                 )
             trainable_variables = self._trainable_variables
-        trainable_variables = list(trainable_variables)
-        grads = list(grads)
+        trainable_variables, grads = list(trainable_variables), list(grads)
         if len(grads) != len(trainable_variables):
             raise invalid_argument(
                 f"{type(self).__name__}.apply",
@@ -162,7 +171,9 @@ class Optimizer:
                 f"<{len(grads)} gradients>",
             )
         self.build(trainable_variables)
-        index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        index = self.__dict__.get("_slot_index")
+        if index is None or len(index) != len(self._trainable_variables):
+            index = self.__dict__["_slot_index"] = {id(v): i for i, v in enumerate(self._trainable_variables)}
         for v in trainable_variables:
             if id(v) not in index:
                 raise invalid_argument(
@@ -171,18 +182,16 @@ class Optimizer:
                     "the variables this optimizer was built with",
                     f"<unknown variable {v.path}>",
                 )
+        return grads, trainable_variables, index
+
+    def _apply_updates(self, grads, variables, slot_indices, learning_rate) -> None:
+        """Weight decay, then `update_step`, variable by variable; a backend may fuse this loop."""
         ops = self.ops
-        lr = self.learning_rate
-        grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, trainable_variables)])
-        for g, v in zip(grads, trainable_variables):
-            if g is None:
-                continue
-            i = index[id(v)]
-            vlr = ops.cast(lr, v.dtype)
+        for g, v, i in zip(grads, variables, slot_indices):
+            vlr = ops.cast(learning_rate, v.dtype)
             if self.weight_decay:
                 v.assign(v.value - v.value * ops.cast(self.weight_decay, v.dtype) * vlr)
             self.update_step(g, v, vlr, i)
-        self.iterations.assign(self.iterations.value + 1)
 
     def update_step(self, gradient, variable, learning_rate, slot_index):
         raise NotImplementedError

@@ -233,7 +233,8 @@ class Trainer:
                 vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
             else:
                 vx, vy, vsw = validation_data, None, None
-            val_adapter = get_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+            arrays = isinstance(validation_data, (tuple, list))
+            val_adapter = get_adapter(vx, vy, vsw, batch_size=validation_batch_size or (batch_size if arrays else None),
                                       where="fit(validation_data)")
         if class_weight is not None:
             adapter = ClassWeighted(adapter, class_weight)
