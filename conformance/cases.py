@@ -33,11 +33,14 @@ class Data:
             x = {"img_input": x.reshape(self.samples, -1), "ts_input": rng.random((self.samples, 4))}
             y = {"score_output": rng.random((self.samples, 1)),
                  "class_output": np.eye(5)[rng.integers(0, 5, size=self.samples)]}
+        elif self.target == "endpoint":
+            x = {"inputs": x, "targets": rng.random((self.samples, 10))}
+            y = None
         elif self.target == "binary":
             y = rng.integers(0, 2, size=(self.samples, 1)).astype("float64")
         else:
             raise ValueError(f"unknown target kind {self.target!r}")
-        out = {"x": x, "y": y}
+        out = {"x": x} if y is None else {"x": x, "y": y}
         if self.sample_weight:
             out["sample_weight"] = rng.random((self.samples, 1))
         return out
@@ -136,5 +139,16 @@ CASES.append(
                       ("MeanAbsolutePercentageError", {}), ("CosineSimilarity", {})]},
          {"epochs": 2, "batch_size": 16}),
 )
+
+CASES += [
+    Case("add_loss_activity_regularization", "activity_regularized",
+         Data(samples=64, x_shape=(20,), target="sparse", classes=4, seed=20),
+         {"optimizer": ("RMSprop", {"learning_rate": 1e-3}),
+          "loss": ("SparseCategoricalCrossentropy", {"from_logits": True})},
+         {"epochs": 2, "batch_size": 16}),
+    Case("add_loss_only_logistic_endpoint", "logistic_endpoint",
+         Data(samples=24, x_shape=(3,), target="endpoint", seed=21),
+         {"optimizer": "adam"}, {"epochs": 3, "batch_size": 8}),
+]
 
 BY_NAME = {case.name: case for case in CASES}

@@ -78,4 +78,40 @@ def tiny_softmax(fs, cls="Model"):
     return fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(3, activation="softmax")])
 
 
-BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out, tiny_softmax)}
+def activity_regularized(fs, cls="Model"):
+    """The guide's ActivityRegularizationLayer between two Dense layers (add_loss plus a compiled loss)."""
+
+    class ActivityRegularizationLayer(fs.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(fs.ops.sum(inputs) * 0.1)
+            return inputs
+
+    inputs = fs.Input(shape=(20,), name="digits")
+    x = fs.layers.Dense(8, activation="relu", name="dense_1")(inputs)
+    x = ActivityRegularizationLayer()(x)
+    x = fs.layers.Dense(8, activation="relu", name="dense_2")(x)
+    outputs = fs.layers.Dense(4, name="predictions")(x)
+    return model_class(fs, cls)(inputs=inputs, outputs=outputs)
+
+
+def logistic_endpoint(fs, cls="Model"):
+    """The guide's LogisticEndpoint: the loss comes only from add_loss, targets are a model input."""
+
+    class LogisticEndpoint(fs.layers.Layer):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.loss_fn = fs.losses.BinaryCrossentropy(from_logits=True)
+
+        def call(self, targets, logits, sample_weights=None):
+            self.add_loss(self.loss_fn(targets, logits, sample_weights))
+            return fs.ops.softmax(logits)
+
+    inputs = fs.Input(shape=(3,), name="inputs")
+    targets = fs.Input(shape=(10,), name="targets")
+    logits = fs.layers.Dense(10)(inputs)
+    predictions = LogisticEndpoint(name="predictions")(targets, logits)
+    return model_class(fs, cls)(inputs=[inputs, targets], outputs=predictions)
+
+
+BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out, tiny_softmax,
+                                    activity_regularized, logistic_endpoint)}

@@ -75,14 +75,14 @@ def run_case(fs, case: Case, fit_overrides: dict | None = None, initial_weights:
         if fit_kwargs.pop("validation_data", False):
             val = dataclasses.replace(case.data, samples=max(10, case.data.samples // 4), seed=case.data.seed + 100)
             val = val.make()
-            fit_kwargs["validation_data"] = (val["x"], val["y"])
-        history = model.fit(data["x"], data["y"], sample_weight=data.get("sample_weight"), verbose=0,
+            fit_kwargs["validation_data"] = (val["x"], val["y"])  # cases with validation_data have targets
+        history = model.fit(data["x"], data.get("y"), sample_weight=data.get("sample_weight"), verbose=0,
                             callbacks=[RecordLoss()], **fit_kwargs)
         result["history"] = history.history
         result["step_losses"] = step_losses
     result["final_weights"] = model.get_weights()
     if case.evaluate:
-        result["evaluate"] = model.evaluate(data["x"], data["y"], verbose=0, return_dict=True)
+        result["evaluate"] = model.evaluate(data["x"], data.get("y"), verbose=0, return_dict=True)
     if case.predict:
         result["predict"] = model.predict(head(data["x"], 16), verbose=0)
     return result
