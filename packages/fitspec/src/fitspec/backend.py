@@ -24,6 +24,8 @@ class Backend:
     Variable = None
     layer_class: type = Layer
     trainer_class: type = object
+    #: `random_module(api) -> module`: the backend's `fs.random` (normal, uniform, dropout, SeedGenerator)
+    random_module = None
 
     def __init__(self):
         self._floatx = self.default_floatx

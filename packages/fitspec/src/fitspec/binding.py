@@ -23,8 +23,8 @@ from fitspec import (
     schedules,
     seeding,
 )
+from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
-from fitspec.layers import core as core_layers
 from fitspec.layers.layer import Layer as CoreLayer
 from fitspec.layers.symbolic import Input
 from fitspec.losses import Loss as CoreLoss
@@ -121,6 +121,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "PyDataset": PyDataset,
     })
     api.ops = ops
+    if getattr(backend, "random_module", None) is not None:
+        api.random = backend.random_module(api)
     api.Model, api.Sequential, api.Input, api.Variable = model, sequential, Input, backend.Variable
     api.Layer = layer
     return api

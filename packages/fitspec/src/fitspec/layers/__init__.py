@@ -1,9 +1,17 @@
-"""Core layer classes; a backend package exposes them bound to its backend as `fs.layers`."""
+"""Core layer classes; a backend package exposes them bound to its backend as `fs.layers`.
 
+`CLASSES` gathers every module's `CLASSES`: a new layer module adds itself here, and binding
+picks it up.
+"""
+
+from fitspec.layers import core
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
 from fitspec.layers.symbolic import Input, SymbolicTensor
 
+CLASSES = {**core.CLASSES}
+
 __all__ = [
-    "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape", "SymbolicTensor",
+    "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
+    "SymbolicTensor",
 ]
