@@ -106,3 +106,45 @@ def examples(session: nox.Session) -> None:
         backend = script.stem.rsplit("_", 1)[-1]
         if backend in BACKENDS or backend not in FRAMEWORK_PINS:
             session.run("python", str(script.relative_to(ROOT)))
+
+
+# -- benchmarks (benchmarks/README.md): measure only; posargs go to pytest (`-- --device gpu`, a regression gate:
+# `-- --benchmark-compare --benchmark-compare-fail=mean:25%`). Each run is also saved for the next comparison.
+BENCH_REQUIREMENTS = ["pytest-benchmark", "matplotlib"]
+
+
+def run_benchmarks(session: nox.Session, backend: str) -> None:
+    session.run("pytest", "benchmarks", f"--backend={backend}", "-p", "no:cacheprovider", "--benchmark-autosave",
+                *session.posargs)
+
+
+def bench_results(session: nox.Session, backends) -> list[str]:
+    """The JSON files the runs of `backends` wrote: benchmarks/results/<backend>-<device>.json."""
+    args = list(session.posargs)
+    device = next((a.split("=", 1)[1] for a in args if a.startswith("--device=")), None)
+    if device is None and "--device" in args[:-1]:
+        device = args[args.index("--device") + 1]
+    return [f"benchmarks/results/{backend}-{device or 'cpu'}.json" for backend in backends]
+
+
+for _backend in FRAMEWORK_PINS:
+
+    @nox.session(name=f"bench-{_backend}")
+    def bench_backend(session: nox.Session, backend=_backend) -> None:
+        """One backend's step-time benchmarks beside its hand-written loop; the table, the JSON and the PNG."""
+        install_backends(session, [backend])
+        session.install(*BENCH_REQUIREMENTS)
+        run_benchmarks(session, backend)
+        (results,) = bench_results(session, [backend])
+        session.run("python", "-m", "benchmarks.report", results, f"--plot={results[:-len('.json')]}.png")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Every backend's benchmarks, one after another in one environment, then one table and one PNG of them all."""
+    backends = list(FRAMEWORK_PINS)
+    install_backends(session, backends)
+    session.install(*BENCH_REQUIREMENTS)
+    for backend in backends:
+        run_benchmarks(session, backend)
+    session.run("python", "-m", "benchmarks.report", *bench_results(session, backends))

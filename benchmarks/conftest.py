@@ -1,0 +1,151 @@
+"""The benchmarks' plugin: backend and device selection, where results go, versions and load in the JSON, the table.
+
+    pytest benchmarks --backend jax [--device gpu] [--steps 64] [--models guide,mlp] [--threads 1]
+                      [pytest-benchmark options]
+
+Unless told otherwise, the JSON of the run goes to benchmarks/results/<backend>-<device>.json and
+saved runs (--benchmark-autosave) to benchmarks/results/history/<backend>-<device>/, which
+--benchmark-compare reads. The summary table is printed at the end of the run. The thread limits
+are environment variables read when numpy and the frameworks load: this module imports neither.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import pathlib
+import sys
+
+import pytest
+
+from benchmarks import keras_models, report
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+BACKENDS = ("numpy", "jax", "tensorflow", "torch")
+FRAMEWORKS = {"numpy": ("numpy", "autograd"), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",),
+              "torch": ("torch",)}
+DEFAULT_STORAGE = "file://./.benchmarks"
+MODEL_NAMES = "guide,mlp,convnet"  # benchmarks.models.MODELS, not imported here (it imports numpy)
+
+
+def thread_limits(threads: int) -> dict[str, str]:
+    """The environment that caps every framework's CPU thread pools at `threads`."""
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n,
+            "TF_NUM_INTEROP_THREADS": n,
+            "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
+                         f"intra_op_parallelism_threads={n}"}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fitspec benchmarks")
+    group.addoption("--backend", choices=BACKENDS, default=os.environ.get("FITSPEC_BACKEND"),
+                    help="backend to benchmark (also FITSPEC_BACKEND)")
+    group.addoption("--device", choices=("cpu", "gpu"), default="cpu", help="device to run on")
+    group.addoption("--steps", type=int, default=64, help="steps (batches) per timed call; a multiple of 8")
+    group.addoption("--models", default=MODEL_NAMES, help="comma-separated models to run")
+    group.addoption("--threads", type=int, default=1,
+                    help="CPU threads per framework pool (1: steady on a shared machine; 0: the frameworks' defaults)")
+    group.addoption("--warmup-calls", type=int, default=2,
+                    help="untimed calls before timing (the first compiles; the second catches recompiles)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Default result paths per backend and device, set before pytest-benchmark reads its options."""
+    backend, device = config.getoption("--backend"), config.getoption("--device")
+    if backend is None:
+        raise pytest.UsageError("choose the backend to benchmark: --backend {numpy,jax,tensorflow,torch} "
+                                "or FITSPEC_BACKEND")
+    if config.getoption("--steps") % 8:
+        raise pytest.UsageError(f"--steps must be a multiple of 8 (steps_per_execution=8); received "
+                                f"{config.getoption('--steps')}")
+    if getattr(config.option, "benchmark_json", "absent") is None:
+        RESULTS.mkdir(exist_ok=True)
+        config.option.benchmark_json = RESULTS / f"{backend}-{device}.json"
+    if getattr(config.option, "benchmark_storage", None) == DEFAULT_STORAGE:
+        config.option.benchmark_storage = f"file://{RESULTS / 'history' / f'{backend}-{device}'}"
+    threads = config.getoption("--threads")
+    if threads > 0:
+        loaded = sorted({"numpy", "jax", "tensorflow", "torch"} & set(sys.modules))
+        if loaded:
+            raise pytest.UsageError(f"--threads: {loaded} already imported, too late to cap its threads; "
+                                    "run with --threads=0")
+        os.environ.update(thread_limits(threads))
+    config._fitspec_loadavg_start = _loadavg()
+
+
+def _loadavg() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def _versions(backend: str) -> dict[str, str]:
+    names = ("fitspec", f"fitspec-{backend}", *FRAMEWORKS[backend], "pytest-benchmark")
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    if keras_models.version():
+        versions["keras"] = keras_models.version()
+    return versions
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Backend, device, versions and the load average, in the JSON's machine_info (read at the end of the run)."""
+    backend = config.getoption("--backend")
+    machine_info["fitspec"] = {
+        "backend": backend, "device": config.getoption("--device"), "versions": _versions(backend),
+        "cpu_count": os.cpu_count(), "threads": config.getoption("--threads") or "default",
+        "steps_per_call": config.getoption("--steps"),
+        "loadavg_start": getattr(config, "_fitspec_loadavg_start", None), "loadavg_end": _loadavg(),
+    }
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    session = getattr(config, "_benchmarksession", None)
+    benchmarks = [b.as_dict(include_data=False) for b in getattr(session, "benchmarks", []) if b]
+    benchmarks = [b for b in benchmarks if "role" in b.get("extra_info", {})]
+    if benchmarks:
+        terminalreporter.section("fit() against the hand-written loop (per step)")
+        terminalreporter.write_line(report.format_table(benchmarks))
+        terminalreporter.write_line(f"load average at start {config._fitspec_loadavg_start}, now {_loadavg()}")
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def backend_name(pytestconfig) -> str:
+    return pytestconfig.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig) -> str:
+    return pytestconfig.getoption("--device")
+
+
+@pytest.fixture(scope="session")
+def fs(backend_name, device, pytestconfig):
+    """The backend package, on the selected device (skipped with the reason when the device is absent)."""
+    module = importlib.import_module(f"fitspec_{backend_name}")
+    if device not in module.backend.available_devices():
+        pytest.skip(f"device {device!r} is absent for backend {backend_name!r} here "
+                    f"(available: {module.backend.available_devices()})")
+    module.backend.use_device(device)
+    threads = pytestconfig.getoption("--threads")
+    if backend_name == "torch" and threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    return module
+
+
+@pytest.fixture(scope="session")
+def steps(pytestconfig) -> int:
+    return pytestconfig.getoption("--steps")
+
+
+@pytest.fixture(scope="session")
+def warmup_calls(pytestconfig) -> int:
+    return pytestconfig.getoption("--warmup-calls")

@@ -1,0 +1,97 @@
+"""The benchmarked models as data: shape, batch, optimizer, loss and metric, the fitspec builder and the data.
+
+Every backend builds the same `ModelSpec` with its own `fs`; the native loops (benchmarks.native)
+read the same spec and start from the fitspec model's initial weights, so both train one model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+#: Keras defaults, the hyperparameters every native loop transcribes.
+ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+RMSPROP = {"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7}
+#: the probability clip of crossentropy on probabilities (Keras' backend epsilon).
+EPSILON = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """One benchmarked model: its layers (via `build`), its training configuration and its data.
+
+    `layers` lists (units, activation) of the Dense stack, so native loops can rebuild it;
+    `requires` names a layer the backend must offer (`fs.layers.<requires>`), else the model is skipped.
+    """
+
+    name: str
+    description: str
+    input_shape: tuple[int, ...]
+    layers: tuple[tuple[int, str], ...]
+    batch_size: int
+    optimizer: str
+    loss: str
+    metric: str
+    classes: int | None = None
+    requires: str | None = None
+    build_layers: Callable | None = None
+
+    def missing_layer(self, fs) -> str | None:
+        """The name of the layer this model needs and `fs` lacks, or None."""
+        if self.requires and not hasattr(fs.layers, self.requires):
+            return self.requires
+        return None
+
+    def build(self, fs, **compile_kwargs):
+        """The compiled fitspec model, weights built, seeded so every backend starts from the same weights."""
+        fs.utils.set_random_seed(0)
+        inputs = fs.Input(shape=self.input_shape)
+        outputs = (self.build_layers or _dense_stack)(fs, self, inputs)
+        model = fs.Model(inputs, outputs)
+        model.compile(optimizer=self.optimizer, loss=self.loss, metrics=[self.metric], **compile_kwargs)
+        return model
+
+    def data(self, steps: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """`steps` full batches of inputs and targets: floats in `dtype`, class ids as int64."""
+        rng = np.random.default_rng(seed)
+        n = steps * self.batch_size
+        x = rng.random((n, *self.input_shape)).astype(dtype)
+        if self.classes is None:
+            y = rng.random((n, self.layers[-1][0])).astype(dtype)
+        else:
+            y = rng.integers(0, self.classes, (n,)).astype("int64")
+        return x, y
+
+
+def _dense_stack(fs, spec: ModelSpec, inputs):
+    h = inputs
+    for units, activation in spec.layers:
+        h = fs.layers.Dense(units, activation=None if activation == "linear" else activation)(h)
+    return h
+
+
+def _convnet(fs, spec: ModelSpec, inputs):
+    h = fs.layers.Conv2D(8, 3, activation="relu")(inputs)
+    h = fs.layers.MaxPooling2D(2)(h)
+    h = fs.layers.Flatten()(h)
+    return fs.layers.Dense(spec.classes, activation="softmax")(h)
+
+
+GUIDE = ModelSpec(
+    name="guide", description="Dense(1) on 32 features, batch 32, adam, mse, mae",
+    input_shape=(32,), layers=((1, "linear"),), batch_size=32, optimizer="adam", loss="mse", metric="mae",
+)
+MLP = ModelSpec(
+    name="mlp", description="MLP 784-64-64-10 relu/softmax, batch 64, rmsprop, sparse CE, accuracy",
+    input_shape=(784,), layers=((64, "relu"), (64, "relu"), (10, "softmax")), batch_size=64, optimizer="rmsprop",
+    loss="sparse_categorical_crossentropy", metric="accuracy", classes=10,
+)
+CONVNET = ModelSpec(
+    name="convnet", description="Conv2D(8, 3) relu, MaxPooling2D(2), Dense(10) softmax on 28x28x1, batch 64, rmsprop",
+    input_shape=(28, 28, 1), layers=((10, "softmax"),), batch_size=64, optimizer="rmsprop",
+    loss="sparse_categorical_crossentropy", metric="accuracy", classes=10, requires="Conv2D", build_layers=_convnet,
+)
+
+MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET)}

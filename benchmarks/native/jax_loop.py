@@ -1,0 +1,63 @@
+"""The JAX loop a user writes by hand: one jax.jit step (donated state), optimizer math in jax.numpy, no optax.
+
+The state is (params, optimizer slots, step count, loss total, metric total, sample count); the
+running means stay on the device and come back to the host when `logs()` asks.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from benchmarks.native import array_math
+from benchmarks.native.loop import NativeLoop
+
+
+def _train_step(spec, state, x, y):
+    params, slots, t, loss_total, metric_total, count = state
+
+    def loss_fn(params):
+        p = array_math.forward(jnp, spec, params, x)
+        return array_math.loss(jnp, spec, y, p), p
+
+    (loss, p), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    t = t + 1
+    params, slots = array_math.apply_gradients(jnp, spec, params, grads, slots, t.astype(x.dtype))
+    n = x.shape[0]
+    state = (params, slots, t, loss_total + loss * n, metric_total + array_math.metric(jnp, spec, y, p) * n, count + n)
+    return state, (state[3] / state[5], state[4] / state[5])
+
+
+class JaxLoop(NativeLoop):
+    def __init__(self, spec, weights, device):
+        super().__init__(spec, weights, device)
+        params = [jnp.asarray(w) for w in weights]
+        dtype = params[0].dtype
+        self.state = (params, array_math.optimizer_slots(jnp, spec, params), jnp.zeros((), jnp.int32),
+                      *(jnp.zeros((), dtype) for _ in range(3)))
+        self._step = jax.jit(functools.partial(_train_step, spec), donate_argnums=0)
+        self._forward = jax.jit(functools.partial(array_math.forward, jnp, spec))
+        self._logs = None
+
+    def step(self, x, y):
+        self.state, self._logs = self._step(self.state, x, y)
+
+    def logs(self):
+        loss, metric = jax.device_get(self._logs)
+        return {"loss": float(loss), self.spec.metric: float(metric)}
+
+    def reset_metrics(self):
+        dtype = self.state[3].dtype
+        self.state = (*self.state[:3], *(jnp.zeros((), dtype) for _ in range(3)))  # distinct buffers: donated
+
+    def predict_batch(self, x):
+        return np.asarray(self._forward(self.state[0], x))
+
+    def sync(self):
+        jax.block_until_ready(self.state)
+
+
+LOOPS = {"native": JaxLoop}

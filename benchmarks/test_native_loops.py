@@ -1,0 +1,42 @@
+"""The hand-written loops train the model fit() trains: same start, same batches, same losses, same predictions.
+
+Without this, a ratio fit/native could compare two different computations. These are numbers, not times.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.models import MODELS
+from benchmarks.native.loop import load
+
+STEPS = 8
+#: rtol of the epoch's logs and of the predictions after it: float64 (numpy) and float32.
+RTOL = {"numpy": 1e-10}
+#: (backend, optimizer) -> (rtol of the logs, reason) where only the logs can agree, and only roughly.
+LOGS_ONLY = {
+    ("torch", "rmsprop"): (5e-2, "torch.optim.RMSprop adds eps outside the square root (Keras: inside), which moves "
+                                 "the weights whose gradients are near zero: the same work, other numbers"),
+}
+
+
+@pytest.mark.parametrize("model_name", ["guide", "mlp"])
+def test_native_loop_matches_fit(fs, backend_name, device, model_name):
+    spec = MODELS[model_name]
+    x, y = spec.data(STEPS, fs.backend.floatx(), seed=1)
+    model = spec.build(fs)
+    initial = [np.array(w) for w in model.get_weights()]
+    fit_logs = {k: v[-1] for k, v in model.fit(x, y, batch_size=spec.batch_size, shuffle=False, verbose=0)
+                .history.items()}
+    fit_predictions = model.predict(x, batch_size=spec.batch_size, verbose=0)
+    logs_only = (backend_name, spec.optimizer) in LOGS_ONLY
+    rtol = LOGS_ONLY[backend_name, spec.optimizer][0] if logs_only else RTOL.get(backend_name, 1e-4)
+    for name, loop_class in load(backend_name).LOOPS.items():
+        loop = loop_class(spec, [w.copy() for w in initial], device)
+        logs = loop.train_epoch(x, y, epoch=0, shuffle=False)
+        for key, value in fit_logs.items():
+            np.testing.assert_allclose(logs[key], value, rtol=rtol, err_msg=f"{name}: logs[{key!r}]")
+        if not logs_only:
+            np.testing.assert_allclose(loop.predict(x), fit_predictions, rtol=rtol, atol=rtol * 1e-2,
+                                       err_msg=f"{name}: predictions after one epoch")

@@ -1,0 +1,48 @@
+"""Per-step time of fit(), train_on_batch and predict() beside a hand-written loop, per backend and model.
+
+One pytest-benchmark group per backend/model holds every figure of that model, the native loop's
+among them. A timed call is one epoch of `--steps` batches; `--warmup-calls` untimed calls run
+first, so compilation (jit, tf.function, XLA, torch.compile) is never timed. This module measures
+only: it asserts no time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from benchmarks import workloads
+from benchmarks.models import MODELS
+
+
+def pytest_generate_tests(metafunc):
+    config = metafunc.config
+    if "variant" in metafunc.fixturenames:
+        variants = workloads.variants(config.getoption("--backend"), config.getoption("--device"))
+        metafunc.parametrize("variant", variants, ids=[v.name.replace(" ", "-") for v in variants])
+    if "spec" in metafunc.fixturenames:
+        names = [name for name in config.getoption("--models").split(",") if name]
+        unknown = sorted(set(names) - set(MODELS))
+        if unknown:
+            raise pytest.UsageError(f"--models: unknown {unknown}; expected names from {sorted(MODELS)}")
+        metafunc.parametrize("spec", [MODELS[name] for name in names], ids=names)
+
+
+def test_step_time(benchmark, fs, backend_name, device, steps, warmup_calls, spec, variant):
+    missing = spec.missing_layer(fs)
+    if missing:
+        pytest.skip(f"model {spec.name!r} needs fs.layers.{missing}, which fitspec_{backend_name} does not have yet")
+    x, y = spec.data(steps, fs.backend.floatx())
+    try:
+        run = workloads.make_workload(variant, fs, device, spec, x, y)
+    except NotImplementedError as error:
+        pytest.skip(str(error))
+    for _ in range(warmup_calls):
+        run()
+    benchmark.group = f"{backend_name}/{spec.name}"
+    benchmark.extra_info.update(
+        backend=backend_name, device=device, model=spec.name, variant=variant.name, role=variant.role,
+        kind=variant.kind, steps=steps, batch_size=spec.batch_size, loadavg=[round(v, 2) for v in os.getloadavg()],
+    )
+    benchmark(run)
