@@ -343,40 +343,41 @@ class _ConfusionCounts(Metric):
         return {**super().get_config(), "thresholds": self.thresholds, "class_id": self.class_id}
 
 
-class Precision(_ConfusionCounts):
-    """tp / (tp + fp) at `thresholds` (default 0.5); a scalar for one threshold."""
+class _RatioAtThreshold(_ConfusionCounts):
+    """tp / (tp + `other`) at `thresholds` (default 0.5); a scalar for one threshold."""
 
     direction = "up"
+    other: ClassVar[str] = ""
+
+    def __init__(self, thresholds=0.5, class_id=None, name=None, dtype=None):
+        self._scalar = not isinstance(thresholds, (list, tuple))
+        super().__init__([thresholds] if self._scalar else thresholds, class_id, name, dtype)
+
+    def result(self):
+        tp = self.true_positives.value
+        value = self.ops.divide_no_nan(tp, tp + getattr(self, self.other).value)
+        return value[0] if self._scalar else value
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.thresholds[0] if self._scalar else self.thresholds}
+
+
+class Precision(_RatioAtThreshold):
+    """tp / (tp + fp)"""
+
+    other = "false_positives"
 
     def __init__(self, thresholds=0.5, class_id=None, name="precision", dtype=None):
-        self._scalar = not isinstance(thresholds, (list, tuple))
-        super().__init__([thresholds] if self._scalar else thresholds, class_id, name, dtype)
-
-    def result(self):
-        tp = self.true_positives.value
-        value = self.ops.divide_no_nan(tp, tp + self.false_positives.value)
-        return value[0] if self._scalar else value
-
-    def get_config(self):
-        return {**super().get_config(), "thresholds": self.thresholds[0] if self._scalar else self.thresholds}
+        super().__init__(thresholds, class_id, name, dtype)
 
 
-class Recall(_ConfusionCounts):
-    """tp / (tp + fn) at `thresholds` (default 0.5); a scalar for one threshold."""
+class Recall(_RatioAtThreshold):
+    """tp / (tp + fn)"""
 
-    direction = "up"
+    other = "false_negatives"
 
     def __init__(self, thresholds=0.5, class_id=None, name="recall", dtype=None):
-        self._scalar = not isinstance(thresholds, (list, tuple))
-        super().__init__([thresholds] if self._scalar else thresholds, class_id, name, dtype)
-
-    def result(self):
-        tp = self.true_positives.value
-        value = self.ops.divide_no_nan(tp, tp + self.false_negatives.value)
-        return value[0] if self._scalar else value
-
-    def get_config(self):
-        return {**super().get_config(), "thresholds": self.thresholds[0] if self._scalar else self.thresholds}
+        super().__init__(thresholds, class_id, name, dtype)
 
 
 class AUC(_ConfusionCounts):
