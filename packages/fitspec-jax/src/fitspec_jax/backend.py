@@ -97,6 +97,12 @@ class JaxBackend(fitspec.Backend):
         jax.config.update("jax_default_device", jax.devices(kind)[0])
         jax.config.update("jax_default_matmul_precision", "highest")
 
+    # -- fs.random ------------------------------------------------------------------------------------
+    def random_module(self, api):
+        from fitspec_jax import random
+
+        return random.bind(api)
+
     # -- executions -----------------------------------------------------------------------------------
     def make_executor(self, model, step_fn, step: str):
         return JitExecutor(model, step_fn, step)

@@ -8,6 +8,8 @@ inside a compiled step, where it raises a clear error).
 
 from __future__ import annotations
 
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +18,6 @@ from fitspec import seeding
 from fitspec.errors import invalid_argument
 from fitspec.variables import unwrap
 from fitspec_jax import ops
-from fitspec_jax._api import api, backend
 
 _IMPL = "threefry2x32"
 
@@ -32,9 +33,10 @@ def _check_seed(where: str, seed) -> int:
     return int(seed)
 
 
-class SeedGenerator(api.layers.Layer):
-    """A stream of keys. Its state is a non-trainable Variable, so a layer or model that holds it as an
-    attribute carries the state in `non_trainable_variables` (and through `stateless_call`).
+class SeedGeneratorMixin:
+    """`fs.random.SeedGenerator`: a stream of keys. Its state is a non-trainable Variable, so a layer or
+    model that holds it as an attribute carries the state in `non_trainable_variables` (and through
+    `stateless_call`).
 
     fitspec tracks it as a sublayer (the core tracks layers, metrics and Variables); Keras 3 tracks
     seed generators apart, with the same effect on the layer's variables.
@@ -44,8 +46,8 @@ class SeedGenerator(api.layers.Layer):
         super().__init__(name=name, trainable=False)
         seed = seeding.next_seed() if seed is None else _check_seed("SeedGenerator", seed)
         self.initial_seed = seed
-        self.state = backend.Variable(_key_data(seed), dtype="uint32", trainable=False,
-                                      name="seed_generator_state", path=f"{self.name}/seed_generator_state")
+        self.state = self.backend.Variable(_key_data(seed), dtype="uint32", trainable=False,
+                                           name="seed_generator_state", path=f"{self.name}/seed_generator_state")
         self.built = True
 
     def next(self):
@@ -62,10 +64,24 @@ class SeedGenerator(api.layers.Layer):
         return {"seed": self.initial_seed, "name": self.name}
 
 
+def bind(api):
+    """`Backend.random_module`: this module, with `SeedGenerator` subclassing the bound `api.layers.Layer`."""
+    global SeedGenerator, _backend
+    _backend = api.layers.Layer.backend
+    attributes = {"__module__": __name__, "__qualname__": "SeedGenerator", "__doc__": SeedGeneratorMixin.__doc__}
+    SeedGenerator = type("SeedGenerator", (SeedGeneratorMixin, api.layers.Layer), attributes)
+    _global.clear()
+    return sys.modules[__name__]
+
+
+SeedGenerator = None  # set by bind()
+_backend = None
+
+
 _global = []
 
 
-def _global_generator() -> SeedGenerator:
+def _global_generator():
     if not _global:
         _global.append(SeedGenerator(name="global_seed_generator"))
     return _global[0]
@@ -73,7 +89,7 @@ def _global_generator() -> SeedGenerator:
 
 def draw_key(seed, where: str = "random"):
     """A jax key for `seed`: a SeedGenerator, an int, a jax key, or None."""
-    if isinstance(seed, SeedGenerator):
+    if isinstance(seed, SeedGeneratorMixin):
         return seed.next()
     if seed is None:
         return _global_generator().next()
@@ -89,7 +105,7 @@ def draw_key(seed, where: str = "random"):
 
 
 def _float_dtype(where: str, dtype):
-    dtype = np.dtype(dtype or backend.floatx())
+    dtype = np.dtype(dtype or _backend.floatx())
     if dtype.kind != "f":
         raise invalid_argument(where, "dtype", "a float dtype", str(dtype))
     return ops.canonical_dtype(dtype)
@@ -125,4 +141,4 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     return jnp.where(keep, inputs / (1.0 - rate), jnp.zeros_like(inputs))
 
 
-__all__ = ["SeedGenerator", "draw_key", "dropout", "normal", "randint", "uniform"]
+__all__ = ["SeedGenerator", "bind", "draw_key", "dropout", "normal", "randint", "uniform"]
