@@ -151,4 +151,44 @@ CASES += [
          {"optimizer": "adam"}, {"epochs": 3, "batch_size": 8}),
 ]
 
+
+@dataclasses.dataclass(frozen=True)
+class TokenData(Data):
+    """Data whose x are integer token ids in [0, vocabulary), drawn from their own stream ([seed, 1])."""
+
+    vocabulary: int = 10
+
+    def make(self) -> dict:
+        out = super().make()
+        out["x"] = np.random.default_rng([self.seed, 1]).integers(0, self.vocabulary, size=(self.samples,
+                                                                                           *self.x_shape))
+        return out
+
+
+#: the layers of the guides: convolutions, pooling, normalization, embedding (docs/SPEC.md "Layers").
+CASES += [
+    Case("layers_small_conv_net", "small_conv_net",
+         Data(samples=120, x_shape=(8, 8, 1), target="onehot", classes=3, seed=22),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "categorical_crossentropy",
+          "metrics": ["accuracy"]},
+         {"epochs": 2, "batch_size": 20}),
+    Case("layers_conv1d_global_max", "conv1d_sequence",
+         Data(samples=90, x_shape=(12, 2), target="regression", seed=23),
+         {"optimizer": ("SGD", {"learning_rate": 0.05, "momentum": 0.9}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 16}),
+    Case("layers_embedding_average", "embedding_average",
+         TokenData(samples=100, x_shape=(10,), target="sparse", classes=3, seed=24, vocabulary=20),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 16, "validation_split": 0.2}),
+    Case("layers_layer_normalization", "layer_normalized",
+         Data(samples=80, x_shape=(4, 5), target="regression", classes=2, seed=25),
+         {"optimizer": ("Adam", {"learning_rate": 0.02}), "loss": "mse"},
+         {"epochs": 2, "batch_size": 16}),
+    Case("layers_batch_normalization_train_and_inference", "batch_normalized",
+         Data(samples=96, x_shape=(6, 6, 2), target="regression", seed=26),
+         {"optimizer": ("SGD", {"learning_rate": 0.05}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 3, "batch_size": 16, "validation_data": True}),
+]
+
 BY_NAME = {case.name: case for case in CASES}

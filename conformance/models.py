@@ -115,3 +115,68 @@ def logistic_endpoint(fs, cls="Model"):
 
 BUILDERS = {f.__name__: f for f in (dense1, mlp, logits_mlp, every_layer, subclassed, two_in_two_out, tiny_softmax,
                                     activity_regularized, logistic_endpoint)}
+
+
+# -- the layers of the guides (conv, pooling, normalization, embedding) -------------------------------------------
+def small_conv_net(fs, cls="Model"):
+    """Conv2D (strides 2, same) -> LeakyReLU -> Conv2DTranspose (same) -> MaxPooling2D -> Conv2D (valid) ->
+    GlobalMaxPooling2D -> Dense softmax, on 8x8x1 images."""
+    inputs = fs.Input(shape=(8, 8, 1), name="image")
+    x = fs.layers.Conv2D(4, 3, strides=2, padding="same", name="down")(inputs)
+    x = fs.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = fs.layers.Conv2DTranspose(3, 3, strides=2, padding="same", name="up")(x)
+    x = fs.layers.MaxPooling2D(pool_size=(2, 2), name="pool")(x)
+    x = fs.layers.Conv2D(4, (2, 3), strides=(1, 2), padding="valid", name="valid_conv")(x)
+    x = fs.layers.GlobalMaxPooling2D()(x)
+    outputs = fs.layers.Dense(3, activation="softmax", name="classes")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def conv1d_sequence(fs, cls="Model"):
+    """Conv1D (strides 2, same) -> LeakyReLU -> Conv1D (valid) -> GlobalMaxPooling1D -> Dense, on 12 steps of 2."""
+    return fs.Sequential([
+        fs.Input(shape=(12, 2)),
+        fs.layers.Conv1D(5, 3, strides=2, padding="same"),
+        fs.layers.LeakyReLU(negative_slope=0.1),
+        fs.layers.Conv1D(4, 2, padding="valid"),
+        fs.layers.GlobalMaxPooling1D(),
+        fs.layers.Dense(1),
+    ])
+
+
+def embedding_average(fs, cls="Model"):
+    """Embedding(20, 4) of 10 token ids -> GlobalAveragePooling1D -> Dense softmax."""
+    return fs.Sequential([
+        fs.Input(shape=(10,), dtype="int32"),
+        fs.layers.Embedding(20, 4),
+        fs.layers.GlobalAveragePooling1D(),
+        fs.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def layer_normalized(fs, cls="Model"):
+    """LayerNormalization over two axes, Dense on the last axis, LayerNormalization over it, Dense."""
+    return fs.Sequential([
+        fs.Input(shape=(4, 5)),
+        fs.layers.LayerNormalization(axis=[1, 2]),
+        fs.layers.Dense(6),
+        fs.layers.LayerNormalization(),
+        fs.layers.Flatten(),
+        fs.layers.Dense(2),
+    ])
+
+
+def batch_normalized(fs, cls="Model"):
+    """BatchNormalization over (batch, height, width) after a Conv2D, and over the batch after pooling."""
+    inputs = fs.Input(shape=(6, 6, 2))
+    x = fs.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = fs.layers.BatchNormalization(momentum=0.9, name="bn_image")(x)
+    x = fs.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = fs.layers.GlobalAveragePooling2D()(x)
+    x = fs.layers.BatchNormalization(name="bn_features")(x)
+    outputs = fs.layers.Dense(1, name="score")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+BUILDERS.update({f.__name__: f for f in (small_conv_net, conv1d_sequence, embedding_average, layer_normalized,
+                                         batch_normalized)})

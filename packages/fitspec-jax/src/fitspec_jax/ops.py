@@ -282,3 +282,6 @@ def log_softmax(x, axis=-1):
 @_unwrapping
 def softmax(x, axis=-1):
     return jax.nn.softmax(x, axis=axis)
+
+
+from fitspec_jax.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

@@ -279,3 +279,5 @@ def log_sigmoid(x):
     """-log(1 + exp(-x)) = min(x, 0) - log1p(exp(-|x|))"""
     return anp.minimum(x, 0.0) - anp.log1p(anp.exp(-anp.abs(x)))
 
+
+from fitspec_numpy.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

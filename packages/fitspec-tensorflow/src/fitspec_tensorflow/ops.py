@@ -409,3 +409,6 @@ def log_softmax(x, axis=-1):
 
 def log_sigmoid(x):
     return tf.math.log_sigmoid(_float_operand(x))
+
+
+from fitspec_tensorflow.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

@@ -525,6 +525,8 @@ def log_sigmoid(x):
     return F.logsigmoid(_float_input(x))
 
 
+from fitspec_torch.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
     "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES",
 }]

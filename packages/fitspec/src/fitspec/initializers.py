@@ -189,6 +189,7 @@ _ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_normal": HeNormal, "he_uniform": HeUniform, "variance_scaling": VarianceScaling,
+    "uniform": RandomUniform, "normal": RandomNormal,  # Keras' short names (Embedding's default is "uniform")
 }
 
 

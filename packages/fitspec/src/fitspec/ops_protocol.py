@@ -82,6 +82,15 @@ OPS: dict[str, str] = {
     "softmax": "(x, axis=-1)",
     "log_softmax": "(x, axis=-1)",
     "log_sigmoid": "(x)",
+    # convolution and pooling, channels_last: inputs (batch, *spatial, channels) with 1 or 2 spatial axes;
+    # strides an int or a tuple; padding "valid" or "same" (fitspec.conv_arithmetic, docs/SPEC.md "Layers")
+    "conv": "(inputs, kernel, strides=1, padding='valid') -> cross-correlation; kernel (*window, in, out)",
+    "conv_transpose": "(inputs, kernel, strides=1, padding='valid') -> the transpose of conv; kernel "
+                      "(*window, out, in); length n*s ('same') or (n-1)*s + max(k, s) ('valid')",
+    "max_pool": "(inputs, pool_size, strides=None, padding='valid') -> max over windows; strides default to "
+                "pool_size; 'same' padding never wins the max",
+    "embedding_lookup": "(table, indices) -> table[indices] along axis 0; an index outside [0, len(table)) raises "
+                        "IndexError where the indices are a concrete CPU array, else gives a row of NaN",
 }
 
 

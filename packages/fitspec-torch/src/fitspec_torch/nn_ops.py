@@ -1,0 +1,101 @@
+"""Convolution, pooling and embedding lookup on torch, channels_last in and out.
+
+torch computes channels_first, so inputs are moved to (batch, channels, *spatial) and back. Its
+symmetric `padding` cannot express Keras' "same" (the odd pixel goes after), so inputs are padded
+explicitly with F.pad, and a transposed convolution is cropped (or zero-extended) from its full
+output (fitspec.conv_arithmetic).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fitspec import conv_arithmetic as arithmetic
+from fitspec.errors import invalid_argument
+from fitspec_torch.ops import _same_dtype, _tensor
+
+_CONV = {1: F.conv1d, 2: F.conv2d}
+_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
+
+
+def _spatial_rank(x: torch.Tensor, expected: int, where: str) -> int:
+    rank = x.ndim - 2
+    if rank not in (1, 2) or rank != expected:
+        raise invalid_argument(where, "inputs", f"a tensor of rank {expected + 2} (batch, *spatial, channels)",
+                               f"<shape {tuple(x.shape)}>")
+    return rank
+
+
+def _pad_arguments(amounts) -> list[int]:
+    """F.pad's flat list (last spatial axis first) from per-axis (before, after) pairs."""
+    return [p for before_after in reversed(amounts) for p in before_after]
+
+
+def _channels_first(x: torch.Tensor) -> torch.Tensor:
+    return x.movedim(-1, 1)
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x.movedim(1, -1)
+
+
+def conv(inputs, kernel, strides=1, padding="valid"):
+    x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
+    rank = _spatial_rank(x, kernel.ndim - 2, "ops.conv")
+    strides = arithmetic.normalize_tuple(strides, rank, "ops.conv", "strides")
+    padding = arithmetic.normalize_padding(padding, "ops.conv")
+    window = kernel.shape[:-2]
+    x = _channels_first(x)
+    if padding == "same":
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], window, strides)]
+        x = F.pad(x, _pad_arguments(amounts))
+    weight = kernel.movedim((-1, -2), (0, 1))  # (*window, in, out) -> (out, in, *window)
+    return _channels_last(_CONV[rank](x, weight, stride=strides))
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid"):
+    x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
+    rank = _spatial_rank(x, kernel.ndim - 2, "ops.conv_transpose")
+    strides = arithmetic.normalize_tuple(strides, rank, "ops.conv_transpose", "strides")
+    padding = arithmetic.normalize_padding(padding, "ops.conv_transpose")
+    window, spatial = kernel.shape[:-2], x.shape[1:-1]
+    weight = kernel.movedim((-1, -2), (0, 1))  # (*window, out, in) -> (in, out, *window)
+    full = _CONV_TRANSPOSE[rank](_channels_first(x), weight, stride=strides)
+    amounts = []
+    for n, k, s, length in zip(spatial, window, strides, full.shape[2:]):
+        start, end = arithmetic.transpose_crop(n, k, s, padding)
+        amounts.append((-start, end - length))  # negative: crop; positive: zeros past the end
+    return _channels_last(F.pad(full, _pad_arguments(amounts)))
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid"):
+    x = _tensor(inputs)
+    rank = x.ndim - 2
+    if rank not in (1, 2):
+        raise invalid_argument("ops.max_pool", "inputs", "a tensor of rank 3 or 4 (batch, *spatial, channels)",
+                               f"<shape {tuple(x.shape)}>")
+    pool = arithmetic.normalize_tuple(pool_size, rank, "ops.max_pool", "pool_size")
+    strides = pool if strides is None else arithmetic.normalize_tuple(strides, rank, "ops.max_pool", "strides")
+    padding = arithmetic.normalize_padding(padding, "ops.max_pool")
+    x = _channels_first(x)
+    if padding == "same":
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
+        x = F.pad(x, _pad_arguments(amounts), value=float("-inf"))
+    return _channels_last(_MAX_POOL[rank](x, pool, stride=strides))
+
+
+def embedding_lookup(table, indices):
+    """table[indices]; out-of-range indices raise IndexError in eager CPU code, else read a row of NaN."""
+    table = _tensor(table)
+    indices = _tensor(indices).to(device=table.device, dtype=torch.int64)
+    rows = table.shape[0]
+    bad = (indices < 0) | (indices >= rows)
+    if table.device.type == "cpu" and not torch.compiler.is_compiling():
+        if bool(bad.any()):
+            position = tuple(int(i) for i in torch.nonzero(bad)[0])
+            raise IndexError(f"index {int(indices[position])} at position {position}, outside [0, {rows})")
+        return F.embedding(indices, table)
+    found = F.embedding(torch.where(bad, torch.zeros_like(indices), indices), table)
+    return torch.where(bad.unsqueeze(-1), torch.full((), float("nan"), dtype=table.dtype, device=table.device), found)

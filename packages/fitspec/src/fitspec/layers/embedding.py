@@ -1,0 +1,49 @@
+"""Embedding: integer indices -> rows of a trainable (input_dim, output_dim) table."""
+
+from __future__ import annotations
+
+from fitspec import initializers
+from fitspec.errors import invalid_argument
+from fitspec.layers.layer import Layer
+
+
+class Embedding(Layer):
+    """y[..., :] = embeddings[x[...], :]; embeddings initialised U(-0.05, 0.05) ("uniform", as in Keras).
+
+    Non-integer inputs are cast to int32 first. An index outside [0, input_dim) is an error wherever
+    the indices can be read on the host (eager calls on CPU); inside a compiled step, or on a GPU,
+    its row reads as NaN (docs/SPEC.md "Layers").
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False, **kwargs):
+        super().__init__(**kwargs)
+        for argument, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise invalid_argument("Embedding", argument, "a positive int", value)
+        if mask_zero:
+            raise invalid_argument("Embedding", "mask_zero", "False (fitspec has no masking)", mask_zero)
+        self.input_dim, self.output_dim = input_dim, output_dim
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim), self.embeddings_initializer,
+                                          name="embeddings")
+
+    def call(self, inputs):
+        ops = self.ops
+        if ops.dtype(inputs) not in ("int32", "int64"):
+            inputs = ops.cast(inputs, "int32")
+        try:
+            return ops.embedding_lookup(self.embeddings.value, inputs)
+        except IndexError as error:
+            raise invalid_argument(self.name, "inputs", f"indices in [0, input_dim={self.input_dim})",
+                                   f"<{error}>") from error
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
+
+
+CLASSES = {"Embedding": Embedding}

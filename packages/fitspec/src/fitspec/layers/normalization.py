@@ -1,0 +1,155 @@
+"""BatchNormalization and LayerNormalization, with Keras 3's formulas and defaults (docs/SPEC.md "Layers").
+
+Both normalise as y = x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + epsilon), the
+variance being the biased one, mean((x - mean)^2), as keras.ops.batch_normalization computes it.
+"""
+
+from __future__ import annotations
+
+from fitspec import initializers
+from fitspec.errors import invalid_argument
+from fitspec.layers.layer import Layer
+
+
+def _normalize(ops, inputs, mean, variance, gamma, beta, epsilon):
+    inv = 1.0 / ops.sqrt(variance + epsilon)
+    if gamma is not None:
+        inv = inv * gamma
+    offset = -mean * inv
+    if beta is not None:
+        offset = offset + beta
+    return inputs * inv + offset
+
+
+def _check_axes(layer, axes, rank: int) -> list[int]:
+    if any(a < -rank or a >= rank for a in axes):
+        raise invalid_argument(layer.name, "axis", f"axes within an input of rank {rank}", axes)
+    return sorted(a % rank for a in axes)
+
+
+class BatchNormalization(Layer):
+    """Normalise over the batch (and every axis but `axis`) while training, by the moving statistics otherwise.
+
+    training (and trainable): mean, variance of the batch; then
+        moving_mean     <- moving_mean * momentum + mean * (1 - momentum)
+        moving_variance <- moving_variance * momentum + variance * (1 - momentum)
+    inference: mean, variance = moving_mean, moving_variance.
+    The moving statistics are non-trainable weights: through `stateless_call` they come back as the
+    new non-trainable values.
+    """
+
+    def __init__(
+        self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+        gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise invalid_argument("BatchNormalization", "axis", "an int", axis)
+        if not 0.0 <= momentum <= 1.0:
+            raise invalid_argument("BatchNormalization", "momentum", "a float in [0, 1]", momentum)
+        if not epsilon > 0:
+            raise invalid_argument("BatchNormalization", "epsilon", "a float > 0", epsilon)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        (axis,) = _check_axes(self, [self.axis], rank)
+        if input_shape[axis] is None:
+            raise invalid_argument(self.name, "inputs", f"a known dimension {self.axis}", f"<shape {input_shape}>")
+        shape = (input_shape[axis],)
+        self._broadcast_shape = tuple(input_shape[axis] if d == axis else 1 for d in range(rank))
+        self._reduction_axes = tuple(d for d in range(rank) if d != axis)
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") if self.center else None
+        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer, trainable=False,
+                                               name="moving_variance")
+
+    def call(self, inputs, training=None):
+        ops = self.ops
+        shape = ops.shape(inputs)
+        if len(shape) != len(self._broadcast_shape) or shape[self.axis] != self.moving_mean.shape[0]:
+            raise invalid_argument(self.name, "inputs", f"rank {len(self._broadcast_shape)} with "
+                                   f"{self.moving_mean.shape[0]} features on axis {self.axis}", f"<shape {shape}>")
+        if training and self.trainable:
+            mean = ops.mean(inputs, axis=self._reduction_axes, keepdims=True)
+            variance = ops.mean(ops.square(inputs - mean), axis=self._reduction_axes, keepdims=True)
+            mean, variance = ops.reshape(mean, self.moving_mean.shape), ops.reshape(variance, self.moving_mean.shape)
+            momentum = self.momentum
+            self.moving_mean.assign(self.moving_mean.value * momentum + mean * (1.0 - momentum))
+            self.moving_variance.assign(self.moving_variance.value * momentum + variance * (1.0 - momentum))
+        else:
+            mean, variance = self.moving_mean.value, self.moving_variance.value
+
+        def broadcast(v):
+            return None if v is None else ops.reshape(v, self._broadcast_shape)
+
+        return _normalize(ops, inputs, broadcast(mean), broadcast(variance),
+                          broadcast(self.gamma.value if self.scale else None),
+                          broadcast(self.beta.value if self.center else None), self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale}
+
+
+class LayerNormalization(Layer):
+    """Normalise each sample over `axis` (an int or a list): mean and biased variance over those axes."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", **kwargs):
+        super().__init__(**kwargs)
+        axes = [axis] if isinstance(axis, int) else list(axis) if isinstance(axis, (list, tuple)) else None
+        if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+            raise invalid_argument("LayerNormalization", "axis", "an int or a list of ints", axis)
+        if not epsilon > 0:
+            raise invalid_argument("LayerNormalization", "epsilon", "a float > 0", epsilon)
+        self.axis, self.epsilon = axis, epsilon
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axes = _check_axes(self, [self.axis] if isinstance(self.axis, int) else list(self.axis), rank)
+        if any(input_shape[a] is None for a in axes):
+            raise invalid_argument(self.name, "inputs", f"known dimensions on axis {self.axis}",
+                                   f"<shape {input_shape}>")
+        self._axes = tuple(axes)
+        self._broadcast_shape = tuple(input_shape[d] if d in axes else 1 for d in range(rank))
+        shape = tuple(input_shape[a] for a in axes)
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") if self.center else None
+
+    def call(self, inputs):
+        ops = self.ops
+        shape = ops.shape(inputs)
+        if len(shape) != len(self._broadcast_shape) or any(shape[a] != self._broadcast_shape[a] for a in self._axes):
+            expected = f"rank {len(self._broadcast_shape)} with dimensions {self._broadcast_shape} on axes {self._axes}"
+            raise invalid_argument(self.name, "inputs", expected, f"<shape {shape}>")
+        mean = ops.mean(inputs, axis=self._axes, keepdims=True)
+        variance = ops.mean(ops.square(inputs - mean), axis=self._axes, keepdims=True)
+
+        def broadcast(weight):
+            return None if weight is None else ops.reshape(weight.value, self._broadcast_shape)
+
+        return _normalize(ops, inputs, mean, variance, broadcast(self.gamma), broadcast(self.beta), self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        axis = self.axis if isinstance(self.axis, int) else list(self.axis)
+        return {**super().get_config(), "axis": axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
+
+
+CLASSES = {cls.__name__: cls for cls in (BatchNormalization, LayerNormalization)}
