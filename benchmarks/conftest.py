@@ -1,6 +1,6 @@
 """The benchmarks' plugin: backend and device selection, where results go, versions and load in the JSON, the table.
 
-    pytest benchmarks --backend jax [--device gpu] [--steps 64] [--models guide,mlp] [--threads 1]
+    pytest benchmarks --backend jax [--device gpu] [--steps 128] [--models guide,mlp] [--threads 1]
                       [pytest-benchmark options]
 
 Unless told otherwise, the JSON of the run goes to benchmarks/results/<backend>-<device>.json and
@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from benchmarks import keras_models, report
+from benchmarks.environment import thread_limits
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 BACKENDS = ("numpy", "jax", "tensorflow", "torch")
@@ -29,21 +30,13 @@ DEFAULT_STORAGE = "file://./.benchmarks"
 MODEL_NAMES = "guide,mlp,convnet"  # benchmarks.models.MODELS, not imported here (it imports numpy)
 
 
-def thread_limits(threads: int) -> dict[str, str]:
-    """The environment that caps every framework's CPU thread pools at `threads`."""
-    n = str(threads)
-    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n,
-            "TF_NUM_INTEROP_THREADS": n,
-            "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
-                         f"intra_op_parallelism_threads={n}"}
-
 
 def pytest_addoption(parser):
     group = parser.getgroup("fitspec benchmarks")
     group.addoption("--backend", choices=BACKENDS, default=os.environ.get("FITSPEC_BACKEND"),
                     help="backend to benchmark (also FITSPEC_BACKEND)")
     group.addoption("--device", choices=("cpu", "gpu"), default="cpu", help="device to run on")
-    group.addoption("--steps", type=int, default=64, help="steps (batches) per timed call; a multiple of 8")
+    group.addoption("--steps", type=int, default=128, help="steps (batches) per timed call; a multiple of 8")
     group.addoption("--models", default=MODEL_NAMES, help="comma-separated models to run")
     group.addoption("--threads", type=int, default=1,
                     help="CPU threads per framework pool (1: steady on a shared machine; 0: the frameworks' defaults)")
