@@ -20,9 +20,11 @@ config = _api.config
 utils = _api.utils
 ops = _api.ops
 random = _api.random
+datasets = _api.datasets
 saving = _api.saving
 
 __all__ = [
-    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "saving", "utils", "value_and_grad",
+    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "saving", "utils",
+    "value_and_grad",
 ]

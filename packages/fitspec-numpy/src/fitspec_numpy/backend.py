@@ -7,6 +7,7 @@ from autograd.tracer import getval
 
 import fitspec
 from fitspec_numpy import ops as numpy_ops
+from fitspec_numpy import random as numpy_random
 from fitspec_numpy.autodiff import value_and_grad
 
 
@@ -26,6 +27,7 @@ class NumpyBackend(fitspec.Backend):
     default_floatx = "float64"
     ops = numpy_ops
     trainer_class = fitspec.StatelessTrainer
+    random_module = staticmethod(numpy_random.bind)
 
     def __init__(self):
         super().__init__()

@@ -11,6 +11,7 @@ import tensorflow as tf
 import fitspec
 from fitspec_tensorflow import execution
 from fitspec_tensorflow import ops as tf_ops
+from fitspec_tensorflow import random as tf_random
 from fitspec_tensorflow.trainer import TensorflowTrainer
 from fitspec_tensorflow.variables import TensorflowVariable
 
@@ -22,6 +23,7 @@ class TensorflowBackend(fitspec.Backend):
     default_floatx = "float32"
     ops = tf_ops
     trainer_class = TensorflowTrainer
+    random_module = staticmethod(tf_random.bind)
 
     def __init__(self):
         super().__init__()

@@ -19,8 +19,10 @@ config = _api.config
 utils = _api.utils
 ops = _api.ops
 saving = _api.saving
+random = _api.random
+datasets = _api.datasets
 
 __all__ = [
-    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "initializers",
-    "layers", "losses", "metrics", "models", "ops", "optimizers", "saving", "utils",
+    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "saving", "utils",
 ]

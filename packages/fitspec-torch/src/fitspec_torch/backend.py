@@ -17,6 +17,7 @@ import torch
 import fitspec
 from fitspec.errors import invalid_argument
 from fitspec_torch import ops as torch_ops
+from fitspec_torch import random as torch_random
 from fitspec_torch.layer import TorchLayer
 from fitspec_torch.trainer import TorchTrainer
 from fitspec_torch.variables import TorchVariable
@@ -28,6 +29,7 @@ class TorchBackend(fitspec.Backend):
     ops = torch_ops
     layer_class = TorchLayer
     trainer_class = TorchTrainer
+    random_module = staticmethod(torch_random.bind)
 
     def __init__(self):
         super().__init__()

@@ -21,6 +21,7 @@ _backend = None
 DTYPES = {
     "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64,
     "int8": torch.int8, "int16": torch.int16, "int32": torch.int32, "int64": torch.int64, "uint8": torch.uint8,
+    "uint32": torch.uint32,
     "bool": torch.bool, "complex64": torch.complex64, "complex128": torch.complex128,
 }
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}

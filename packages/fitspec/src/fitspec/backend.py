@@ -24,7 +24,8 @@ class Backend:
     Variable = None
     layer_class: type = Layer
     trainer_class: type = object
-    #: `random_module(api) -> module`: the backend's `fs.random` (normal, uniform, dropout, SeedGenerator)
+    #: `random_module(api) -> module`: the backend's `fs.random`, filled by `fitspec.random.bind` from the
+    #: backend's `RandomPrimitives` (its key handling and draws)
     random_module = None
 
     def __init__(self):
@@ -72,4 +73,4 @@ class Backend:
 
     def make_executor(self, model, step_fn, step: str):
         """`execute(state, batches) -> (outputs, state)`; the plain Python loop by default."""
-        return executors.python_loop(step_fn, step)
+        return executors.python_loop(step_fn, step, model)

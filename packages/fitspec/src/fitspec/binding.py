@@ -15,6 +15,7 @@ from fitspec import (
     activations,
     callbacks,
     data,
+    datasets,
     initializers,
     losses,
     metrics,
@@ -120,6 +121,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "pack_x_y_sample_weight": data.pack_x_y_sample_weight,
         "PyDataset": PyDataset,
     })
+    api.datasets = _module(f"{package}.datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.ops = ops
     if getattr(backend, "random_module", None) is not None:
         api.random = backend.random_module(api)
