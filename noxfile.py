@@ -27,7 +27,7 @@ FRAMEWORK_PINS = {
     "torch": ["torch==2.13.0"],  # the CPU build; any other version pulls a multi-GB CUDA build
 }
 #: the backends in the matrix: a backend joins once its package passes its conformance suite.
-BACKENDS = ["numpy", "tensorflow", "torch"]
+BACKENDS = ["numpy", "jax", "tensorflow", "torch"]
 TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "tensorboard>=2.14"]
 
 

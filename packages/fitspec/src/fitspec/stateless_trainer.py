@@ -88,14 +88,6 @@ class StatelessTrainer:
         }
         return tuple(groups[part] for part in STATE_PARTS[step])
 
-    def _read_state(self, step: str) -> tuple[list, ...]:
-        return tuple([v.value for v in group] for group in self._state_variables(step))
-
-    def _write_state(self, step: str, state) -> None:
-        for group, values in zip(self._state_variables(step), state):
-            for variable, value in zip(group, values):
-                variable.assign(value)
-
     def _check_state(self, step: str, before, after) -> None:
         """The returned state must have the structure and shapes of the state given to the step."""
         parts = STATE_PARTS[step]
@@ -140,10 +132,13 @@ class StatelessTrainer:
             execute = self.backend.make_executor(self, single, step)
 
             def function(batches):
-                state = self._read_state(step)
+                variables = self._state_variables(step)  # walked once per execution, for reading and writing
+                state = tuple([v.value for v in group] for group in variables)
                 data = [self.backend.convert_batch(self, batch) for batch in batches]
                 outputs, state = execute(state, data)
-                self._write_state(step, state)
+                for group, values in zip(variables, state):
+                    for variable, value in zip(group, values):
+                        variable.assign(value)
                 return outputs
 
             cache[step] = function
