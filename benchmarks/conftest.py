@@ -86,6 +86,7 @@ def _versions(backend: str) -> dict[str, str]:
     return versions
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-benchmark's hook: the correctness tests also run without the plugin
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Backend, device, versions and the load average, in the JSON's machine_info (read at the end of the run)."""
     backend = config.getoption("--backend")

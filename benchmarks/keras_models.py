@@ -33,12 +33,11 @@ def build(spec, fs, steps_per_execution: int):
     """The Keras model of `spec`, starting from the fitspec model's initial weights, compiled as fitspec's is."""
     import keras
 
+    from benchmarks.models import apply_layers
+
     weights = spec.build(fs).get_weights()
     inputs = keras.Input(shape=spec.input_shape)
-    h = inputs
-    for units, activation in spec.layers:
-        h = keras.layers.Dense(units, activation=activation)(h)
-    model = keras.Model(inputs, h)
+    model = keras.Model(inputs, apply_layers(keras.layers, spec, inputs))
     model.set_weights(weights)
     model.compile(optimizer=spec.optimizer, loss=spec.loss, metrics=[spec.metric],
                   steps_per_execution=steps_per_execution)

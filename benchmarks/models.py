@@ -7,7 +7,6 @@ read the same spec and start from the fitspec model's initial weights, so both t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import numpy as np
 
@@ -20,10 +19,12 @@ EPSILON = 1e-7
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """One benchmarked model: its layers (via `build`), its training configuration and its data.
+    """One benchmarked model: its layers, its training configuration and its data.
 
-    `layers` lists (units, activation) of the Dense stack, so native loops can rebuild it;
-    `requires` names a layer the backend must offer (`fs.layers.<requires>`), else the model is skipped.
+    The layers, as data the native loops rebuild: `conv` = (filters, kernel size) puts
+    Conv2D(filters, kernel, relu, "valid") -> MaxPooling2D(2) -> Flatten before the Dense stack
+    `layers` = ((units, activation), ...). `requires` names layers the backend must offer, else
+    the model is skipped.
     """
 
     name: str
@@ -35,21 +36,18 @@ class ModelSpec:
     loss: str
     metric: str
     classes: int | None = None
-    requires: str | None = None
-    build_layers: Callable | None = None
+    conv: tuple[int, int] | None = None
+    requires: tuple[str, ...] = ()
 
     def missing_layer(self, fs) -> str | None:
-        """The name of the layer this model needs and `fs` lacks, or None."""
-        if self.requires and not hasattr(fs.layers, self.requires):
-            return self.requires
-        return None
+        """The name of a layer this model needs and `fs` lacks, or None."""
+        return next((name for name in self.requires if not hasattr(fs.layers, name)), None)
 
     def build(self, fs, **compile_kwargs):
         """The compiled fitspec model, weights built, seeded so every backend starts from the same weights."""
         fs.utils.set_random_seed(0)
         inputs = fs.Input(shape=self.input_shape)
-        outputs = (self.build_layers or _dense_stack)(fs, self, inputs)
-        model = fs.Model(inputs, outputs)
+        model = fs.Model(inputs, apply_layers(fs.layers, self, inputs))
         model.compile(optimizer=self.optimizer, loss=self.loss, metrics=[self.metric], **compile_kwargs)
         return model
 
@@ -65,18 +63,16 @@ class ModelSpec:
         return x, y
 
 
-def _dense_stack(fs, spec: ModelSpec, inputs):
+def apply_layers(layers, spec: ModelSpec, inputs):
+    """The outputs of `spec`'s layers from the namespace `layers` (fs.layers, or keras.layers) on `inputs`."""
     h = inputs
+    if spec.conv is not None:
+        filters, kernel_size = spec.conv
+        h = layers.Conv2D(filters, kernel_size, activation="relu")(h)
+        h = layers.Flatten()(layers.MaxPooling2D(2)(h))
     for units, activation in spec.layers:
-        h = fs.layers.Dense(units, activation=None if activation == "linear" else activation)(h)
+        h = layers.Dense(units, activation=None if activation == "linear" else activation)(h)
     return h
-
-
-def _convnet(fs, spec: ModelSpec, inputs):
-    h = fs.layers.Conv2D(8, 3, activation="relu")(inputs)
-    h = fs.layers.MaxPooling2D(2)(h)
-    h = fs.layers.Flatten()(h)
-    return fs.layers.Dense(spec.classes, activation="softmax")(h)
 
 
 GUIDE = ModelSpec(
@@ -91,7 +87,8 @@ MLP = ModelSpec(
 CONVNET = ModelSpec(
     name="convnet", description="Conv2D(8, 3) relu, MaxPooling2D(2), Dense(10) softmax on 28x28x1, batch 64, rmsprop",
     input_shape=(28, 28, 1), layers=((10, "softmax"),), batch_size=64, optimizer="rmsprop",
-    loss="sparse_categorical_crossentropy", metric="accuracy", classes=10, requires="Conv2D", build_layers=_convnet,
+    loss="sparse_categorical_crossentropy", metric="accuracy", classes=10, conv=(8, 3),
+    requires=("Conv2D", "MaxPooling2D", "Flatten"),
 )
 
 MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET)}

@@ -121,6 +121,8 @@ def main(argv=None) -> None:
                          f"{RESULTS}")
     benchmarks, machines = load(paths)
     print(format_machines(machines))
+    timers = sorted({b.get("options", {}).get("timer", "?") for b in benchmarks})
+    print(f"timer: {', '.join(timers)}")
     print(format_table(benchmarks, args.stat))
     if args.details:
         print(format_details(benchmarks, args.stat))

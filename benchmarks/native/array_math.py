@@ -1,6 +1,8 @@
 """The models' math as NumPy-API functions, for the loops whose framework speaks it (jax.numpy, autograd.numpy).
 
 Formulas (the Keras defaults fitspec implements, docs/SPEC.md):
+    conv (valid, channels last): y[n, i, j, o] = sum_{a, b, c} x[n, i + a, j + b, c] k[a, b, c, o] + bias[o]
+    max pool 2x2: y[n, i, j, c] = max_{a, b < 2} x[n, 2i + a, 2j + b, c]
     mse = mean((y - p)^2); mae = mean(|y - p|)
     sparse CE = -mean(log(clip(p / sum(p), eps, 1 - eps))[y]); accuracy = mean(argmax(p) == y)
     Adam:    m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); alpha = lr sqrt(1 - b2^t) / (1 - b1^t);
@@ -13,9 +15,27 @@ from __future__ import annotations
 from benchmarks.models import ADAM, EPSILON, RMSPROP
 
 
-def forward(xp, spec, params, x):
-    """The Dense stack; `params` is [kernel, bias, kernel, bias, ...]."""
+def conv2d_valid(xp, x, kernel):
+    """The convolution as one matmul per kernel offset: the NumPy API has no convolution op."""
+    kh, kw = kernel.shape[:2]
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    return sum(x[:, a : a + oh, b : b + ow, :] @ kernel[a, b] for a in range(kh) for b in range(kw))
+
+
+def max_pool_2x2(xp, h):
+    n, height, width, channels = h.shape
+    h = h[:, : height - height % 2, : width - width % 2, :]
+    return xp.max(xp.reshape(h, (n, height // 2, 2, width // 2, 2, channels)), axis=(2, 4))
+
+
+def forward(xp, spec, params, x, conv2d=conv2d_valid):
+    """The model; `params` is [conv kernel, conv bias (with spec.conv), kernel, bias, kernel, bias, ...]."""
     h = x
+    if spec.conv is not None:
+        h = xp.maximum(conv2d(xp, h, params[0]) + params[1], 0.0)
+        h = max_pool_2x2(xp, h)
+        h = xp.reshape(h, (h.shape[0], -1))
+        params = params[2:]
     for i, (_, activation) in enumerate(spec.layers):
         h = h @ params[2 * i] + params[2 * i + 1]
         if activation == "relu":

@@ -30,8 +30,6 @@ class NativeLoop:
     """Subclasses set up parameters from the fitspec model's initial weights and supply the step."""
 
     def __init__(self, spec, weights: list[np.ndarray], device: str):
-        if spec.build_layers is not None:
-            raise NotImplementedError(f"no hand-written loop for the {spec.name!r} model yet")
         self.spec, self.device = spec, device
 
     # -- per framework ----------------------------------------------------------------------------

@@ -30,9 +30,14 @@ class TensorflowLoop(NativeLoop):
 
     # -- the model ----------------------------------------------------------------------------------
     def _forward_pass(self, x):
-        h = x
+        h, params = x, self.params
+        if self.spec.conv is not None:
+            h = tf.nn.relu(tf.nn.conv2d(h, params[0], strides=1, padding="VALID") + params[1])
+            h = tf.nn.max_pool2d(h, ksize=2, strides=2, padding="VALID")
+            h = tf.reshape(h, (tf.shape(h)[0], -1))
+            params = params[2:]
         for i, (_, activation) in enumerate(self.spec.layers):
-            h = tf.matmul(h, self.params[2 * i]) + self.params[2 * i + 1]
+            h = tf.matmul(h, params[2 * i]) + params[2 * i + 1]
             if activation == "relu":
                 h = tf.nn.relu(h)
             elif activation == "softmax":

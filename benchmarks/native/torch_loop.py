@@ -14,8 +14,28 @@ from benchmarks.native.loop import NativeLoop
 ACTIVATIONS = {"relu": torch.nn.ReLU, "softmax": lambda: torch.nn.Softmax(dim=-1)}
 
 
+def _conv_block(spec, weights) -> tuple[list, list]:
+    """Conv2d -> ReLU -> MaxPool2d -> Flatten in torch's NCHW layout, and the Dense weights permuted to match.
+
+    fitspec is channels-last: its Flatten orders features (h, w, c); torch's orders them (c, h, w).
+    """
+    kernel, bias, dense_kernel = weights[0], weights[1], weights[2]
+    kh, kw, channels_in, filters = kernel.shape
+    conv = torch.nn.Conv2d(channels_in, filters, (kh, kw), dtype=torch.from_numpy(kernel).dtype)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
+        conv.bias.copy_(torch.from_numpy(bias))
+    height, width = (spec.input_shape[0] - kh + 1) // 2, (spec.input_shape[1] - kw + 1) // 2
+    units = dense_kernel.shape[-1]
+    dense_kernel = dense_kernel.reshape(height, width, filters, units).transpose(2, 0, 1, 3).reshape(-1, units)
+    modules = [conv, torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten()]
+    return modules, [dense_kernel, *weights[3:]]
+
+
 def _network(spec, weights) -> torch.nn.Sequential:
     modules = []
+    if spec.conv is not None:
+        modules, weights = _conv_block(spec, weights)
     for i, (units, activation) in enumerate(spec.layers):
         kernel, bias = weights[2 * i], weights[2 * i + 1]
         linear = torch.nn.Linear(kernel.shape[0], units, dtype=torch.from_numpy(kernel).dtype)
@@ -61,9 +81,13 @@ class TorchLoop(NativeLoop):
             self.totals += torch.stack([loss.detach() * len(x), metric * len(x), self.totals.new_tensor(len(x))])
             return self.totals[:2] / self.totals[2]
 
+    def _inputs(self, x):
+        """A batch on the device; images as NCHW (a view: the data stays channels-last, as fit() sees it)."""
+        x = torch.from_numpy(x).to(self.torch_device)
+        return x.permute(0, 3, 1, 2) if self.spec.conv is not None else x
+
     def step(self, x, y):
-        device = self.torch_device
-        self._logs = self._step(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
+        self._logs = self._step(self._inputs(x), torch.from_numpy(y).to(self.torch_device))
 
     def logs(self):
         loss, metric = self._logs.tolist()
@@ -74,7 +98,7 @@ class TorchLoop(NativeLoop):
 
     def predict_batch(self, x):
         with torch.no_grad():
-            return self.net(torch.from_numpy(x).to(self.torch_device)).cpu().numpy()
+            return self.net(self._inputs(x)).cpu().numpy()
 
     def sync(self):
         if self.torch_device.type == "cuda":
