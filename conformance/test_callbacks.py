@@ -138,6 +138,21 @@ def test_a_custom_callback_sees_the_model_and_can_stop_training(fs):
     assert len(history.per_batch_losses) == 3 and len(result.epoch) == 1
 
 
+def test_the_guides_loss_history_gets_logs_positionally_and_the_on_batch_end_alias(fs):
+    """The guide's callback: `on_train_begin(self, logs)` without a default, and the Keras 2 `on_batch_end`."""
+
+    class LossHistory(fs.callbacks.Callback):
+        def on_train_begin(self, logs):
+            self.per_batch_losses = []
+
+        def on_batch_end(self, batch, logs):
+            self.per_batch_losses.append(logs.get("loss"))
+
+    history = LossHistory()
+    small_model(fs).fit(np.ones((12, 2)), np.ones((12, 1)), batch_size=4, epochs=2, verbose=0, callbacks=[history])
+    assert len(history.per_batch_losses) == 6 and all(np.isfinite(history.per_batch_losses))
+
+
 def test_bad_callback_arguments_are_named(fs):
     with pytest.raises(ValueError, match=r"`patience`.*non-negative int.*received -1"):
         fs.callbacks.EarlyStopping(patience=-1)

@@ -3,6 +3,8 @@
 The trainer calls each hook through `CallbackList`; with steps_per_execution = N the batch hooks
 run once per execution, with the index of the execution's last batch. The user's callbacks run
 first, then History, then the progress bar, so History sees what callbacks added to the logs.
+As in Keras, every hook receives `logs` positionally (None where there are none), and the train
+batch hooks also call the older names `on_batch_begin` / `on_batch_end`.
 """
 
 from __future__ import annotations
@@ -32,8 +34,15 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -70,7 +79,11 @@ class CallbackList:
         if hook not in HOOKS:
             raise AttributeError(hook)
 
+        arity = 2 if "batch" in hook or "epoch" in hook else 1  # (index, logs) or (logs)
+
         def call(*args, **kwargs):
+            if "logs" not in kwargs and len(args) < arity:
+                args = (*args, None)  # `def on_train_begin(self, logs)` (the guide's LossHistory) needs it
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
 
