@@ -28,7 +28,8 @@ FRAMEWORK_PINS = {
 }
 #: the backends in the matrix: a backend joins once its package passes its conformance suite.
 BACKENDS = ["numpy", "jax", "tensorflow", "torch"]
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "tensorboard>=2.14"]
+#: scikit-learn ships the handwritten digits the examples train on where no local MNIST exists (fs.datasets).
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "tensorboard>=2.14", "scikit-learn>=1.3"]
 
 
 def install_backends(session: nox.Session, backends) -> None:

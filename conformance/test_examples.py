@@ -1,0 +1,38 @@
+"""The backend's example scripts run to the end, each in a fresh interpreter (as a user runs them)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+LAST_PROGRAM = "== tensorboard_callback"
+
+
+def run_example(script: pathlib.Path, device: str, cwd: pathlib.Path) -> str:
+    env = dict(os.environ)
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""  # the frameworks' default device would be a GPU where there is one
+    done = subprocess.run([sys.executable, str(script)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=900)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{script.name} failed (exit {done.returncode}):\n{output[-4000:]}"
+    return output
+
+
+def test_the_training_guide_example_runs_to_the_end(backend_name, device, tmp_path):
+    home_mnist = pathlib.Path.home() / ".fitspec" / "datasets" / "mnist.npz"
+    if importlib.util.find_spec("sklearn") is None and not home_mnist.is_file():
+        pytest.skip(f"neither scikit-learn (for fs.datasets.digits) nor a local MNIST at {home_mnist}")
+    output = run_example(EXAMPLES / f"training_with_built_in_methods_{backend_name}.py", device, tmp_path)
+    assert "Traceback" not in output
+    assert "Evaluate on test data" in output and "predictions shape: (3, 10)" in output
+    assert "Epoch 1: val_loss improved from inf" in output  # ModelCheckpoint(save_best_only=True)
+    assert "per-batch losses:" in output  # the guide's LossHistory callback
+    assert LAST_PROGRAM in output
+    assert list(tmp_path.iterdir()) == [], "the script writes its checkpoints into a temporary folder"
