@@ -112,6 +112,7 @@ class Trainer:
 
     def _symbolic_build(self, batch) -> None:
         """Create model weights, optimizer slots and compiled metrics before the first step."""
+        batch = self.backend.convert_batch(self, batch)  # a tf.data or torch batch, as the steps will see it
         x, _, _ = unpack_x_y_sample_weight(batch)
         if not self.built:
             self(x, training=False)
@@ -318,7 +319,7 @@ class Trainer:
         adapter = get_adapter(x, batch_size=batch_size, where="predict")
         iterator = self._epoch_iterator(adapter, steps, "predict")
         if not self.built:
-            first_x, _, _ = unpack_x_y_sample_weight(adapter.peek())
+            first_x, _, _ = unpack_x_y_sample_weight(self.backend.convert_batch(self, adapter.peek()))
             self(first_x, training=False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
