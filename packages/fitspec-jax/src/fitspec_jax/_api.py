@@ -5,3 +5,5 @@ from fitspec_jax.backend import JaxBackend
 
 backend = JaxBackend()
 api = fitspec.bind(backend, "fitspec_jax")
+
+__all__ = ["backend", *fitspec.export(api, globals())]

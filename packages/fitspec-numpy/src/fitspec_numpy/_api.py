@@ -5,3 +5,5 @@ from fitspec_numpy.backend import NumpyBackend
 
 backend = NumpyBackend()
 api = fitspec.bind(backend, "fitspec_numpy")
+
+__all__ = ["backend", *fitspec.export(api, globals())]

@@ -5,3 +5,5 @@ from fitspec_tensorflow.backend import TensorflowBackend
 
 backend = TensorflowBackend()
 api = fitspec.bind(backend, "fitspec_tensorflow")
+
+__all__ = ["backend", *fitspec.export(api, globals())]

@@ -1,28 +1,6 @@
 """fitspec_torch: the PyTorch backend. `import fitspec_torch as fs`, then write Keras; every layer is an nn.Module."""
 
-from fitspec_torch._api import api as _api
-from fitspec_torch._api import backend
+from fitspec_torch._api import *  # noqa: F403 (the Keras namespace: Model, Sequential, Input, layers, losses, ...)
+from fitspec_torch._api import __all__ as _namespace
 
-Model = _api.Model
-Sequential = _api.Sequential
-Input = _api.Input
-Variable = _api.Variable
-layers = _api.layers
-losses = _api.losses
-metrics = _api.metrics
-optimizers = _api.optimizers
-activations = _api.activations
-initializers = _api.initializers
-callbacks = _api.callbacks
-models = _api.models
-config = _api.config
-utils = _api.utils
-ops = _api.ops
-saving = _api.saving
-random = _api.random
-datasets = _api.datasets
-
-__all__ = [
-    "Input", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "config", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "saving", "utils",
-]
+__all__ = [*_namespace]

@@ -27,3 +27,5 @@ api.layers.TorchModuleWrapper = type(
 api.layers.__all__ = sorted({*api.layers.__all__, "TorchModuleWrapper"})
 api.config.available_devices = backend.available_devices
 api.config.use_device = backend.use_device
+
+__all__ = ["backend", *fitspec.export(api, globals())]

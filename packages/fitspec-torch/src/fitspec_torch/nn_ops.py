@@ -3,7 +3,9 @@
 torch computes channels_first, so inputs are moved to (batch, channels, *spatial) and back. Its
 symmetric `padding` cannot express Keras' "same" (the odd pixel goes after), so inputs are padded
 explicitly with F.pad, and a transposed convolution is cropped (or zero-extended) from its full
-output (fitspec.conv_arithmetic).
+output (fitspec.conv_arithmetic). Spatial sizes are read as Python ints: under torch.compile, whose
+automatic dynamic shapes may make them symbolic, that specialises on them (the batch stays dynamic),
+since symbolic padding amounts fail to lower in inductor.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def _pad_arguments(amounts) -> list[int]:
     return [p for before_after in reversed(amounts) for p in before_after]
 
 
+def _spatial(x: torch.Tensor) -> list[int]:
+    """The spatial sizes of a channels_first tensor, as ints."""
+    return [int(d) for d in x.shape[2:]]
+
+
 def _channels_first(x: torch.Tensor) -> torch.Tensor:
     return x.movedim(-1, 1)
 
@@ -49,7 +56,7 @@ def conv(inputs, kernel, strides=1, padding="valid"):
     window = kernel.shape[:-2]
     x = _channels_first(x)
     if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], window, strides)]
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(_spatial(x), window, strides)]
         x = F.pad(x, _pad_arguments(amounts))
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, in, out) -> (out, in, *window)
     return _channels_last(_CONV[rank](x, weight, stride=strides))
@@ -60,11 +67,12 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid"):
     rank = _spatial_rank(x, kernel.ndim - 2, "ops.conv_transpose")
     strides = arithmetic.normalize_tuple(strides, rank, "ops.conv_transpose", "strides")
     padding = arithmetic.normalize_padding(padding, "ops.conv_transpose")
-    window, spatial = kernel.shape[:-2], x.shape[1:-1]
+    x = _channels_first(x)
+    window, spatial = kernel.shape[:-2], _spatial(x)
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, out, in) -> (in, out, *window)
-    full = _CONV_TRANSPOSE[rank](_channels_first(x), weight, stride=strides)
+    full = _CONV_TRANSPOSE[rank](x, weight, stride=strides)
     amounts = []
-    for n, k, s, length in zip(spatial, window, strides, full.shape[2:]):
+    for n, k, s, length in zip(spatial, window, strides, _spatial(full)):
         start, end = arithmetic.transpose_crop(n, k, s, padding)
         amounts.append((-start, end - length))  # negative: crop; positive: zeros past the end
     return _channels_last(F.pad(full, _pad_arguments(amounts)))
@@ -81,7 +89,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid"):
     padding = arithmetic.normalize_padding(padding, "ops.max_pool")
     x = _channels_first(x)
     if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(_spatial(x), pool, strides)]
         x = F.pad(x, _pad_arguments(amounts), value=float("-inf"))
     return _channels_last(_MAX_POOL[rank](x, pool, stride=strides))
 

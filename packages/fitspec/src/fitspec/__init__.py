@@ -1,7 +1,7 @@
 """fitspec core: the backend-neutral spec types, training loop and math, for backend packages."""
 
 from fitspec.backend import Backend
-from fitspec.binding import bind
+from fitspec.binding import bind, export
 from fitspec.layers.layer import Layer
 from fitspec.layers.symbolic import Input, SymbolicTensor
 from fitspec.models.model import Model
@@ -15,5 +15,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "Input", "Layer", "Model", "Sequential", "StatelessScope", "StatelessTrainer",
-    "StatefulTrainer", "SymbolicTensor", "Variable", "bind", "set_random_seed",
+    "StatefulTrainer", "SymbolicTensor", "Variable", "bind", "export", "set_random_seed",
 ]

@@ -55,6 +55,18 @@ def _module(name: str, attributes: dict) -> types.ModuleType:
     return module
 
 
+#: the names a backend package exports, in the shape of the `keras` namespace.
+NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
+             "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets")
+
+
+def export(api: types.SimpleNamespace, namespace: dict) -> list[str]:
+    """Put `api`'s Keras namespace into a backend package's module `namespace`; return the names (for __all__)."""
+    names = [name for name in NAMESPACE if hasattr(api, name)]
+    namespace.update({name: getattr(api, name) for name in names})
+    return names
+
+
 def bind(backend, package: str) -> types.SimpleNamespace:
     """The public API of `package` (e.g. "fitspec_numpy") on `backend`."""
     ops = backend.ops

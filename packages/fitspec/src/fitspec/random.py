@@ -56,14 +56,20 @@ def check_rate(where: str, rate) -> float:
     return float(rate)
 
 
-def check_shape(where: str, shape, argument: str = "shape") -> tuple:
-    """A tuple of non-negative ints (a backend's dimension tensor is passed through)."""
+def check_shape(where: str, shape, argument: str = "shape"):
+    """A tuple of non-negative ints; a backend's dimension tensors, or a 1-D shape tensor such as
+    `tf.shape(x)` inside a tf.function, are passed through as they are."""
     if _is_int(shape):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)):
         shape = getattr(shape, "as_list", lambda: shape)()  # a tf.TensorShape
     if not isinstance(shape, (tuple, list)):
-        raise invalid_argument(where, argument, "a tuple of non-negative ints", shape)
+        if not (hasattr(shape, "dtype") and len(getattr(shape, "shape", ())) == 1):
+            raise invalid_argument(where, argument, "a tuple of non-negative ints", shape)
+        try:
+            shape = [operator.index(d) for d in shape]  # a concrete shape tensor
+        except TypeError:
+            return shape  # a symbolic one (`tf.shape(x)` in a tf.function): the backend's draws take it
     out = []
     for dim in shape:
         if isinstance(dim, (bool, np.bool_, float, np.floating)) or dim is None:
