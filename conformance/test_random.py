@@ -53,6 +53,12 @@ def test_shuffle_permutes_along_the_axis(fs):
     assert not np.array_equal(shuffled, x)
 
 
+def test_a_shape_may_be_a_tensor_or_hold_tensor_dimensions(fs):
+    x = fs.ops.zeros((3, 2))
+    assert as_numpy(fs, fs.random.uniform(fs.ops.convert_to_tensor(np.array([3, 2])), seed=1)).shape == (3, 2)
+    assert as_numpy(fs, fs.random.normal((fs.ops.shape(x)[0], 4), seed=1)).shape == (3, 4)
+
+
 def test_the_same_seed_gives_the_same_draws_twice(fs):
     first, second = fs.random.SeedGenerator(42), fs.random.SeedGenerator(42)
     for _ in range(3):
