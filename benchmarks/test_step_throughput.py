@@ -17,16 +17,17 @@ from benchmarks.models import MODELS
 
 
 def pytest_generate_tests(metafunc):
+    """Model by model, every variant of a model back to back: the figures a ratio divides run close in time."""
     config = metafunc.config
-    if "variant" in metafunc.fixturenames:
-        variants = workloads.variants(config.getoption("--backend"), config.getoption("--device"))
-        metafunc.parametrize("variant", variants, ids=[v.name.replace(" ", "-") for v in variants])
     if "spec" in metafunc.fixturenames:
         names = [name for name in config.getoption("--models").split(",") if name]
         unknown = sorted(set(names) - set(MODELS))
         if unknown:
             raise pytest.UsageError(f"--models: unknown {unknown}; expected names from {sorted(MODELS)}")
         metafunc.parametrize("spec", [MODELS[name] for name in names], ids=names)
+    if "variant" in metafunc.fixturenames:
+        variants = workloads.variants(config.getoption("--backend"), config.getoption("--device"))
+        metafunc.parametrize("variant", variants, ids=[v.name.replace(" ", "-") for v in variants])
 
 
 def test_step_time(benchmark, fs, backend_name, device, steps, warmup_calls, spec, variant):

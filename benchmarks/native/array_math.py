@@ -28,12 +28,12 @@ def max_pool_2x2(xp, h):
     return xp.max(xp.reshape(h, (n, height // 2, 2, width // 2, 2, channels)), axis=(2, 4))
 
 
-def forward(xp, spec, params, x, conv2d=conv2d_valid):
+def forward(xp, spec, params, x, conv2d=conv2d_valid, max_pool=max_pool_2x2):
     """The model; `params` is [conv kernel, conv bias (with spec.conv), kernel, bias, kernel, bias, ...]."""
     h = x
     if spec.conv is not None:
         h = xp.maximum(conv2d(xp, h, params[0]) + params[1], 0.0)
-        h = max_pool_2x2(xp, h)
+        h = max_pool(xp, h)
         h = xp.reshape(h, (h.shape[0], -1))
         params = params[2:]
     for i, (_, activation) in enumerate(spec.layers):

@@ -20,8 +20,13 @@ def _conv2d(xp, x, kernel):
     return jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
+def _max_pool(xp, h):
+    """lax.reduce_window, as flax, Keras and fitspec_jax pool."""
+    return jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+
 def _forward(spec, params, x):
-    return array_math.forward(jnp, spec, params, x, conv2d=_conv2d)
+    return array_math.forward(jnp, spec, params, x, conv2d=_conv2d, max_pool=_max_pool)
 
 
 def _train_step(spec, state, x, y):
