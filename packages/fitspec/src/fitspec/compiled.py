@@ -154,6 +154,10 @@ class CompiledMetrics:
                 check_metric(identifier, argument=argument)
         self.entries: list[MetricEntry] | None = None
 
+    @property
+    def has_specs(self) -> bool:
+        return any(self._specs.values())
+
     def build(self, model, y, y_pred) -> None:
         if self.entries is not None:
             return

@@ -104,6 +104,9 @@ class Trainer:
         if self._compiled_metrics.entries is not None and (
                 self._compiled_loss is None or self._compiled_loss.names is not None):
             return
+        if self._compiled_loss is None and not self._compiled_metrics.has_specs:
+            self._compiled_metrics.entries = []  # compile(optimizer) alone (the GAN): nothing to match, no forward
+            return
         x, y, _ = unpack_x_y_sample_weight(batch)
         y_pred = self(x, training=False)
         if self._compiled_loss is not None:

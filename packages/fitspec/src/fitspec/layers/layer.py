@@ -245,31 +245,43 @@ class Layer:
         return x
 
     def _symbolic_call(self, args, kwargs):
-        """Build on zeros shaped like the symbolic arguments, then record a node."""
+        """Build on zeros shaped like the symbolic arguments, then record a node.
 
-        def concrete(t):
-            if not isinstance(t, SymbolicTensor):
-                return t
-            shape = tuple(1 if d is None else d for d in t.shape)
-            return self.ops.zeros(shape, dtype=t.dtype or self.backend.floatx())
+        Unknown dimensions take a placeholder size; when a non-batch dimension is unknown the call
+        runs twice, with two sizes, and the output dimensions that differ become unknown too.
+        """
+        symbolic = [t for t in optree.tree_leaves((args, kwargs)) if isinstance(t, SymbolicTensor)]
+        batch_unknown = any(t.shape and t.shape[0] is None for t in symbolic)
+        inner_unknown = any(d is None for t in symbolic for d in t.shape[1:])
 
-        batch_unknown = any(t.shape and t.shape[0] is None for t in optree.tree_leaves((args, kwargs))
-                            if isinstance(t, SymbolicTensor))
-        concrete_args, concrete_kwargs = optree.tree_map(concrete, (args, kwargs), none_is_leaf=True)
-        with StatelessScope():
-            outputs = self(*concrete_args, **concrete_kwargs)
-        self._clear_losses()
+        def run(size):
+            def concrete(t):
+                if not isinstance(t, SymbolicTensor):
+                    return t
+                shape = tuple(d if d is not None else (1 if i == 0 else size) for i, d in enumerate(t.shape))
+                return self.ops.zeros(shape, dtype=t.dtype or self.backend.floatx())
+
+            concrete_args, concrete_kwargs = optree.tree_map(concrete, (args, kwargs), none_is_leaf=True)
+            with StatelessScope():
+                outputs = self(*concrete_args, **concrete_kwargs)
+            self._clear_losses()
+            return outputs
+
+        outputs = run(16)
+        leaves, treedef = optree.tree_flatten(outputs)
+        shapes = [tuple(self.ops.shape(t)) for t in leaves]
+        if inner_unknown:
+            other = [tuple(self.ops.shape(t)) for t in optree.tree_leaves(run(21))]
+            shapes = [tuple(a if a == b else None for a, b in zip(s1, s2)) for s1, s2 in zip(shapes, other)]
         node = Node(self, args, kwargs, None)
 
-        def symbolic(path_index_t):
-            index, t = path_index_t
-            shape = tuple(self.ops.shape(t))
+        def to_symbolic(index, t, shape):
             if batch_unknown and shape:
                 shape = (None, *shape[1:])
             return SymbolicTensor(shape, self.ops.dtype(t), name=f"{self.name}_output_{index}", node=node, index=index)
 
-        leaves, treedef = optree.tree_flatten(outputs)
-        node.outputs = optree.tree_unflatten(treedef, [symbolic(p) for p in enumerate(leaves)])
+        node.outputs = optree.tree_unflatten(
+            treedef, [to_symbolic(i, t, shape) for i, (t, shape) in enumerate(zip(leaves, shapes))])
         return node.outputs
 
     # -- the stateless API --------------------------------------------------------------------------
