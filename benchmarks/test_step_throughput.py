@@ -27,7 +27,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("spec", [MODELS[name] for name in names], ids=names)
     if "variant" in metafunc.fixturenames:
         variants = workloads.variants(config.getoption("--backend"), config.getoption("--device"))
-        metafunc.parametrize("variant", variants, ids=[v.name.replace(" ", "-") for v in variants])
+        params = [pytest.param(v, id=v.name.replace(" ", "-"),
+                               marks=[pytest.mark.benchmark(min_rounds=v.min_rounds)] if v.min_rounds else [])
+                  for v in variants]
+        metafunc.parametrize("variant", params)
 
 
 def test_step_time(benchmark, fs, backend_name, device, steps, warmup_calls, spec, variant):
