@@ -176,3 +176,16 @@ def test_a_generator_that_runs_out_says_so(fs):
 
     with pytest.raises(ValueError, match=r"steps_per_epoch.*ran out"):
         _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=2)
+
+
+def test_a_batch_size_for_a_source_that_batches_itself_is_ignored_with_a_warning(fs):
+    class Batches(fs.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return XS[4 * i : 4 * i + 4], YS[4 * i : 4 * i + 4]
+
+    with pytest.warns(UserWarning, match=r"`batch_size=64` is ignored: x is a PyDataset"):
+        losses = _step_losses(fs, _recording_model(fs), Batches(), batch_size=64, epochs=1, shuffle=False)
+    assert len(losses) == 3

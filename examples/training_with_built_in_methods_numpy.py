@@ -9,9 +9,6 @@ Every program of the guide, unchanged but for these substitutions:
   - with a local MNIST, the programs train on its first 20,000 training images (the guide's
     50,000 take minutes per program on a CPU); the digits are small enough for the guide's epochs
     and batch sizes as they are;
-  - `batch_size=64` is left out of `fit()` for a PyDataset and a DataLoader: they batch
-    themselves, and fitspec refuses a `batch_size` for them (docs/SPEC.md 8.9) where Keras 3
-    ignores it.
 The tf.data programs run where TensorFlow is importable, the DataLoader program where PyTorch is;
 otherwise each prints why it is skipped. Run as a script, the programs write their checkpoints
 into a temporary folder.
@@ -364,7 +361,7 @@ def py_dataset():
     val_py_dataset = ExamplePyDataset(x_val, y_val, batch_size=32)
 
     model = get_compiled_model()
-    model.fit(train_py_dataset, validation_data=val_py_dataset, epochs=1)
+    model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1)
     return model.evaluate(val_py_dataset)
 
 
@@ -373,7 +370,7 @@ def py_dataset_with_workers():
     val_py_dataset = ExamplePyDataset(x_val, y_val, batch_size=32, workers=4)
 
     model = get_compiled_model()
-    return model.fit(train_py_dataset, validation_data=val_py_dataset, epochs=1)
+    return model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1)
 
 
 def torch_dataloader():
@@ -399,7 +396,7 @@ def torch_dataloader():
     )
 
     model = get_compiled_model()
-    model.fit(train_dataloader, validation_data=val_dataloader, epochs=1)
+    model.fit(train_dataloader, batch_size=64, validation_data=val_dataloader, epochs=1)
     return model.evaluate(val_dataloader)
 
 

@@ -13,6 +13,7 @@ import collections
 import concurrent.futures
 import itertools
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -212,9 +213,9 @@ def get_adapter(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False
             )
     if is_torch_dataset(x):
         return TorchDatasetAdapter(x, batch_size or DEFAULT_BATCH_SIZE, shuffle, seed, where)
-    if batch_size is not None:
-        raise invalid_argument(where, "batch_size", f"None when x is {source_kind} (it yields whole batches)",
-                               batch_size)
+    if batch_size is not None:  # Keras 3 ignores it too; the guide passes batch_size=64 with a PyDataset
+        warnings.warn(f"{where}: `batch_size={batch_size}` is ignored: x is {source_kind}, which yields whole "
+                      "batches.", stacklevel=3)
     if isinstance(x, PyDataset):
         return PyDatasetAdapter(x, shuffle, seed, where)
     num_batches = None
