@@ -3,9 +3,7 @@
 torch computes channels_first, so inputs are moved to (batch, channels, *spatial) and back. Its
 symmetric `padding` cannot express Keras' "same" (the odd pixel goes after), so inputs are padded
 explicitly with F.pad, and a transposed convolution is cropped (or zero-extended) from its full
-output (fitspec.conv_arithmetic). Spatial sizes are read as Python ints: under torch.compile, whose
-automatic dynamic shapes may make them symbolic, that specialises on them (the batch stays dynamic),
-since symbolic padding amounts fail to lower in inductor.
+output (fitspec.conv_arithmetic).
 """
 
 from __future__ import annotations
@@ -35,17 +33,17 @@ def _pad_arguments(amounts) -> list[int]:
     return [p for before_after in reversed(amounts) for p in before_after]
 
 
-def _spatial(x: torch.Tensor) -> list[int]:
-    """The spatial sizes of a channels_first tensor, as ints."""
-    return [int(d) for d in x.shape[2:]]
-
-
+# Under torch.compile the layout changes are copies into contiguous memory: the layers compile as separate
+# graphs, their spatial sizes may turn symbolic (automatic dynamic shapes), and inductor cannot order the strides
+# of a permuted view of symbolic sizes (with one channel they are ambiguous). Eager torch takes the views as they are.
 def _channels_first(x: torch.Tensor) -> torch.Tensor:
-    return x.movedim(-1, 1)
+    x = x.movedim(-1, 1)
+    return x.clone(memory_format=torch.contiguous_format) if torch.compiler.is_compiling() else x
 
 
 def _channels_last(x: torch.Tensor) -> torch.Tensor:
-    return x.movedim(1, -1)
+    x = x.movedim(1, -1)
+    return x.contiguous() if torch.compiler.is_compiling() else x
 
 
 def conv(inputs, kernel, strides=1, padding="valid"):
@@ -56,7 +54,7 @@ def conv(inputs, kernel, strides=1, padding="valid"):
     window = kernel.shape[:-2]
     x = _channels_first(x)
     if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(_spatial(x), window, strides)]
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], window, strides)]
         x = F.pad(x, _pad_arguments(amounts))
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, in, out) -> (out, in, *window)
     return _channels_last(_CONV[rank](x, weight, stride=strides))
@@ -68,11 +66,11 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid"):
     strides = arithmetic.normalize_tuple(strides, rank, "ops.conv_transpose", "strides")
     padding = arithmetic.normalize_padding(padding, "ops.conv_transpose")
     x = _channels_first(x)
-    window, spatial = kernel.shape[:-2], _spatial(x)
+    window, spatial = kernel.shape[:-2], x.shape[2:]
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, out, in) -> (in, out, *window)
     full = _CONV_TRANSPOSE[rank](x, weight, stride=strides)
     amounts = []
-    for n, k, s, length in zip(spatial, window, strides, _spatial(full)):
+    for n, k, s, length in zip(spatial, window, strides, full.shape[2:]):
         start, end = arithmetic.transpose_crop(n, k, s, padding)
         amounts.append((-start, end - length))  # negative: crop; positive: zeros past the end
     return _channels_last(F.pad(full, _pad_arguments(amounts)))
@@ -89,7 +87,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid"):
     padding = arithmetic.normalize_padding(padding, "ops.max_pool")
     x = _channels_first(x)
     if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(_spatial(x), pool, strides)]
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
         x = F.pad(x, _pad_arguments(amounts), value=float("-inf"))
     return _channels_last(_MAX_POOL[rank](x, pool, stride=strides))
 
