@@ -76,6 +76,7 @@ def test_use_device_cpu_places_new_variables_on_the_cpu():
 
 
 def test_the_package_re_exports_every_name_the_core_binds():
-    bound = {name for name in vars(fs._api) if not name.startswith("_") and name != "Layer"}
+    api = fs._api.api
+    bound = {name for name in vars(api) if not name.startswith("_") and name != "Layer"}
     assert bound - set(fs.__all__) == set()
-    assert all(getattr(fs, name) is getattr(fs._api, name) for name in bound)
+    assert all(getattr(fs, name) is getattr(api, name) for name in bound)
