@@ -191,4 +191,25 @@ CASES += [
          {"epochs": 3, "batch_size": 16, "validation_data": True}),
 ]
 
+#: one golden case per learning-rate schedule ExponentialDecay's case above does not cover.
+SCHEDULE_CASES = {
+    "PiecewiseConstantDecay": {"boundaries": [3, 6], "values": [0.3, 0.1, 0.03]},
+    "PolynomialDecay": {"initial_learning_rate": 0.3, "decay_steps": 6, "end_learning_rate": 0.01, "power": 2.0,
+                        "cycle": True},
+    "InverseTimeDecay": {"initial_learning_rate": 0.3, "decay_steps": 2, "decay_rate": 0.5, "staircase": True},
+    "CosineDecay": {"initial_learning_rate": 0.3, "decay_steps": 7, "alpha": 0.1},
+}
+CASES.extend(
+    Case(f"schedule_{name}", "tiny_softmax", Data(samples=48, x_shape=(4,), target="onehot", classes=3, seed=27),
+         {"optimizer": ("SGD", {"learning_rate": (name, kwargs)}), "loss": "categorical_crossentropy"},
+         {"epochs": 2, "batch_size": 8})
+    for name, kwargs in SCHEDULE_CASES.items()
+)
+CASES.append(
+    Case("class_weight", "mlp", Data(samples=120, x_shape=(20,), target="sparse", classes=4, seed=28),
+         {"optimizer": "rmsprop", "loss": "sparse_categorical_crossentropy",
+          "weighted_metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 32, "class_weight": {0: 0.5, 1: 1.0, 2: 2.0, 3: 4.0}}),
+)
+
 BY_NAME = {case.name: case for case in CASES}
