@@ -31,7 +31,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import fitspec_jax as fs
-from fitspec import StatelessScope  # keras.StatelessScope; the backend packages do not export it
 from fitspec_jax import layers
 
 BATCH_SIZE = 32
@@ -103,7 +102,7 @@ class GAN(fs.Model):
     def _draw(self, draw, non_trainable_variables, *args):
         """`draw(*args, seed=self.seed_generator)` with the generator's state read from and written to the state."""
         i = self._slots(self.non_trainable_variables, [self.seed_generator.state])[0]
-        with StatelessScope([(self.seed_generator.state, non_trainable_variables[i])]) as scope:
+        with fs.StatelessScope([(self.seed_generator.state, non_trainable_variables[i])]) as scope:
             values = draw(*args, seed=self.seed_generator)
         non_trainable_variables = list(non_trainable_variables)
         non_trainable_variables[i] = scope.get_current_value(self.seed_generator.state)

@@ -34,6 +34,7 @@ from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
 from fitspec.py_dataset import PyDataset
+from fitspec.variables import StatelessScope
 
 
 def _subclass(cls, base, module):
@@ -57,7 +58,8 @@ def _module(name: str, attributes: dict) -> types.ModuleType:
 
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
-             "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets")
+             "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
+             "StatelessScope")
 
 
 def export(api: types.SimpleNamespace, namespace: dict) -> list[str]:
@@ -139,6 +141,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         api.random = backend.random_module(api)
     api.Model, api.Sequential, api.Input, api.Variable = model, sequential, Input, backend.Variable
     api.Layer = layer
+    api.StatelessScope = StatelessScope
     return api
 
 

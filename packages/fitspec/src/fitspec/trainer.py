@@ -118,7 +118,12 @@ class Trainer:
         batch = self.backend.convert_batch(self, batch)  # a tf.data or torch batch, as the steps will see it
         x, _, _ = unpack_x_y_sample_weight(batch)
         if not self.built:
-            self(x, training=False)
+            from fitspec.models.model import Model
+
+            if self._graph is None and type(self).call is Model.call:
+                self.built = True  # no call() to build (the guides' GAN): its weights are its sub-models'
+            else:
+                self(x, training=False)
         self._build_compiled(batch)
         if getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)
