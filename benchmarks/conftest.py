@@ -92,16 +92,22 @@ def _versions(backend: str) -> dict[str, str]:
     return versions
 
 
-@pytest.hookimpl(optionalhook=True)  # pytest-benchmark's hook: the correctness tests also run without the plugin
+@pytest.hookimpl(optionalhook=True)  # pytest-benchmark's hooks: the correctness tests also run without the plugin
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Backend, device, versions and the load average, in the JSON's machine_info (read at the end of the run)."""
+    """Backend, device, versions and threads in machine_info, which --benchmark-compare checks for changes."""
     backend = config.getoption("--backend")
     machine_info["fitspec"] = {
         "backend": backend, "device": config.getoption("--device"), "versions": _versions(backend),
         "cpu_count": os.cpu_count(), "threads": config.getoption("--threads") or "default",
         "steps_per_call": config.getoption("--steps"),
-        "loadavg_start": getattr(config, "_fitspec_loadavg_start", None), "loadavg_end": _loadavg(),
     }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """The load average around the run (kept out of machine_info: it changes every run)."""
+    output_json["fitspec_run"] = {"loadavg_start": getattr(config, "_fitspec_loadavg_start", None),
+                                  "loadavg_end": _loadavg()}
 
 
 def pytest_terminal_summary(terminalreporter, config):

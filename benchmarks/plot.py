@@ -29,7 +29,7 @@ def write_png(benchmarks: list[dict], path: pathlib.Path, stat: str = "min") -> 
             xs, heights = [], []
             for j, key in enumerate(keys):
                 if role in by_group[key]:
-                    xs.append(j + (i - len(BARS) / 2) * width)
+                    xs.append(j + (i - (len(BARS) - 1) / 2) * width)
                     heights.append(1.0 / per_step(by_group[key][role], stat))
             if heights:
                 ax.bar(xs, heights, width, label=label, color=colour, edgecolor="black", linewidth=0.3)

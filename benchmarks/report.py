@@ -83,12 +83,14 @@ def format_details(benchmarks: list[dict], stat: str = "min") -> str:
 
 
 def load(paths) -> tuple[list[dict], list[dict]]:
-    """(every benchmark, every file's machine_info) of the JSON files."""
+    """(every benchmark, every file's machine_info with its run's load averages) of the JSON files."""
     benchmarks, machines = [], []
     for path in paths:
         data = json.loads(pathlib.Path(path).read_text())
         benchmarks.extend(data["benchmarks"])
-        machines.append(data["machine_info"])
+        info = data["machine_info"]
+        info.setdefault("fitspec", {}).update(data.get("fitspec_run", {}))
+        machines.append(info)
     return benchmarks, machines
 
 
