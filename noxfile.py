@@ -121,8 +121,11 @@ def run_benchmarks(session: nox.Session, backend: str) -> None:
 
 
 def bench_results(session: nox.Session, backends) -> list[str]:
-    """The JSON files the runs of `backends` wrote: benchmarks/results/<backend>-<device>.json."""
+    """The JSON files the runs of `backends` wrote: benchmarks/results/<backend>-<device>.json, or --benchmark-json."""
     args = list(session.posargs)
+    given = next((a.split("=", 1)[1] for a in args if a.startswith("--benchmark-json=")), None)
+    if given is not None and len(backends) == 1:
+        return [given]
     device = next((a.split("=", 1)[1] for a in args if a.startswith("--device=")), None)
     if device is None and "--device" in args[:-1]:
         device = args[args.index("--device") + 1]
