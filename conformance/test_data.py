@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -113,6 +115,17 @@ def test_every_source_yields_the_same_batches(fs):
     assert len(expected) == 6
     assert _step_losses(fs, _recording_model(fs), Batches(), epochs=2, shuffle=False) == expected
     assert _step_losses(fs, _recording_model(fs), generator(), steps_per_epoch=3, epochs=2) == expected
+    if importlib.util.find_spec("tensorflow"):  # every framework installed beside the backend under test
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices((XS, YS)).batch(4)
+        assert _step_losses(fs, _recording_model(fs), dataset, epochs=2) == expected
+    if importlib.util.find_spec("torch"):
+        import torch.utils.data
+
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(XS),
+                                                                            torch.from_numpy(YS)), batch_size=4)
+        assert _step_losses(fs, _recording_model(fs), loader, epochs=2) == expected
 
 
 @given(workers=st.integers(2, 4), shuffle=st.booleans())
@@ -159,6 +172,18 @@ def test_a_batch_of_the_wrong_arity(fs):
 
     with pytest.raises(ValueError, match=r"\(x, y, sample_weight\).*tuple of 4"):
         _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=1)
+
+
+def test_a_py_dataset_whose_getitem_returns_the_wrong_arity(fs):
+    class FourTuples(fs.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return XS, YS, np.ones(12), np.ones(12)
+
+    with pytest.raises(ValueError, match=r"\(x, y, sample_weight\).*tuple of 4"):
+        _recording_model(fs).fit(FourTuples(), verbose=0)
 
 
 def test_validation_split_needs_arrays(fs):
