@@ -114,13 +114,16 @@ def main(argv=None) -> None:
     parser.add_argument("--details", action="store_true", help="also list every variant of every group")
     parser.add_argument("--stat", choices=STATS, default="min", help="which statistic of the timed calls")
     args = parser.parse_args(argv)
-    paths = args.paths or sorted(RESULTS.glob("*.json"))
-    for path in [p for p in paths if not p.exists()]:
-        print(f"{path}: absent (that run was skipped or failed); left out")
-        paths.remove(path)
-    if not paths:
+    if not args.paths and not list(RESULTS.glob("*.json")):
         raise SystemExit(f"no results: run `nox -s bench` (or pytest benchmarks --backend ...) first; looked in "
                          f"{RESULTS}")
+    paths = args.paths or sorted(RESULTS.glob("*.json"))
+    for path in [p for p in paths if not p.exists()]:
+        print(f"{path}: absent (pytest-benchmark writes no JSON when every benchmark was skipped, e.g. for an "
+              "absent device: see that run's skip reasons); left out")
+        paths.remove(path)
+    if not paths:
+        return
     benchmarks, machines = load(paths)
     print(format_machines(machines))
     timers = sorted({b.get("options", {}).get("timer", "?") for b in benchmarks})

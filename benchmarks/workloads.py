@@ -46,7 +46,7 @@ def variants(backend: str, device: str) -> list[Variant]:
     """Every variant measured for `backend` on `device`, fitspec's first, then the native loops, then Keras."""
     out = [Variant("fit spe=1", "fitspec", "fit", "fit1"),
            Variant("fit spe=8", "fitspec", "fit", "fit8", steps_per_execution=8)]
-    other = OTHER_JIT[(backend, device)]
+    other = OTHER_JIT.get((backend, device))
     if other is not None:
         slow = 3 if backend == "jax" else None  # every op dispatched eagerly: ~100x slower; a few calls tell enough
         out.append(Variant(f"fit spe=1 jit_compile={other}", "fitspec", "fit", "fit1_jit", jit_compile=other,
