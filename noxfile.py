@@ -103,6 +103,9 @@ def crosscheck(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
+    """Every script in examples/ to the end, in one environment with every backend (so TensorFlow and PyTorch
+    are there: the tf.data and DataLoader programs run on every backend). examples/guide_programs/ holds the
+    modules the scripts share, not scripts."""
     install_backends(session, BACKENDS)
     for script in sorted((ROOT / "examples").glob("*.py")):
         backend = script.stem.rsplit("_", 1)[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -35,4 +36,12 @@ def test_the_training_guide_example_runs_to_the_end(backend_name, device, tmp_pa
     assert "Epoch 1: val_loss improved from inf" in output  # ModelCheckpoint(save_best_only=True)
     assert "per-batch losses:" in output  # the guide's LossHistory callback
     assert LAST_PROGRAM in output
+    # the multi-input, multi-output model (an `Input(shape=(None, 10))` into a Conv1D) trains, with its summary
+    # in place of plot_model
+    assert "== multi_input_multi_output\n" in output and "not reproduced: plot_model:" in output
+    assert "Total params: 219" in output
+    skipped = re.findall(r"^skipped: .*$", output, re.MULTILINE)
+    for line in skipped:  # a program is skipped only for want of its data source's framework
+        needs = re.fullmatch(r"skipped: \w+ needs (\w+), which is not installed", line)
+        assert needs and importlib.util.find_spec(needs.group(1)) is None, line
     assert list(tmp_path.iterdir()) == [], "the script writes its checkpoints into a temporary folder"
