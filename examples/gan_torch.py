@@ -1,59 +1,20 @@
 """The PyTorch guide's GAN ("Customizing what happens in fit()", last program) on fitspec_torch.
 
-The guide's code unchanged but for:
-  - `keras` -> `fitspec_torch` (imported as `fs`);
-  - MNIST comes from `fs.datasets.mnist.load_data()` (a local mnist.npz: fitspec downloads nothing) and,
-    where there is none, from `fs.datasets.digits.load_data()` (scikit-learn's digits at 28x28);
-  - a small number of steps, so the script runs in well under a minute on a CPU: batches of 32 (the
-    guide: 64) and 2 epochs of 3 batches (the guide: 1 epoch over all 70,000 digits): the DataLoader
-    holds the first 3 x 32 images.
-At the end the script checks that the discriminator loss moved away from its starting value (the first
-batch's d_loss) and exits non-zero if it did not.
+The guide's `GAN` with its `zero_grad` / `backward` train_step, unchanged but for `keras` -> `fitspec_torch`
+(imported as `fs`), and its DataLoader; the models, the data, `compile` and the end check are
+guide_programs/gan_setup.py's (shared by the four gan_<backend>.py). A small number of steps, so the script
+runs in well under a minute on a CPU: batches of 32 (the guide: 64) and 2 epochs of 3 batches (the guide: 1
+epoch over all 70,000 digits): the DataLoader holds the first 3 x 32 images.
 """
 
-import sys
-
-import numpy as np
 import torch
+from guide_programs import gan_setup
 
 import fitspec_torch as fs
-from fitspec_torch import layers
 
 BATCH_SIZE = 32
 STEPS_PER_EPOCH = 3
 EPOCHS = 2
-
-# Create the discriminator
-discriminator = fs.Sequential(
-    [
-        fs.Input(shape=(28, 28, 1)),
-        layers.Conv2D(64, (3, 3), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(128, (3, 3), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.GlobalMaxPooling2D(),
-        layers.Dense(1),
-    ],
-    name="discriminator",
-)
-
-# Create the generator
-latent_dim = 128
-generator = fs.Sequential(
-    [
-        fs.Input(shape=(latent_dim,)),
-        # We want to generate 128 coefficients to reshape into a 7x7x128 map
-        layers.Dense(7 * 7 * 128),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Reshape((7, 7, 128)),
-        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
-    ],
-    name="generator",
-)
 
 
 class GAN(fs.Model):
@@ -141,58 +102,15 @@ class GAN(fs.Model):
         }
 
 
-class FirstDLoss(fs.callbacks.Callback):
-    """Keeps the first batch's d_loss: the discriminator loss's starting value."""
-
-    first = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.first is None:
-            self.first = float(logs["d_loss"])
-
-
-def load_all_digits():
-    try:
-        (x_train, _), (x_test, _) = fs.datasets.mnist.load_data()
-        print("MNIST from the local mnist.npz")
-    except FileNotFoundError:
-        (x_train, _), (x_test, _) = fs.datasets.digits.load_data()
-        print("No local MNIST: scikit-learn's digits, in MNIST's 28x28 layout (fs.datasets.digits)")
-    return x_train, x_test
-
-
-# Prepare the dataset. We use both the training & test MNIST digits.
-batch_size = BATCH_SIZE
-x_train, x_test = load_all_digits()
-all_digits = np.concatenate([x_train, x_test])
-all_digits = all_digits.astype("float32") / 255.0
-all_digits = np.reshape(all_digits, (-1, 28, 28, 1))
-all_digits = all_digits[: STEPS_PER_EPOCH * batch_size]  # to limit execution time: a few batches per epoch
+all_digits = gan_setup.load_all_digits(fs)
+all_digits = all_digits[: STEPS_PER_EPOCH * BATCH_SIZE]  # to limit execution time: a few batches per epoch
 
 # Create a TensorDataset
 dataset = torch.utils.data.TensorDataset(
     torch.from_numpy(all_digits), torch.from_numpy(all_digits)
 )
 # Create a DataLoader
-dataloader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True)
+dataloader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
 
-gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim)
-gan.compile(
-    d_optimizer=fs.optimizers.Adam(learning_rate=0.0003),
-    g_optimizer=fs.optimizers.Adam(learning_rate=0.0003),
-    loss_fn=fs.losses.BinaryCrossentropy(from_logits=True),
-)
-
-first_d_loss = FirstDLoss()
-history = gan.fit(dataloader, epochs=EPOCHS, callbacks=[first_d_loss], verbose=0)
-
-for epoch in range(EPOCHS):
-    print(f"epoch {epoch + 1}: d_loss={history.history['d_loss'][epoch]:.6f} "
-          f"g_loss={history.history['g_loss'][epoch]:.6f}")
-first, last = first_d_loss.first, float(history.history["d_loss"][-1])
-print(f"first d_loss: {first:.6f}")
-print(f"last d_loss: {last:.6f}")
-if not np.isfinite(last) or abs(last - first) < 1e-4:
-    print("FAILED: the discriminator loss did not move")
-    sys.exit(1)
-print("OK: the discriminator loss moved")
+gan = gan_setup.compiled_gan(fs, GAN)
+gan_setup.fit_and_check(fs, gan, dataloader, epochs=EPOCHS)
