@@ -2,7 +2,8 @@
 
 The models, data and end check are guide_programs/gan_setup.py's (shared by the four gan_<backend>.py); the
 train_step is guide_programs/gan_stateless.py's (shared with gan_numpy.py), with `jax.value_and_grad`; its
-state bookkeeping is described there. A small number of steps, so the script runs in well under a minute on a
+state bookkeeping is described there. The step runs jitted: the two optimizers' variables travel with the
+step's state (docs/SPEC.md 8.7b). A small number of steps, so the script runs in well under a minute on a
 CPU: batches of 32 (the guide: 64), 2 epochs of 3 batches (the guide: 1 epoch of 100 batches).
 """
 
@@ -17,10 +18,6 @@ EPOCHS = 2
 
 GAN = gan_stateless.stateless_gan_class(fs, jax.value_and_grad)
 gan = gan_setup.compiled_gan(fs, GAN)
-# The two optimizers' variables are not in the step's state, so their assignments need eager steps: under
-# jax.jit fitspec refuses them ("GAN.train_step assigned Variable 'adam/iterations', which is not part of the
-# step's state", fitspec_jax/executor.py:JitExecutor._apply_stray_writes).
-gan.run_eagerly = True
 
 all_digits = gan_setup.load_all_digits(fs)
 all_digits = all_digits[: STEPS_PER_EPOCH * BATCH_SIZE]  # to limit execution time: a few batches per epoch

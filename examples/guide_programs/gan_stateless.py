@@ -15,8 +15,9 @@ optimizer_variables, metrics_variables)`:
   - `optimizer_variables` is the state of the optimizer `super().compile()` creates (rmsprop), which this GAN
     does not use. The two optimizers of the guide, `d_optimizer` and `g_optimizer`, are not part of the
     step's state (in Keras 3 too, the state holds `model.optimizer`'s variables only): their variables are
-    read at the start of the step, updated by `stateless_apply` and assigned back at its end, which needs
-    eager steps on JAX (gan_jax.py sets `run_eagerly`);
+    read at the start of the step, updated by `stateless_apply` and assigned back at its end. fitspec carries
+    them with the state, mapped in the step's stateless scope, so this works in a jitted step too
+    (docs/SPEC.md 8.7b); they are built in `compile`, before fit() first reads the state;
   - `metrics_variables` are the two Mean trackers', in the order of `self.metrics`.
 """
 

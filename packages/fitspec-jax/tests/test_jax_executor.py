@@ -124,8 +124,90 @@ def test_logs_come_back_as_host_arrays_once_per_execution(fs, dense_model, data)
     model = dense_model()
     model.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
     model.fit(*data, epochs=1, verbose=0)
-    logs = model._make_train_function()([model.backend.convert_batch(model, (data[0][:8], data[1][:8]))] * 2)
-    assert all(isinstance(v, np.ndarray) for v in logs.values())
+    for batches in (1, 2):  # the single-step and the fused program
+        logs = model._make_train_function()([model.backend.convert_batch(model, (data[0][:8], data[1][:8]))] * batches)
+        assert set(logs) == {"loss"} and all(isinstance(v, (np.ndarray, np.generic)) for v in logs.values())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_logs_of_mixed_dtypes_and_nested_dicts_come_back_whole(fs, dense_model, data, mode):
+    """Logs of scalars of one dtype travel as one vector; any others as they are, with the same values."""
+
+    class MixedLogs(fs.Model):
+        def train_step(self, state, data):
+            logs, state = super().train_step(state, data)
+            return {**logs, "steps": state[2][0], "nested": {"twice": 2 * logs["loss"]}}, state
+
+    model = dense_model(MixedLogs)
+    model.compile(optimizer="sgd", loss="mse", **MODES[mode])
+    history = model.fit(*data, batch_size=50, epochs=2, verbose=0).history
+    assert set(history) == {"loss", "steps", "twice"}
+    np.testing.assert_allclose(history["twice"], 2 * np.asarray(history["loss"]), rtol=1e-6)
+    assert history["steps"] == [2.0, 4.0]
+
+
+# -- optimizers besides model.optimizer (the GAN's compile) -------------------------------------------
+def two_optimizer_model(fs, **compile_kwargs):
+    """Two Dense sub-models, each trained by its own Adam in a JAX-guide-style train_step that reads the
+    optimizers' variables and assigns them back, as the guides' GAN does."""
+
+    class TwoOptimizers(fs.Model):
+        def __init__(self):
+            super().__init__()
+            self.first = fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(1)])
+            self.second = fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(1)])
+            self.built = True
+
+        def compile(self, first_optimizer, second_optimizer, **kwargs):
+            super().compile(**kwargs)
+            self.first_optimizer, self.second_optimizer = first_optimizer, second_optimizer
+            first_optimizer.build(self.first.trainable_variables)
+            second_optimizer.build(self.second.trainable_variables)
+
+        def train_step(self, state, data):
+            trainable, non_trainable, optimizer_variables, metrics_variables = state
+            x, y = data
+            logs, new_trainable = {}, []
+            for name, sub, optimizer in (("first", self.first, self.first_optimizer),
+                                         ("second", self.second, self.second_optimizer)):
+                slots = [next(i for i, v in enumerate(self.trainable_variables) if v is w)
+                         for w in sub.trainable_variables]
+                weights = [trainable[i] for i in slots]
+
+                def loss_fn(weights, sub=sub):
+                    y_pred, _ = sub.stateless_call(weights, [], x)
+                    return fs.ops.mean((y_pred - y) ** 2)
+
+                loss, grads = jax.value_and_grad(loss_fn)(weights)
+                opt_values = [v.value for v in optimizer.variables]
+                weights, opt_values = optimizer.stateless_apply(opt_values, grads, weights)
+                for variable, value in zip(optimizer.variables, opt_values):
+                    variable.assign(value)
+                new_trainable.extend(zip(slots, weights))
+                logs[f"{name}_loss"] = loss
+            trainable = list(trainable)
+            for i, value in new_trainable:
+                trainable[i] = value
+            return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    fs.utils.set_random_seed(5)
+    model = TwoOptimizers()
+    model.compile(fs.optimizers.Adam(0.01), fs.optimizers.Adam(0.02), **compile_kwargs)
+    return model
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_optimizers_besides_model_optimizer_are_carried_through_the_compiled_step(fs, data, mode):
+    eager = two_optimizer_model(fs, run_eagerly=True)
+    eager.fit(*data, batch_size=25, epochs=2, verbose=0)
+    model = two_optimizer_model(fs, **MODES[mode])
+    model.fit(*data, batch_size=25, epochs=2, verbose=0)
+    # 8 steps: each optimizer counted every one, and its moments are the eager run's (not the traced constants)
+    for optimizer in (model.first_optimizer, model.second_optimizer):
+        assert int(optimizer.iterations.numpy()) == 8
+    for a, b in zip(eager.get_weights() + [v.numpy() for v in eager.first_optimizer.variables],
+                    model.get_weights() + [v.numpy() for v in model.first_optimizer.variables]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 # -- bad state returned by a custom train_step -------------------------------------------------------

@@ -75,12 +75,13 @@ class JaxBackend(fitspec.Backend):
         The executor stacks the batches of one execution and moves them to the device in one transfer.
         """
 
+        floatx = jax_ops.canonical_dtype(self.floatx())
+
         def convert(leaf):
             array = np.asarray(leaf)
-            dtype = self.floatx() if array.dtype.kind == "f" else array.dtype
-            return array.astype(jax_ops.canonical_dtype(dtype), copy=False)
+            return array.astype(floatx if array.dtype.kind == "f" else jax_ops.canonical_dtype(array.dtype), copy=False)
 
-        return optree.tree_map(convert, batch)
+        return optree.tree_map(convert, batch, none_is_leaf=False)
 
     # -- devices ------------------------------------------------------------------------------------
     def available_devices(self) -> list[str]:

@@ -16,13 +16,14 @@ import numpy as np
 import optree
 
 from fitspec.errors import describe
-from fitspec.stateless_trainer import STATE_PARTS
-from fitspec.variables import StatelessScope
+from fitspec.executors import StepScope
+from fitspec.stateless_trainer import executor_parts
 
 STATE_ADVICE = (
     "Inside a compiled step, change state through the state the step returns: `stateless_call`, "
     "`optimizer.stateless_apply`, `metric.stateless_update_state`; random draws need `seed=` a "
-    "`fs.random.SeedGenerator` owned by a layer or the model."
+    "`fs.random.SeedGenerator` owned by a layer or the model; an optimizer other than `model.optimizer` "
+    "must be built (`optimizer.build(variables)`) before fit()."
 )
 
 
@@ -31,15 +32,20 @@ class JitExecutor:
 
     Each step runs inside a `StatelessScope` that maps the state's Variables to the step's values:
     a Variable read outside `stateless_call` sees the traced value, and a Variable assigned
-    outside it (a SeedGenerator advanced in `train_step`, say) keeps the new value when the step
-    returns that entry of the state unchanged.
+    outside it (a SeedGenerator advanced in `train_step`, an optimizer other than `model.optimizer`)
+    keeps the new value when the step returns that entry of the state unchanged.
     """
+
+    #: the new state comes back cast to each Variable's dtype, shapes checked: written back as is
+    conforms_state = True
 
     def __init__(self, model, step_fn, step: str):
         self.model = model
         self.step_fn = step_fn
         self.step = step
         self._jitted = jax.jit(self._run_segments, donate_argnums=0)
+        self._jitted_one = jax.jit(self._run_one, donate_argnums=0)  # steps_per_execution=1: no stacking
+        self._logs_treedef = None  # the structure of packed logs (`_pack_logs`), set when first traced
 
     @property
     def eager(self) -> bool:
@@ -49,18 +55,43 @@ class JitExecutor:
     def __call__(self, state, batches):
         if self.eager:
             return self._run_eagerly(state, batches)
-        # numpy segments: the jitted call moves them to the device, one transfer per execution
-        outputs, state = self._jitted(_distinct_buffers(state), tuple(_stack_segments(batches)))
+        state = _distinct_buffers(state)
+        if len(batches) == 1:
+            outputs, state = self._jitted_one(state, batches[0])
+        else:
+            # numpy segments: the jitted call moves them to the device, one transfer per execution
+            outputs, state = self._jitted(state, tuple(_stack_segments(batches)))
+        if self.step != "predict_step":
+            return self._logs_to_host(outputs), state
         outputs = jax.device_get(outputs)
-        if self.step == "predict_step":
-            outputs = [y for segment in outputs for y in _unstack(segment)]
-        return outputs, state
+        if len(batches) == 1:
+            return [outputs], state
+        return [y for segment in outputs for y in _unstack(segment)], state
+
+    # -- logs: one vector, one transfer ----------------------------------------------------------------
+    def _pack_logs(self, logs):
+        """Traced: logs of scalars of one dtype (the usual case) as one vector, so they reach the host in one
+        transfer (jax.device_get of a dict costs a transfer per entry); any other logs as they are."""
+        leaves, treedef = optree.tree_flatten(logs)
+        leaves = [jax.numpy.asarray(leaf) for leaf in leaves]
+        if not leaves or any(leaf.ndim != 0 or leaf.dtype != leaves[0].dtype for leaf in leaves):
+            return logs
+        if self._logs_treedef is None:
+            self._logs_treedef = treedef
+        elif treedef != self._logs_treedef:  # a step whose logs change with the batch shape: left unpacked
+            return logs
+        return jax.numpy.stack(leaves)
+
+    def _logs_to_host(self, logs):
+        if isinstance(logs, jax.Array):  # packed by `_pack_logs`
+            return optree.tree_unflatten(self._logs_treedef, list(np.asarray(logs)))
+        return jax.device_get(logs)
 
     # -- one step, with the state's Variables mapped to the state -------------------------------------
     def _scoped_step(self, state, batch):
         variables = self.model._state_variables(self.step)
         mapping = [(v, value) for group, values in zip(variables, state) for v, value in zip(group, values)]
-        with _StepScope(mapping) as scope:
+        with StepScope(mapping) as scope:
             if self.step == "predict_step":
                 outputs, non_trainable = self.step_fn(tuple(state), batch)
                 new_state = (state[0], non_trainable)
@@ -89,7 +120,7 @@ class JitExecutor:
         """
         where = f"{type(self.model).__name__}.{self.step}"
         out = []
-        for name, group, olds, news in zip(STATE_PARTS[self.step], variables, old_state, new_state):
+        for name, group, olds, news in zip(executor_parts(self.step), variables, old_state, new_state):
             part = []
             for i, (variable, old, new) in enumerate(zip(group, olds, news)):
                 current = scope.get_current_value(variable)
@@ -105,6 +136,11 @@ class JitExecutor:
         return tuple(out)
 
     # -- compiled ------------------------------------------------------------------------------------
+    def _run_one(self, state, batch):
+        """Traced by jax.jit: the step of one batch."""
+        outputs, state = self._scoped_step(state, batch)
+        return (outputs if self.step == "predict_step" else self._pack_logs(outputs)), state
+
     def _run_segments(self, state, segments):
         """Traced by jax.jit: each segment is a stack of batches of one shape, run by `lax.scan`."""
         outputs = []
@@ -125,7 +161,7 @@ class JitExecutor:
             outputs.append(out)
         if self.step == "predict_step":
             return tuple(outputs), state
-        return outputs[-1], state
+        return self._pack_logs(outputs[-1]), state
 
     # -- eager ---------------------------------------------------------------------------------------
     def _run_eagerly(self, state, batches):
@@ -136,20 +172,6 @@ class JitExecutor:
         if self.step == "predict_step":
             return outputs, state
         return outputs[-1], state
-
-
-class _StepScope(StatelessScope):
-    """The scope of one step: the state's Variables mapped to the step's values; notes writes to any other."""
-
-    def __init__(self, mapping):
-        super().__init__(mapping)
-        self._mapped = {id(variable) for variable, _ in mapping}
-        self.stray = []
-
-    def record(self, variable, value) -> None:
-        if id(variable) not in self._mapped and all(variable is not v for v in self.stray):
-            self.stray.append(variable)
-        super().record(variable, value)
 
 
 def _signature(batch):
@@ -184,6 +206,8 @@ def _unstack(stacked):
 
 def _distinct_buffers(state):
     """Donation rejects a buffer passed twice (two Variables assigned one array): copy the repeats."""
+    if len({id(v) for group in state for v in group}) == sum(len(group) for group in state):
+        return state
     seen = set()
 
     def distinct(value):

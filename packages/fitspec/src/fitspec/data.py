@@ -90,16 +90,14 @@ class ArrayDataset:
 
     def take(self, indices) -> ArrayDataset:
         out = object.__new__(ArrayDataset)
-        out.x, out.y, out.sample_weight = (
-            None if s is None else optree.tree_map(lambda a: a[indices], s)
-            for s in (self.x, self.y, self.sample_weight)
-        )
+        out.x, out.y, out.sample_weight = (_select(s, indices) for s in (self.x, self.y, self.sample_weight))
         out.size = len(indices)
         return out
 
     def batch(self, indices) -> tuple:
-        return pack_x_y_sample_weight(*(None if s is None else optree.tree_map(lambda a: a[indices], s)
-                                        for s in (self.x, self.y, self.sample_weight)))
+        """The samples at `indices` (an index array, or a slice for unshuffled batches) as (x, y, sample_weight)."""
+        return pack_x_y_sample_weight(_select(self.x, indices), _select(self.y, indices),
+                                      _select(self.sample_weight, indices))
 
     def split(self, validation_split: float) -> tuple[ArrayDataset, ArrayDataset]:
         """(train, validation): the validation part is the last `validation_split` of the samples."""
@@ -112,6 +110,15 @@ class ArrayDataset:
                 validation_split,
             )
         return self.take(np.arange(first_val)), self.take(np.arange(first_val, self.size))
+
+
+def _select(structure, indices):
+    """The samples at `indices` of every array in `structure` (a bare array, the common case, without optree)."""
+    if structure is None:
+        return None
+    if type(structure) is np.ndarray:
+        return structure[indices]
+    return optree.tree_map(lambda a: a[indices], structure)
 
 
 def epoch_permutation(size: int, seed: int, epoch: int) -> np.ndarray:

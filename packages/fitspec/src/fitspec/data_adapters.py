@@ -57,10 +57,14 @@ class ArrayAdapter:
         return self.dataset.batch(np.arange(min(self.batch_size, self.dataset.size)))
 
     def batches(self, pass_index: int) -> Iterator[tuple]:
-        size = self.dataset.size
-        order = epoch_permutation(size, self.seed, pass_index) if self.shuffle else np.arange(size)
-        for start in range(0, size, self.batch_size):
-            yield self.dataset.batch(order[start : start + self.batch_size])
+        size, batch_size = self.dataset.size, self.batch_size
+        if not self.shuffle:  # slices: views of the arrays, no copy
+            for start in range(0, size, batch_size):
+                yield self.dataset.batch(slice(start, start + batch_size))
+            return
+        order = epoch_permutation(size, self.seed, pass_index)
+        for start in range(0, size, batch_size):
+            yield self.dataset.batch(order[start : start + batch_size])
 
     def on_epoch_end(self):
         pass

@@ -7,6 +7,11 @@
 
 The trainer reads the Variables into a state, runs one execution (a list of batches) through the
 backend's executor, checks the returned state's structure and shapes, and writes it back.
+
+Optimizers the model holds besides `model.optimizer` (the GAN's `d_optimizer` and `g_optimizer`)
+are not in the step's state, as in Keras 3, but their variables travel with it: the executor
+carries them as one more part (`CARRIED`), mapped in the step's stateless scope, so a train_step
+that reads them (`v.value`) and assigns them (`v.assign`) works in a compiled step too.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ STATE_PARTS = {
     "test_step": ("trainable_variables", "non_trainable_variables", "metrics_variables"),
     "predict_step": ("trainable_variables", "non_trainable_variables"),
 }
+#: the part the executors carry after the step's state in a train step: the other optimizers' variables
+CARRIED = "other_optimizers_variables"
+
+
+def executor_parts(step: str) -> tuple[str, ...]:
+    """The names of the parts of the state an executor runs `step` with: the step's, then what is carried."""
+    return STATE_PARTS[step] + ((CARRIED,) if step == "train_step" else ())
 
 
 class StatelessTrainer:
@@ -80,13 +92,26 @@ class StatelessTrainer:
 
     # -- state plumbing ----------------------------------------------------------------------------
     def _state_variables(self, step: str) -> tuple[list, ...]:
+        """The Variables of each part of `executor_parts(step)`, in order."""
         groups = {
-            "trainable_variables": self.trainable_variables,
-            "non_trainable_variables": self.non_trainable_variables,
-            "optimizer_variables": self.optimizer.variables if step == "train_step" else [],
-            "metrics_variables": self.metrics_variables,
+            "trainable_variables": lambda: self.trainable_variables,
+            "non_trainable_variables": lambda: self.non_trainable_variables,
+            "optimizer_variables": lambda: self.optimizer.variables,
+            "metrics_variables": lambda: self.metrics_variables,
+            CARRIED: lambda: [v for optimizer in self._other_optimizers() for v in optimizer.variables],
         }
-        return tuple(groups[part] for part in STATE_PARTS[step])
+        return tuple(groups[part]() for part in executor_parts(step))
+
+    def _other_optimizers(self) -> list:
+        """Optimizers set as attributes of the model, besides `model.optimizer`, in the order they were set."""
+        from fitspec.optimizers import Optimizer
+
+        main = getattr(self, "optimizer", None)
+        found = []
+        for value in vars(self).values():
+            if isinstance(value, Optimizer) and value is not main and all(value is not o for o in found):
+                found.append(value)
+        return found
 
     def _check_state(self, step: str, before, after) -> None:
         """The returned state must have the structure and shapes of the state given to the step."""
@@ -113,15 +138,19 @@ class StatelessTrainer:
                     )
 
     def _checked_step(self, step: str):
+        """The user's step on the state's own parts; the carried part passes through (the executor's scope
+        holds what the step assigned to it)."""
         method = getattr(self, step)
+        count = len(STATE_PARTS[step])
 
         def run(state, data):
-            out = method(state, data)
+            given, carried = tuple(state[:count]), tuple(state[count:])
+            out = method(given, data)
             if not isinstance(out, tuple) or len(out) != 2:
                 raise TypeError(f"{type(self).__name__}.{step} must return (logs, state); received {describe(out)}.")
             logs, new_state = out
-            self._check_state(step, state, new_state)
-            return logs, tuple(list(part) for part in new_state)
+            self._check_state(step, given, new_state)
+            return logs, tuple(list(part) for part in new_state) + carried
 
         return run
 
@@ -131,14 +160,24 @@ class StatelessTrainer:
             single = self._checked_step(step) if step != "predict_step" else self.predict_step
             execute = self.backend.make_executor(self, single, step)
 
+            # An executor that returns each value cast and shaped as its Variable's (`conforms_state`) is
+            # written back directly; any other goes through `assign`, which casts and checks.
+            conforms = getattr(execute, "conforms_state", False)
+            variables = None  # walked on the first execution: every Variable exists by then; compile() resets
+
             def function(batches):
-                variables = self._state_variables(step)  # walked once per execution, for reading and writing
-                state = tuple([v.value for v in group] for group in variables)
+                nonlocal variables
+                if variables is None:
+                    variables = self._state_variables(step)
+                state = tuple([v.raw_value for v in group] for group in variables)
                 data = [self.backend.convert_batch(self, batch) for batch in batches]
                 outputs, state = execute(state, data)
                 for group, values in zip(variables, state):
                     for variable, value in zip(group, values):
-                        variable.assign(value)
+                        if conforms:
+                            variable._write(value)
+                        else:
+                            variable.assign(value)
                 return outputs
 
             cache[step] = function
