@@ -14,6 +14,10 @@ def test_unique_names_count_up_from_the_bare_prefix():
 def test_snake_case_of_class_names():
     assert naming.to_snake_case("SparseCategoricalAccuracy") == "sparse_categorical_accuracy"
     assert naming.to_snake_case("ReLU") == "re_lu"
+    # as Keras names them: a digit does not start a word
+    assert naming.to_snake_case("Conv2D") == "conv2d"
+    assert naming.to_snake_case("GlobalMaxPooling2D") == "global_max_pooling2d"
+    assert naming.to_snake_case("Conv2DTranspose") == "conv2d_transpose"
 
 
 def test_error_messages_quote_the_received_value():

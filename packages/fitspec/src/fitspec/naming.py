@@ -11,8 +11,11 @@ _lock = threading.Lock()
 
 
 def to_snake_case(name: str) -> str:
+    """Keras's rule: `Dense` -> `dense`, `Conv2D` -> `conv2d`, `GlobalMaxPooling2D` -> `global_max_pooling2d`,
+    `ReLU` -> `re_lu`; a digit does not start a word."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix: str) -> str:
