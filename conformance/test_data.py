@@ -238,6 +238,15 @@ def test_validation_split_needs_arrays(fs):
         _recording_model(fs).fit(generator(), verbose=0, steps_per_epoch=1, validation_split=0.5)
 
 
+def test_steps_per_epoch_beyond_a_finite_source_continues_with_its_next_pass(fs):
+    """3 batches, 2 steps per epoch, 3 epochs: batches 0 1 | 2 0 | 1 2 (Keras 3 would end epoch 2 early)."""
+    x, y = (np.arange(12).reshape(6, 2) / 4), YS[:6]  # quarters: exact in float32 too
+    args, kwargs = _sources(fs, x, y, batch_size=2)["PyDataset"]
+    seen = _recorded_batches(fs, 2, *args, epochs=3, steps_per_epoch=2, **kwargs)
+    for (sx, _), index in zip(seen, [0, 1, 2, 0, 1, 2], strict=True):
+        np.testing.assert_array_equal(sx, x[2 * index : 2 * index + 2])
+
+
 def test_a_generator_that_runs_out_says_so(fs):
     def generator():
         yield XS, YS
