@@ -45,3 +45,13 @@ def test_the_training_guide_example_runs_to_the_end(backend_name, device, tmp_pa
         needs = re.fullmatch(r"skipped: \w+ needs (\w+), which is not installed", line)
         assert needs and importlib.util.find_spec(needs.group(1)) is None, line
     assert list(tmp_path.iterdir()) == [], "the script writes its checkpoints into a temporary folder"
+
+
+def test_the_custom_train_step_example_runs_to_the_end(backend_name, device, tmp_path):
+    """The custom-train-step guide of the backend's family (numpy runs the JAX guide's stateless steps)."""
+    output = run_example(EXAMPLES / f"custom_train_step_{backend_name}.py", device, tmp_path)
+    assert "Traceback" not in output
+    assert re.search(r"^Epoch 3/3$", output, re.MULTILINE), "the first program fits 3 epochs"
+    assert re.search(r"^Epoch 5/5$", output, re.MULTILINE), "going_lower_level fits 5 epochs"
+    # the guide's own evaluation step ends the script: [loss, mae]
+    assert re.search(r"^\[\d+\.\d+(e-?\d+)?, \d+\.\d+(e-?\d+)?\]\s*$", output, re.MULTILINE), output[-2000:]
