@@ -7,7 +7,6 @@ precision). Batches go to the device of the model's parameters, whatever device 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,7 +17,7 @@ import fitspec
 from fitspec.errors import invalid_argument
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
-from fitspec_torch.layer import TorchLayer
+from fitspec_torch.layer import TorchLayer, first_parameter
 from fitspec_torch.trainer import TorchTrainer
 from fitspec_torch.variables import TorchVariable
 
@@ -65,19 +64,10 @@ class TorchBackend(fitspec.Backend):
     def convert_batch(self, model, batch):
         """numpy arrays and tensors from any device -> tensors on the model's device; floats in its float dtype."""
         device, float_dtype = _placement(model, self)
-
-        def convert(leaf):
-            if not isinstance(leaf, torch.Tensor):
-                array = np.asarray(leaf)
-                if array.dtype == object:
-                    raise invalid_argument("fit", "x", "numeric arrays or tensors", leaf)
-                if not (array.flags.writeable and array.flags.c_contiguous):
-                    array = array.copy(order="C")
-                leaf = torch.from_numpy(array)
-            dtype = float_dtype if leaf.is_floating_point() else None
-            return leaf.to(device=device, dtype=dtype, non_blocking=leaf.is_pinned())
-
-        return optree.tree_map(convert, batch)
+        if type(batch) is tuple and all(type(part) is np.ndarray for part in batch):
+            # (x, y[, sample_weight]) arrays, the batches of every array dataset: no structure walk
+            return tuple([_on_device(part, device, float_dtype) for part in batch])
+        return optree.tree_map(lambda leaf: _on_device(leaf, device, float_dtype), batch)
 
     # -- steps --------------------------------------------------------------------------------------
     def compile_step(self, model, execution, step: str):
@@ -89,20 +79,38 @@ class TorchBackend(fitspec.Backend):
         if getattr(model, "jit_compile", "auto") is True and not getattr(model, "run_eagerly", False):
             execution = torch.compile(execution)
         training = step == "train_step"
-        grad_mode = contextlib.nullcontext if training else torch.no_grad
 
         def run(batches):
             if model.training != training:
                 model.train(training)
-            with grad_mode():
+            if training:
+                return pull_logs(execution(batches))
+            with torch.no_grad():
                 outputs = execution(batches)
             return outputs if step == "predict_step" else pull_logs(outputs)
 
         return run
 
 
+def _on_device(leaf, device, float_dtype):
+    """An array or tensor as a tensor on `device`, floats in `float_dtype`."""
+    if not isinstance(leaf, torch.Tensor):
+        array = np.asarray(leaf)
+        if array.dtype.kind == "O":
+            raise invalid_argument("fit", "x", "numeric arrays or tensors", leaf)
+        flags = array.flags
+        if not (flags.writeable and flags.c_contiguous):
+            array = array.copy(order="C")
+        leaf = torch.from_numpy(array)
+    dtype = float_dtype if leaf.is_floating_point() else None
+    if (dtype is None or leaf.dtype == dtype) and leaf.device == device:
+        return leaf  # what `.to()` would return, without its call
+    return leaf.to(device=device, dtype=dtype, non_blocking=leaf.is_pinned())
+
+
 def _placement(model, backend):
-    for p in model.parameters():
+    p = first_parameter(model)
+    if p is not None:
         return p.device, (p.dtype if p.is_floating_point() else torch_ops.DTYPES[backend.floatx()])
     return backend.device, torch_ops.DTYPES[backend.floatx()]
 
@@ -110,12 +118,14 @@ def _placement(model, backend):
 def pull_logs(logs):
     """A dict of one-element tensors -> a dict of floats with one device-to-host transfer; anything else as is
     (the core's `_pythonify_logs` then checks it and names what is wrong)."""
-    if not isinstance(logs, Mapping) or not logs:
+    if not (isinstance(logs, dict) or isinstance(logs, Mapping)) or not logs:  # dict first: no ABC check
         return logs
-    values = list(logs.values())
-    if not all(isinstance(v, torch.Tensor) and v.numel() == 1 for v in values):
-        return logs
-    if all(v.device.type == "cpu" for v in values):
+    on_cpu = True
+    for v in logs.values():
+        if not isinstance(v, torch.Tensor) or v.numel() != 1:
+            return logs
+        on_cpu = on_cpu and v.is_cpu
+    if on_cpu:
         return {k: v.item() for k, v in logs.items()}
-    pulled = torch.stack([v.detach().reshape(()).to(torch.float64) for v in values]).cpu().tolist()
+    pulled = torch.stack([v.detach().reshape(()).to(torch.float64) for v in logs.values()]).cpu().tolist()
     return dict(zip(logs.keys(), pulled))

@@ -41,9 +41,19 @@ def _floatx():
     return DTYPES[_backend.floatx()]
 
 
+#: the common spellings looked up in one step (this runs in every op that takes a dtype)
+_KNOWN_DTYPES = {**DTYPES, **{d: d for d in DTYPES.values()}}
+
+
 def to_torch_dtype(dtype):
     """'float32', np.float32, torch.float32 -> torch.float32; None stays None."""
-    if dtype is None or isinstance(dtype, torch.dtype):
+    if dtype is None:
+        return None
+    if type(dtype) is str or type(dtype) is torch.dtype:
+        found = _KNOWN_DTYPES.get(dtype)
+        if found is not None:
+            return found
+    if isinstance(dtype, torch.dtype):
         return dtype
     found = DTYPES.get(dtype) if isinstance(dtype, str) else None
     if found is not None:
@@ -428,6 +438,10 @@ def mean(x, axis=None, keepdims=False):
     dims = _dims(x, axis)
     if not dims:
         return x
+    if not keepdims and builtins.all(x.shape[d] == 1 for d in dims):
+        # The mean of one value is that value (sum / 1, exactly): a view, one op and one autograd node fewer
+        # (a per-sample loss over a single output unit, `mean(..., axis=-1)` of shape (n, 1)).
+        return torch.squeeze(x, dim=tuple(d % x.ndim for d in dims))
     return torch.mean(x, dim=dims, keepdim=keepdims)
 
 

@@ -22,6 +22,8 @@ core's per-variable code runs instead.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -35,18 +37,40 @@ class FusedApply:
 
     _core_update_step = None  # the core class's update_step, which _fused_update reproduces
 
+    def apply(self, grads, trainable_variables=None):
+        """The core's `apply`. Its common call (tensor gradients for the variables the optimizer was built with, in
+        their order, no clipping, no stateless scope) skips the checks that call would pass, and counts
+        `iterations` in place (+1, the same integer as the core's assign)."""
+        if not self._common_call(grads, trainable_variables):
+            return super().apply(grads, trainable_variables)
+        index = self._slot_index
+        present = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
+        self._apply_updates([g for g, _ in present], [v for _, v in present], [index[id(v)] for _, v in present],
+                            self.learning_rate)
+        _in_place(torch.Tensor.add_, self.iterations._storage, 1)
+
+    def _common_call(self, grads, trainable_variables) -> bool:
+        built = self._trainable_variables
+        if not self.built or trainable_variables is None or len(trainable_variables) != len(built):
+            return False
+        index = self.__dict__.get("_slot_index")  # the core's {id(variable): slot}, made by its first `apply`
+        if index is None or len(index) != len(built):
+            return False
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            return False
+        if len(grads) != len(built) or current_scope() is not None or torch.compiler.is_compiling():
+            return False
+        if type(self).update_step is not type(self)._core_update_step:
+            return False
+        return all(v is b for v, b in zip(trainable_variables, built)) and all(
+            g is None or (isinstance(g, torch.Tensor) and g.dtype == v._storage.dtype) for g, v in zip(grads, built))
+
     def _apply_updates(self, grads, variables, slot_indices, learning_rate):
         if current_scope() is not None or type(self).update_step is not type(self)._core_update_step:
             return super()._apply_updates(grads, variables, slot_indices, learning_rate)
-        with torch.no_grad():
-            groups: dict = {}
-            for g, v, i in zip(grads, variables, slot_indices):
-                param = v.value
-                group = groups.setdefault((param.device, param.dtype), ([], [], []))
-                group[0].append(_as_gradient(g, param))
-                group[1].append(param)
-                group[2].append(i)
-            for (device, dtype), (group_grads, params, indices) in groups.items():
+        # No stateless scope: every Variable's value is its storage, read directly from here on.
+        with torch.no_grad() if torch.is_grad_enabled() else contextlib.nullcontext():
+            for (device, dtype), (group_grads, params, indices) in _groups(grads, variables, slot_indices).items():
                 scalars = Scalars(device, dtype)
                 lr = scalars.cast(learning_rate)
                 if self.weight_decay:
@@ -66,7 +90,7 @@ class FusedApply:
 
     def _slot_tensors(self, kind, indices):
         slots = self._slots[kind]
-        return [slots[i].value for i in indices]
+        return [slots[i]._storage for i in indices]
 
     def _fused_update(self, grads, params, indices, lr, scalars):
         raise NotImplementedError
@@ -116,6 +140,29 @@ class Scalars:
     def arg(x):
         """A factor for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
         return float(x) if isinstance(x, np.generic) else x
+
+
+def _in_place(op, tensor, value) -> None:
+    if torch.is_grad_enabled():
+        with torch.no_grad():
+            op(tensor, value)
+    else:
+        op(tensor, value)
+
+
+def _groups(grads, variables, slot_indices) -> dict:
+    """{(device, dtype): (gradients, parameters, slot indices)}: the variables each fused update covers."""
+    groups: dict = {}
+    for g, v, i in zip(grads, variables, slot_indices):
+        param = v._storage
+        key = (param.device, param.dtype)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([], [], [])
+        group[0].append(_as_gradient(g, param))
+        group[1].append(param)
+        group[2].append(i)
+    return groups
 
 
 def _as_gradient(g, param):
@@ -179,7 +226,7 @@ class FusedAdam(FusedApply):
     _core_update_step = core.Adam.update_step
 
     def _fused_update(self, grads, params, indices, lr, scalars):
-        t = scalars.step(self.iterations.value)
+        t = scalars.step(self.iterations._storage)
         beta_1_power = scalars.power(scalars.constant(self.beta_1), t)
         beta_2_power = scalars.power(scalars.constant(self.beta_2), t)
         alpha = scalars.arg(lr * scalars.sqrt(1 - beta_2_power) / (1 - beta_1_power))

@@ -84,4 +84,6 @@ def _batch_datasets(method, args, kwargs, arguments: dict):
 
 
 def _detach(structure):
+    if isinstance(structure, torch.Tensor):  # a single loss or output: no structure walk
+        return structure.detach()
     return optree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, structure)

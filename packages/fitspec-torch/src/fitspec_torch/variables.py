@@ -17,6 +17,19 @@ from fitspec import naming
 from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
 
+#: Moves whenever a weight is added to or removed from a layer, or a weight's or layer's `trainable` changes:
+#: `TorchLayer.trainable_weights`, read on every training step, is kept until it moves.
+_weights_version = 0
+
+
+def weights_version() -> int:
+    return _weights_version
+
+
+def weights_changed() -> None:
+    global _weights_version
+    _weights_version += 1
+
 
 class TorchVariable(fitspec.Variable):
     def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None):
@@ -57,9 +70,20 @@ class TorchVariable(fitspec.Variable):
     @trainable.setter
     def trainable(self, value) -> None:
         self._trainable = bool(value)
+        weights_changed()
         storage = self.__dict__.get("_storage")
         if storage is not None and (storage.is_floating_point() or storage.is_complex()):
             storage.requires_grad_(self._trainable)
+
+    # -- reading: the core's rule, read on every op of every step, so without the `_read` call ---------------
+    @property
+    def value(self):
+        scope = current_scope()
+        if scope is not None:
+            scoped = scope.lookup(self)
+            if scoped is not None:
+                return scoped
+        return self._storage
 
     # -- backend hooks ----------------------------------------------------------------------------------
     def _parameter(self, tensor: torch.Tensor) -> torch.nn.Parameter:

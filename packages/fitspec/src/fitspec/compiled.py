@@ -20,6 +20,7 @@ import optree
 
 from fitspec.compile_utils import get_loss, get_metric
 from fitspec.errors import describe, invalid_argument
+from fitspec.layers.layer import is_leaf, tracking_changed
 
 
 def output_names(model, y_pred) -> list[str]:
@@ -76,6 +77,28 @@ def match_targets(y, names: list[str], argument: str, where: str) -> list:
     raise invalid_argument(where, argument, f"a list or dict with one entry per output {names}", describe(y))
 
 
+def single_output_parts(y, y_pred, sample_weight):
+    """([y], [y_pred], [sample_weight]) for one output given plain tensors (no list or dict to match), else None.
+
+    For such a batch `match_targets` gives the same lists; this skips its structure walks on every step.
+    """
+    if is_leaf(y_pred) and not _is_structure(y) and not _is_structure(sample_weight):
+        return [y], [y_pred], [sample_weight]
+    return None
+
+
+_structure_types: dict[type, bool] = {}
+
+
+def _is_structure(value) -> bool:
+    """isinstance(value, (Mapping, list, tuple)), looked up once per type (a Mapping check is slow)."""
+    kind = type(value)
+    found = _structure_types.get(kind)
+    if found is None:
+        found = _structure_types[kind] = issubclass(kind, (Mapping, list, tuple))
+    return found
+
+
 def _missing(where, argument, names, missing):
     raise invalid_argument(where, argument, f"an entry for every output {names}", f"<no entry for {missing}>")
 
@@ -108,6 +131,7 @@ class CompiledLoss:
         self.weights = [1.0 if w is None else float(w) for w in weights]
         with_loss = [n for n, loss in zip(names, self.losses) if loss is not None]
         self.trackers = [self.api.metrics.Mean(name=f"{n}_loss") for n in with_loss] if len(with_loss) > 1 else []
+        tracking_changed()  # the model's metrics now include the trackers
 
     @property
     def has_loss(self) -> bool:
@@ -116,9 +140,13 @@ class CompiledLoss:
     def __call__(self, model, y, y_pred, sample_weight):
         """(weighted total or None, [unweighted loss of each output that has one])."""
         self.build(model, y_pred)
-        outputs = optree.tree_leaves(y_pred) if not isinstance(y_pred, Mapping) else [y_pred[n] for n in self.names]
-        targets = match_targets(y, self.names, "y", "compute_loss")
-        weights = match_targets(sample_weight, self.names, "sample_weight", "compute_loss")
+        parts = single_output_parts(y, y_pred, sample_weight) if len(self.names) == 1 else None
+        if parts is not None:
+            targets, outputs, weights = parts
+        else:
+            outputs = optree.tree_leaves(y_pred) if not isinstance(y_pred, Mapping) else [y_pred[n] for n in self.names]
+            targets = match_targets(y, self.names, "y", "compute_loss")
+            weights = match_targets(sample_weight, self.names, "sample_weight", "compute_loss")
         total, values = None, []
         for loss, weight, y_o, p_o, w_o, name in zip(self.losses, self.weights, targets, outputs, weights,
                                                      self.names):
@@ -128,7 +156,7 @@ class CompiledLoss:
                 raise invalid_argument("compute_loss", "y", f"targets for output {name!r}, which has a loss", None)
             value = loss(y_o, p_o, w_o)
             values.append(value)
-            term = value * weight
+            term = value if weight == 1.0 else value * weight  # x * 1.0 is x: one op (and graph node) fewer
             total = term if total is None else total + term
         return total, values
 
@@ -184,10 +212,38 @@ class CompiledMetrics:
                     taken.add(metric.name)
                     entries.append(MetricEntry(metric, index, weighted))
         self.entries = entries
+        tracking_changed()  # the model's metrics now include these
 
     @property
     def metrics(self) -> list:
         return [e.metric for e in self.entries or []]
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricUpdate:
+    """One metric of the default steps and its arguments' source: the total loss (`LOSS`), the loss of the
+    `index`-th output that has a loss (`OUTPUT_LOSS`), or (y, y_pred) of output `index` (`OUTPUT`), with that
+    output's sample_weight when `weighted`."""
+
+    metric: object
+    source: str
+    index: int = 0
+    weighted: bool = False
+
+
+LOSS, OUTPUT_LOSS, OUTPUT = "loss", "output_loss", "output"
+
+
+def metric_update_plan(loss_tracker, compiled_loss, compiled_metrics) -> list[MetricUpdate]:
+    """What the default steps update: the loss tracker, each output's loss tracker, then the compiled metrics
+    (those matched to the outputs so far). A metric object given twice (in `metrics` and `weighted_metrics`) is
+    updated once, as its last entry says."""
+    plan = {id(loss_tracker): MetricUpdate(loss_tracker, LOSS)}
+    for i, tracker in enumerate(compiled_loss.trackers if compiled_loss is not None else []):
+        plan[id(tracker)] = MetricUpdate(tracker, OUTPUT_LOSS, i)
+    for e in compiled_metrics.entries or []:
+        plan[id(e.metric)] = MetricUpdate(e.metric, OUTPUT, e.output, e.weighted)
+    return list(plan.values())
 
 
 def _flatten(spec) -> list:

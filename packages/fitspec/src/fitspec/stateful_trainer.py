@@ -8,8 +8,6 @@ compiles one execution (tf.function, torch.compile) or returns it unchanged.
 
 from __future__ import annotations
 
-import optree
-
 from fitspec.data import unpack_x_y_sample_weight
 
 
@@ -17,16 +15,17 @@ class StatefulTrainer:
     """Mixin of the TensorFlow and PyTorch `Model`."""
 
     def _update_metrics(self, loss, x, y, y_pred, sample_weight=None) -> dict:
-        """Every metric of the default steps (fitspec.trainer.Trainer._metric_updates); returns all results.
+        """Every metric of the default steps (fitspec.trainer.Trainer._metric_update_arguments); returns all results.
 
         Each output's loss comes from the `compute_loss` call of the same step.
         """
-        batch_size = self.ops.shape(optree.tree_leaves(x)[0])[0]
-        updates = self._metric_updates(loss, self._output_losses, y, y_pred, sample_weight, batch_size)
-        for metric in self.metrics:
-            if id(metric) in updates:
-                args, kwargs = updates[id(metric)]
-                metric.update_state(*args, **kwargs)
+        updates = self._metric_update_arguments(loss, self._output_losses, y, y_pred, sample_weight,
+                                                self._batch_size(x))
+        if self._metrics_overridden():  # the metrics the subclass lists are updated, as often as it lists them
+            by_id = {id(update[0]): update for update in updates}
+            updates = [by_id[id(m)] for m in self.metrics if id(m) in by_id]
+        for metric, args, kwargs in updates:
+            metric.update_state(*args, **kwargs)
         return self.get_metrics_result()
 
     def test_step(self, data):

@@ -15,12 +15,22 @@ import numpy as np
 import optree
 
 from fitspec import keras2, seeding
-from fitspec.callbacks import CallbackList
+from fitspec.callbacks import Callback, CallbackList
 from fitspec.compile_utils import get_optimizer
-from fitspec.compiled import CompiledLoss, CompiledMetrics, match_targets, output_names
+from fitspec.compiled import (
+    LOSS,
+    OUTPUT_LOSS,
+    CompiledLoss,
+    CompiledMetrics,
+    match_targets,
+    metric_update_plan,
+    output_names,
+    single_output_parts,
+)
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 from fitspec.errors import describe, invalid_argument
+from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
 
 
@@ -28,6 +38,7 @@ class Trainer:
     """Mixin of `Model`: everything between `compile()` and the backend's step functions."""
 
     compiled = False
+    _update_plan = None
 
     # -- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
@@ -46,9 +57,11 @@ class Trainer:
         self.jit_compile = jit_compile
         self._loss_tracker = api.metrics.Mean(name="loss")
         self._output_losses = []
+        self._update_plan = None  # what the default steps update, fixed once losses and metrics are matched
         self.compiled = True
         self.stop_training = False
         self._step_functions = {}
+        tracking_changed()  # new metrics
 
     # -- Keras 2 names (the blog's train_step); each warns once, naming its Keras 3 replacement -------
     @property
@@ -71,7 +84,19 @@ class Trainer:
     # -- metrics ------------------------------------------------------------------------------
     @property
     def metrics(self) -> list[Metric]:
-        """The loss tracker, the compiled metrics, each output's loss tracker, then metrics set as attributes."""
+        """The loss tracker, the compiled metrics, each output's loss tracker, then metrics set as attributes.
+
+        Read on every step, so kept until what it is made of changes (compile(), the matching of compile()'s
+        metrics to the outputs, a layer or metric set as an attribute: each moves the tracking version).
+        """
+        key = (tracking_version(), self.compiled)
+        cached = self.__dict__.get("_metrics_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, tuple(self._collect_metrics()))
+            self.__dict__["_metrics_cache"] = cached  # no attribute tracking (see compute_loss)
+        return list(cached[1])
+
+    def _collect_metrics(self) -> list[Metric]:
         out = []
         if self.compiled:
             out.append(self._loss_tracker)
@@ -99,10 +124,14 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
 
+    def _compiled_matched(self) -> bool:
+        """Whether compile()'s losses and metrics are matched to the outputs (from then on they stay fixed)."""
+        return self._compiled_metrics.entries is not None and (
+            self._compiled_loss is None or self._compiled_loss.names is not None)
+
     def _build_compiled(self, batch) -> None:
         """Match losses and metrics to the outputs, with one forward pass on the first batch."""
-        if self._compiled_metrics.entries is not None and (
-                self._compiled_loss is None or self._compiled_loss.names is not None):
+        if self._compiled_matched():
             return
         if self._compiled_loss is None and not self._compiled_metrics.has_specs:
             self._compiled_metrics.entries = []  # compile(optimizer) alone (the GAN): nothing to match, no forward
@@ -131,7 +160,10 @@ class Trainer:
     # -- losses and metrics of a step -----------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """sum over outputs of loss_weight * loss(y, y_pred, sample_weight), plus sum(model.losses)."""
-        total, self._output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
+        total, output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
+        # Kept for this step's metric updates. Written to the instance dict: a plain value needs none of the
+        # tracking of Layer.__setattr__ (nor of nn.Module's), which would cost microseconds on every step.
+        self.__dict__["_output_losses"] = output_losses
         return total
 
     def _compute_loss_terms(self, y, y_pred, sample_weight):
@@ -148,23 +180,56 @@ class Trainer:
             )
         return total, output_losses
 
+    def _metric_update_plan(self) -> list:
+        """fitspec.compiled.metric_update_plan, made once compile()'s losses and metrics are matched."""
+        plan = self._update_plan
+        if plan is None:
+            plan = metric_update_plan(self._loss_tracker, self._compiled_loss, self._compiled_metrics)
+            if self._compiled_matched():
+                self.__dict__["_update_plan"] = plan  # no attribute tracking (see compute_loss)
+        return plan
+
+    def _metric_update_arguments(self, loss, output_losses, y, y_pred, sample_weight, batch_size) -> list:
+        """[(metric, args, kwargs)] for the default steps: the loss trackers weighted by batch size, `metrics`
+        with (y, y_pred) of their output, `weighted_metrics` with its sample_weight too."""
+        out, parts = [], None
+        for update in self._metric_update_plan():
+            if update.source == LOSS:
+                out.append((update.metric, (loss,), {"sample_weight": batch_size}))
+            elif update.source == OUTPUT_LOSS:
+                if update.index < len(output_losses):
+                    out.append((update.metric, (output_losses[update.index],), {"sample_weight": batch_size}))
+            else:
+                if parts is None:
+                    parts = self._parts_by_output(y, y_pred, sample_weight)
+                targets, outputs, weights = parts
+                i = update.index
+                out.append((update.metric, (targets[i], outputs[i]),
+                            {"sample_weight": weights[i] if update.weighted else None}))
+        return out
+
+    def _parts_by_output(self, y, y_pred, sample_weight) -> tuple[list, list, list]:
+        """(targets, predictions, sample weights) by output, for the metrics."""
+        parts = single_output_parts(y, y_pred, sample_weight)
+        if parts is not None:
+            return parts
+        names = output_names(self, y_pred)
+        targets = match_targets(y, names, "y", "compute_metrics")
+        weights = match_targets(sample_weight, names, "sample_weight", "compute_metrics")
+        outputs = optree.tree_leaves(y_pred) if not isinstance(y_pred, Mapping) else [y_pred[n] for n in names]
+        return targets, outputs, weights
+
     def _metric_updates(self, loss, output_losses, y, y_pred, sample_weight, batch_size) -> dict:
-        """{id(metric): (args, kwargs)} for the default steps: the loss trackers weighted by batch size,
-        `metrics` with (y, y_pred) of their output, `weighted_metrics` with its sample_weight too."""
-        updates = {id(self._loss_tracker): ((loss,), {"sample_weight": batch_size})}
-        if self._compiled_loss is not None:
-            for tracker, value in zip(self._compiled_loss.trackers, output_losses):
-                updates[id(tracker)] = ((value,), {"sample_weight": batch_size})
-        entries = self._compiled_metrics.entries or []
-        if entries:
-            names = output_names(self, y_pred)
-            targets = match_targets(y, names, "y", "compute_metrics")
-            weights = match_targets(sample_weight, names, "sample_weight", "compute_metrics")
-            outputs = optree.tree_leaves(y_pred) if not isinstance(y_pred, Mapping) else [y_pred[n] for n in names]
-            for e in entries:
-                kwargs = {"sample_weight": weights[e.output] if e.weighted else None}
-                updates[id(e.metric)] = ((targets[e.output], outputs[e.output]), kwargs)
-        return updates
+        """{id(metric): (args, kwargs)} of `_metric_update_arguments`."""
+        return {id(metric): (args, kwargs) for metric, args, kwargs in
+                self._metric_update_arguments(loss, output_losses, y, y_pred, sample_weight, batch_size)}
+
+    def _metrics_overridden(self) -> bool:
+        """Whether a subclass defines its own `metrics` (then the default steps update only the metrics it lists)."""
+        return type(self).metrics is not Trainer.metrics
+
+    def _batch_size(self, x) -> int:
+        return self.ops.shape(x if is_leaf(x) else optree.tree_leaves(x)[0])[0]
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics and return every metric's result (stateful backends).
@@ -183,7 +248,7 @@ class Trainer:
     # -- logs -------------------------------------------------------------------------------------
     def _pythonify_logs(self, logs, where: str) -> dict[str, float]:
         """One host transfer for the whole dict; every value must be a scalar."""
-        if not isinstance(logs, Mapping):
+        if not isinstance(logs, dict) and not isinstance(logs, Mapping):  # dict first: no ABC check per step
             if where == "test_step" and np.ndim(self.ops.convert_to_numpy(logs)) == 0:
                 # The JAX guide's test_step returns one metric's result; report every metric instead.
                 return self._pythonify_logs(self.get_metrics_result(), where)
@@ -192,6 +257,9 @@ class Trainer:
             )
         flat = {}
         for key, value in logs.items():
+            if type(value) is float:  # a backend that pulled its logs to the host already (torch)
+                flat[str(key)] = value
+                continue
             if isinstance(value, Mapping):
                 flat.update(self._pythonify_logs(value, where))
                 continue
@@ -264,16 +332,18 @@ class Trainer:
             self._fit_state["shuffle_seed"] = self._resume_from["shuffle_seed"]
             iterator.fast_forward(initial_epoch, skip)
         training_logs = {}
+        batch_begin, batch_end = _batch_hook(cbs, "begin"), _batch_hook(cbs, "end")
+        fit_state = self._fit_state
         for epoch in range(initial_epoch, epochs):
             if skip == 0:
                 self.reset_metrics()  # a resumed epoch keeps the metric state of its backup
             cbs.on_epoch_begin(epoch)
             logs = {}
             for step, batches in iterator.epoch(epoch, skip=skip):
-                cbs.on_train_batch_begin(step)
+                batch_begin(step)
                 logs = self._pythonify_logs(train_function(batches), "train_step")
-                self._fit_state.update(epoch=epoch, steps_done=step + 1)
-                cbs.on_train_batch_end(step, logs)
+                fit_state["epoch"], fit_state["steps_done"] = epoch, step + 1
+                batch_end(step, logs)
                 if self.stop_training:
                     break
             skip = 0
@@ -377,6 +447,21 @@ class Trainer:
 
     def _make_predict_function(self):
         raise NotImplementedError
+
+
+def _no_op(*args, **kwargs) -> None:
+    pass
+
+
+def _batch_hook(cbs, when: str):
+    """`cbs.on_train_batch_<when>`, looked up once per fit; a no-op when no callback does anything there (History
+    alone, verbose=0): each call through CallbackList would cost microseconds on every step for nothing."""
+    names = (f"on_train_batch_{when}", f"on_batch_{when}")  # the base hook calls the older name
+    for cb in cbs.callbacks:
+        for name in names:
+            if name in vars(cb) or getattr(type(cb), name) is not getattr(Callback, name):
+                return getattr(cbs, names[0])
+    return _no_op
 
 
 def _set_shuffle_seed(adapter, seed) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 from typing import ClassVar
 
 import numpy as np
@@ -28,6 +29,75 @@ def _call_stack() -> list:
     return stack
 
 
+#: Every layer whose `add_loss` ran since its losses were last cleared. While it is empty (no layer of any
+#: model adds losses, the common case) a call neither walks the layers to clear their losses nor to read them.
+_layers_with_losses: weakref.WeakSet = weakref.WeakSet()
+
+_leaf_types: dict[type, bool] = {}
+
+#: Moves on every change to what any layer tracks: its sublayers or metrics (`TrackedDict`), a compiled model's
+#: metrics. What is cached against it (`_flatten_layers`, `model.metrics`, read on every step) stays valid until
+#: it moves.
+_tracking_version = 0
+
+
+def tracking_version() -> int:
+    return _tracking_version
+
+
+def tracking_changed() -> None:
+    global _tracking_version
+    _tracking_version += 1
+
+
+class TrackedDict(dict):
+    """A layer's `_tracked_layers` or `_tracked_metrics`: a dict whose every change moves the tracking version."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        tracking_changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        tracking_changed()
+
+    def pop(self, key, *default):
+        if key not in self:  # Layer.__setattr__ pops every attribute's name: no change, no move
+            return super().pop(key, *default)
+        value = super().pop(key)
+        tracking_changed()
+        return value
+
+    def popitem(self):
+        item = super().popitem()
+        tracking_changed()
+        return item
+
+    def setdefault(self, key, default=None):
+        value = super().setdefault(key, default)
+        tracking_changed()
+        return value
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        tracking_changed()
+
+    def clear(self):
+        super().clear()
+        tracking_changed()
+
+
+def is_leaf(x) -> bool:
+    """Whether optree takes `x` as one leaf (a tensor, an array, a number; not None, an empty structure): the fast
+    paths of a call on a single tensor skip the structure walk. Leafness depends only on the type (optree registers
+    types), so it is looked up once per type."""
+    kind = type(x)
+    leaf = _leaf_types.get(kind)
+    if leaf is None:
+        leaf = _leaf_types[kind] = optree.tree_structure(x).is_leaf()
+    return leaf
+
+
 class Layer:
     """Base class of every layer and model."""
 
@@ -41,8 +111,8 @@ class Layer:
                 f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}; "
                 "expected name, dtype, trainable or input_shape."
             )
-        object.__setattr__(self, "_tracked_layers", {})
-        object.__setattr__(self, "_tracked_metrics", {})
+        object.__setattr__(self, "_tracked_layers", TrackedDict())
+        object.__setattr__(self, "_tracked_metrics", TrackedDict())
         object.__setattr__(self, "_own_variables", [])
         object.__setattr__(self, "_losses", [])
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
@@ -80,6 +150,16 @@ class Layer:
         return out
 
     def _flatten_layers(self, include_self=True) -> list[Layer]:
+        """This layer (with `include_self`) and every layer under it, depth first, each once."""
+        if not include_self:
+            return self._walk_layers(include_self)
+        cached = self.__dict__.get("_flat_layers")
+        if cached is None or cached[0] != _tracking_version:
+            cached = (_tracking_version, tuple(self._walk_layers(include_self)))
+            self.__dict__["_flat_layers"] = cached  # no attribute tracking (nn.Module's __setattr__ is slow)
+        return list(cached[1])
+
+    def _walk_layers(self, include_self) -> list[Layer]:
         out, seen = [], set()
         stack = [self] if include_self else list(reversed(self._sublayers()))
         while stack:
@@ -180,14 +260,20 @@ class Layer:
     # -- losses ---------------------------------------------------------------------------------
     def add_loss(self, value) -> None:
         self._losses.append(value)
+        _layers_with_losses.add(self)
 
     @property
     def losses(self) -> list:
+        if not _layers_with_losses:
+            return []
         return [loss for layer in self._flatten_layers() for loss in layer._losses]
 
     def _clear_losses(self) -> None:
+        if not _layers_with_losses:
+            return
         for layer in self._flatten_layers():
             layer._losses.clear()
+            _layers_with_losses.discard(layer)
 
     # -- building and calling ---------------------------------------------------------------------
     def build(self, input_shape) -> None:
@@ -208,7 +294,7 @@ class Layer:
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if is_symbolic((args, kwargs)):
+        if _is_symbolic_call(args, kwargs):
             return self._symbolic_call(args, kwargs)
         stack = _call_stack()
         outermost = not stack
@@ -223,8 +309,10 @@ class Layer:
         else:
             training = kwargs.pop("training", None)
         if args:
-            args = (optree.tree_map(self._convert_input, args[0]), *args[1:])
-            self._maybe_build(args[0])
+            first = args[0]
+            first = self._convert_input(first) if is_leaf(first) else optree.tree_map(self._convert_input, first)
+            args = (first, *args[1:])
+            self._maybe_build(first)
         stack.append(training)
         try:
             return self.call(*args, **kwargs)
@@ -316,6 +404,17 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_symbolic_call(args, kwargs) -> bool:
+    """Whether any argument is symbolic; arguments that are all leaves (`layer(x, training=True)`) are checked
+    without a structure walk."""
+    for value in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(value, SymbolicTensor):
+            return True
+        if value is not None and not is_leaf(value):
+            return is_symbolic((args, kwargs))
+    return False
 
 
 def _unique(variables):

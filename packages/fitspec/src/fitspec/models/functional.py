@@ -5,6 +5,7 @@ from __future__ import annotations
 import optree
 
 from fitspec.errors import invalid_argument
+from fitspec.layers.layer import is_leaf
 from fitspec.layers.symbolic import SymbolicTensor
 
 
@@ -22,6 +23,7 @@ class FunctionalGraph:
         self.outputs = outputs
         self.input_leaves = optree.tree_leaves(inputs)
         self.nodes = self._nodes_in_order()
+        self._single_inputs = [_single_input(node) for node in self.nodes]
         input_ids = {id(t) for t in self.input_leaves}
         for node in self.nodes:
             for t in node.inputs:
@@ -87,11 +89,29 @@ class FunctionalGraph:
         def resolve(x):
             return values[id(x)] if isinstance(x, SymbolicTensor) else x
 
-        for node in self.nodes:
-            args, kwargs = optree.tree_map(resolve, (node.args, node.kwargs), none_is_leaf=True)
-            if training is not None and node.layer._call_accepts_training and kwargs.get("training") is None:
-                kwargs = {**kwargs, "training": training}
-            outputs = node.layer(*args, **kwargs)
+        for node, single_input in zip(self.nodes, self._single_inputs):
+            layer = node.layer
+            pass_training = training is not None and layer._call_accepts_training
+            if single_input is not None:  # `layer(x)`: the common node, without structure walks
+                outputs = layer(values[single_input], training=training) if pass_training else layer(
+                    values[single_input])
+                if isinstance(node.outputs, SymbolicTensor) and is_leaf(outputs):
+                    values[id(node.outputs)] = outputs
+                    continue
+            else:
+                args, kwargs = optree.tree_map(resolve, (node.args, node.kwargs), none_is_leaf=True)
+                if pass_training and kwargs.get("training") is None:
+                    kwargs = {**kwargs, "training": training}
+                outputs = layer(*args, **kwargs)
             for symbolic, value in zip(optree.tree_leaves(node.outputs), optree.tree_leaves(outputs)):
                 values[id(symbolic)] = value
+        if isinstance(self.outputs, SymbolicTensor):
+            return values[id(self.outputs)]
         return optree.tree_map(resolve, self.outputs)
+
+
+def _single_input(node) -> int | None:
+    """id of the one symbolic tensor a node was called on alone (`layer(x)`), else None."""
+    if len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], SymbolicTensor):
+        return id(node.args[0])
+    return None

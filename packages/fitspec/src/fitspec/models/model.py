@@ -50,6 +50,8 @@ class Model(Trainer, Layer):
         return self._graph.run(inputs, training=training)
 
     def _maybe_build(self, first_arg) -> None:
+        if self.built:
+            return  # no attribute write per call: an nn.Module's __setattr__ is slow
         if self._graph is not None:
             self.built = True
             return

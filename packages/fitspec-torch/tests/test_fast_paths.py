@@ -1,0 +1,156 @@
+"""The per-step fast paths give what the general code gives, and their caches follow every change they depend on."""
+
+import numpy as np
+import pytest
+import torch
+
+import fitspec_torch as fs
+from fitspec import losses as core_losses
+from fitspec_torch import ops
+
+
+def compiled_model(seed=0, **compile_kwargs):
+    fs.utils.set_random_seed(seed)
+    inputs = fs.Input(shape=(3,))
+    model = fs.Model(inputs, fs.layers.Dense(1)(fs.layers.Dense(4, activation="relu")(inputs)))
+    model.compile(**{"optimizer": "adam", "loss": "mse", "metrics": ["mae"], **compile_kwargs})
+    return model
+
+
+def data(n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 3)).astype("float32"), rng.random((n, 1)).astype("float32")
+
+
+def core_loss(name):
+    """The bound core class under the fast one: its MRO has no FastLoss."""
+    bound = getattr(fs.losses, name).__bases__[0]
+    assert not any(c.__name__ == "FastLoss" for c in bound.__mro__)
+    return bound
+
+
+# -- losses and ops -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(7,), (64,), (5, 3), (33, 1)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_reduction_fast_path_equals_the_core_bit_for_bit(shape, dtype, weighted):
+    rng = np.random.default_rng(1)
+    y_true = torch.from_numpy(rng.random(shape).astype(dtype))
+    y_pred = torch.from_numpy(rng.random(shape).astype(dtype)).requires_grad_()
+    weight = torch.from_numpy(rng.random(shape[0]).astype(dtype)) if weighted else None
+    fast, core = fs.losses.MeanSquaredError(dtype=dtype), core_loss("MeanSquaredError")(dtype=dtype)
+    a, b = fast(y_true, y_pred, weight), core(y_true, y_pred, weight)
+    assert torch.equal(a, b)
+    (grad_a,) = torch.autograd.grad(a, y_pred)
+    (grad_b,) = torch.autograd.grad(b, y_pred)
+    assert torch.equal(grad_a, grad_b)
+
+
+def test_every_bound_loss_but_the_base_has_the_fast_reduction():
+    for name in core_losses.CLASSES:
+        assert any(c.__name__ == "FastLoss" for c in getattr(fs.losses, name).__mro__), name
+    assert isinstance(fs.losses.MeanSquaredError(), fs.losses.Loss)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((8, 1), -1), ((8, 1, 1), (1, 2)), ((1, 4), 0)])
+def test_mean_over_axes_of_size_one_is_the_values_themselves(shape, axis):
+    x = torch.from_numpy(np.random.default_rng(2).normal(size=shape).astype("float32")).requires_grad_()
+    fast = ops.mean(x, axis=axis)
+    reference = torch.mean(x, dim=axis)
+    assert fast.shape == reference.shape and torch.equal(fast, reference)
+    assert torch.equal(torch.autograd.grad(fast.sum(), x)[0], torch.autograd.grad(reference.sum(), x)[0])
+
+
+# -- the optimizer's common call ---------------------------------------------------------------------------
+def test_optimizer_common_call_counts_iterations_and_updates_as_the_general_call():
+    rng = np.random.default_rng(3)
+    shapes = [(4, 3), (3,)]
+    fast_vars = [fs.Variable(rng.normal(size=s).astype("float32")) for s in shapes]
+    general_vars = [fs.Variable(v.numpy()) for v in fast_vars]
+    fast, general = fs.optimizers.Adam(0.01), fs.optimizers.Adam(0.01)
+    for _ in range(4):
+        grads = [torch.from_numpy(rng.normal(size=s).astype("float32")) for s in shapes]
+        with torch.no_grad():
+            fast.apply(grads, fast_vars)
+            general.apply([g.numpy() for g in grads], general_vars)  # numpy gradients: the general call
+    for a, b in zip(fast_vars + fast.variables, general_vars + general.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert int(fast.iterations.numpy()) == 4
+
+
+def test_optimizer_checks_the_variables_of_an_unusual_call():
+    variables = [fs.Variable(np.ones(2, "float32")), fs.Variable(np.ones(2, "float32"))]
+    optimizer = fs.optimizers.SGD(0.1)
+    optimizer.apply([torch.ones(2), torch.ones(2)], variables)
+    with pytest.raises(ValueError, match="trainable_variables"):
+        optimizer.apply([torch.ones(2), torch.ones(2)], [variables[0], fs.Variable(np.ones(2, "float32"))])
+
+
+# -- caches of the layer tree ---------------------------------------------------------------------------------
+def test_trainable_weights_follow_trainable_flags_and_new_weights():
+    model = compiled_model()
+    first, last = model.layers
+    assert len(model.trainable_weights) == 4
+    first.trainable = False
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    first.trainable = True
+    assert len(model.trainable_weights) == 4
+    last.bias.trainable = False
+    assert [v.path for v in model.trainable_weights] == [v.path for v in model.weights[:3]]
+    last.bias.trainable = True
+    assert len(model.trainable_weights) == 4
+    first.extra = fs.Variable(np.zeros(2, "float32"))
+    assert len(model.trainable_weights) == 5
+
+
+def test_metrics_follow_attributes_and_recompiling():
+    model = compiled_model()
+    x, y = data()
+    model.fit(x, y, epochs=1, verbose=0)
+    names = model.metrics_names
+    assert names == ["loss", "mae"]
+    model.extra = fs.metrics.Mean(name="extra")
+    assert model.metrics_names == [*names, "extra"]
+    loss_tracker = model.metrics[0]
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.metrics[0] is not loss_tracker and model.metrics_names == ["loss", "extra"]
+
+
+def test_zero_grad_clears_every_parameter_like_torch():
+    model = compiled_model()
+    model.wrapped = fs.layers.TorchModuleWrapper(torch.nn.Linear(2, 2))
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_fit_logs_and_weights_equal_a_model_without_the_fast_paths_of_the_step(monkeypatch):
+    """A model whose `metrics` is its own property takes the general update path: the same numbers."""
+    x, y = data(64)
+    fast = compiled_model()
+    fast_history = fast.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+
+    class Listed(type(compiled_model())):
+        @property
+        def metrics(self):
+            return self._collect_metrics()
+
+    fs.utils.set_random_seed(0)
+    inputs = fs.Input(shape=(3,))
+    general = Listed(inputs, fs.layers.Dense(1)(fs.layers.Dense(4, activation="relu")(inputs)))
+    general.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    general_history = general.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    assert fast_history == general_history
+    for a, b in zip(fast.get_weights(), general.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_convert_batch_of_arrays_equals_the_general_conversion():
+    model = compiled_model()
+    x, y = data(4)
+    fast = model.backend.convert_batch(model, (x, y))
+    general = model.backend.convert_batch(model, [x, y])  # a list: the structure walk
+    assert type(fast) is tuple and all(torch.equal(a, b) for a, b in zip(fast, general))
+    x64 = x.astype("float64")
+    assert model.backend.convert_batch(model, (x64, y))[0].dtype == torch.float32
