@@ -154,3 +154,37 @@ def test_convert_batch_of_arrays_equals_the_general_conversion():
     assert type(fast) is tuple and all(torch.equal(a, b) for a, b in zip(fast, general))
     x64 = x.astype("float64")
     assert model.backend.convert_batch(model, (x64, y))[0].dtype == torch.float32
+
+
+def test_batches_follow_the_first_parameter_when_torch_converts_it():
+    model = compiled_model()
+    x, y = data(4)
+    assert model.backend.convert_batch(model, (x, y))[0].dtype == torch.float32
+    model.double()  # converts each Parameter in place
+    assert model.backend.convert_batch(model, (x, y))[0].dtype == torch.float64
+    overwrite = torch.__future__.get_overwrite_module_params_on_conversion()
+    torch.__future__.set_overwrite_module_params_on_conversion(True)
+    try:
+        model.float()  # registers new Parameter objects, behind fitspec's back
+    finally:
+        torch.__future__.set_overwrite_module_params_on_conversion(overwrite)
+    assert model.backend.convert_batch(model, (x, y))[0].dtype == torch.float32
+
+
+def test_added_losses_are_read_and_cleared_as_without_the_fast_path():
+    class Penalty(fs.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(fs.ops.sum(inputs) * 0.0 + 1.5)
+            return inputs
+
+    fs.utils.set_random_seed(0)
+    inputs = fs.Input(shape=(3,))
+    model = fs.Model(inputs, fs.layers.Dense(1)(Penalty()(inputs)))
+    x, _ = data(4)
+    model(x)
+    assert [float(loss) for loss in model.losses] == [1.5]
+    model(x)
+    assert len(model.losses) == 1  # the outermost call cleared the previous call's loss first
+    plain = compiled_model()
+    plain(x)
+    assert plain.losses == []

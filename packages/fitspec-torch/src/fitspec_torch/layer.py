@@ -275,6 +275,19 @@ class TorchLayer(CoreLayer, _ModuleAttributes):
             if p.grad is not None:
                 p.grad = None
 
+    def _first_parameter(self):
+        """`next(self.parameters(), None)`, which places every batch: kept until the layers or weights change, and
+        while that Parameter is still registered where it was found (torch may replace it: `load_state_dict` with
+        `assign=True`, `.to()` with parameters overwritten on conversion)."""
+        key = (tracking_version(), weights_version())
+        cached = self.__dict__.get("_first_param")
+        if cached is not None and cached[0] == key and (
+                cached[1] is None or cached[1][0]._parameters.get(cached[1][1]) is cached[1][2]):
+            return None if cached[1] is None else cached[1][2]
+        found = module_parameters(self, first_only=True)
+        self.__dict__["_first_param"] = (key, found[0] if found else None)  # no attribute tracking: per batch
+        return found[0][2] if found else None
+
     # -- calling ------------------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
         """nn.Module's entry point; the same as calling the layer."""
@@ -300,17 +313,18 @@ def first_device(module: torch.nn.Module):
 
 def module_parameters(module: torch.nn.Module, first_only: bool = False) -> list:
     """`list(module.parameters())`: the same modules, order and deduplication, walked without the generators of
-    `named_modules` and `named_parameters` (a few microseconds on every step)."""
+    `named_modules` and `named_parameters` (a few microseconds on every step). With `first_only`, [(the module
+    holding the first Parameter, its name, the Parameter)], or []."""
     out, seen, visited, stack = [], set(), set(), [module]
     while stack:
         m = stack.pop()
         if id(m) in visited:
             continue
         visited.add(id(m))
-        for p in m._parameters.values():
+        for name, p in m._parameters.items():
             if p is not None and id(p) not in seen:
                 if first_only:
-                    return [p]
+                    return [(m, name, p)]
                 seen.add(id(p))
                 out.append(p)
         children = [c for c in m._modules.values() if c is not None]
@@ -319,9 +333,11 @@ def module_parameters(module: torch.nn.Module, first_only: bool = False) -> list
 
 
 def first_parameter(module: torch.nn.Module):
-    """`next(module.parameters(), None)`."""
+    """`next(module.parameters(), None)`; a fitspec layer keeps it (see `TorchLayer._first_parameter`)."""
+    if isinstance(module, TorchLayer):
+        return module._first_parameter()
     found = module_parameters(module, first_only=True)
-    return found[0] if found else None
+    return found[0][2] if found else None
 
 
 class TorchModuleWrapper:

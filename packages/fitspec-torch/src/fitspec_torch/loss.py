@@ -25,10 +25,10 @@ class FastLoss(core_losses.Loss):
     """Placed just above the core's Loss in a bound loss's MRO (see `fast_classes`)."""
 
     def _reduce(self, values, sample_weight):
-        if (sample_weight is None and self.reduction in _MEAN_REDUCTIONS and isinstance(values, torch.Tensor)
-                and values.ndim >= 1 and values.numel() > 0 and values.device.type == "cpu"
-                and values.dtype in _MEAN_DTYPES and values.dtype == torch_ops.to_torch_dtype(self.dtype)
-                and not torch.compiler.is_compiling()):
+        if (sample_weight is None and isinstance(values, torch.Tensor) and values.is_cpu
+                and values.dtype in _MEAN_DTYPES and self.reduction in _MEAN_REDUCTIONS
+                and values.ndim >= 1 and values.numel() > 0
+                and values.dtype == torch_ops.to_torch_dtype(self.dtype) and not torch.compiler.is_compiling()):
             return torch.mean(values)
         return super()._reduce(values, sample_weight)
 

@@ -37,8 +37,8 @@ class FastMean(core_metrics.Mean):
         return super().update_state(values, sample_weight=sample_weight)
 
     def _values(self, values):
-        """Detached (the totals stay out of autograd, so no `torch.no_grad()` is needed), in the metric's dtype."""
-        if values.requires_grad:
+        """Out of autograd (so the totals are: no `torch.no_grad()` needed), in the metric's dtype."""
+        if values.requires_grad and torch.is_grad_enabled():
             values = values.detach()
         dtype = torch_ops.to_torch_dtype(self.dtype)
         return values if values.dtype == dtype else values.to(dtype)

@@ -55,9 +55,6 @@ def to_torch_dtype(dtype):
             return found
     if isinstance(dtype, torch.dtype):
         return dtype
-    found = DTYPES.get(dtype) if isinstance(dtype, str) else None
-    if found is not None:
-        return found
     name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
     if name not in DTYPES:
         raise ValueError(f"fitspec_torch: argument `dtype` expected one of {sorted(DTYPES)}; received {dtype!r}.")
@@ -128,7 +125,14 @@ def _scalar_like(s, other: torch.Tensor, keep_scalar: bool):
 
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
+    if isinstance(x, torch.Tensor) and (dtype is None or _has_dtype(x, dtype)):
+        return x  # already converted (the common call, on every step): no dtype resolution
     return _tensor(x, to_torch_dtype(dtype))
+
+
+def _has_dtype(t: torch.Tensor, dtype) -> bool:
+    """Whether `t` has `dtype`, given as a name or a torch dtype (False for other spellings: the caller converts)."""
+    return (type(dtype) is str or type(dtype) is torch.dtype) and t.dtype is _KNOWN_DTYPES.get(dtype)
 
 
 def convert_to_numpy(x):
@@ -143,6 +147,8 @@ def convert_to_numpy(x):
 
 
 def cast(x, dtype):
+    if isinstance(x, torch.Tensor) and _has_dtype(x, dtype):
+        return x  # already of that dtype (see convert_to_tensor)
     return _tensor(x, to_torch_dtype(dtype))
 
 
@@ -433,15 +439,23 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
     return torch.sum(x, dim=dims, keepdim=keepdims)
 
 
+def _all_of_size_one(x, dims) -> bool:
+    shape = x.shape
+    for d in dims:
+        if shape[d] != 1:
+            return False
+    return True
+
+
 def mean(x, axis=None, keepdims=False):
     x = _float_input(x)
     dims = _dims(x, axis)
     if not dims:
         return x
-    if not keepdims and builtins.all(x.shape[d] == 1 for d in dims):
+    if not keepdims and _all_of_size_one(x, dims):
         # The mean of one value is that value (sum / 1, exactly): a view, one op and one autograd node fewer
         # (a per-sample loss over a single output unit, `mean(..., axis=-1)` of shape (n, 1)).
-        return torch.squeeze(x, dim=tuple(d % x.ndim for d in dims))
+        return torch.squeeze(x, dim=dims)
     return torch.mean(x, dim=dims, keepdim=keepdims)
 
 

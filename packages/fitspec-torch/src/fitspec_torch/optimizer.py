@@ -45,39 +45,48 @@ class FusedApply:
             return super().apply(grads, trainable_variables)
         index = self._slot_index
         present = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
-        self._apply_updates([g for g, _ in present], [v for _, v in present], [index[id(v)] for _, v in present],
-                            self.learning_rate)
-        _in_place(torch.Tensor.add_, self.iterations._storage, 1)
+        with _no_grad():
+            self._fused_apply([g for g, _ in present], [v for _, v in present], [index[id(v)] for _, v in present],
+                              self.learning_rate)
+            self.iterations._storage.add_(1)
 
     def _common_call(self, grads, trainable_variables) -> bool:
         built = self._trainable_variables
-        if not self.built or trainable_variables is None or len(trainable_variables) != len(built):
+        if not self.built or trainable_variables is None or not len(trainable_variables) == len(grads) == len(built):
             return False
         index = self.__dict__.get("_slot_index")  # the core's {id(variable): slot}, made by its first `apply`
         if index is None or len(index) != len(built):
             return False
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             return False
-        if len(grads) != len(built) or current_scope() is not None or torch.compiler.is_compiling():
+        if current_scope() is not None or not self._fusable() or torch.compiler.is_compiling():
             return False
-        if type(self).update_step is not type(self)._core_update_step:
-            return False
-        return all(v is b for v, b in zip(trainable_variables, built)) and all(
-            g is None or (isinstance(g, torch.Tensor) and g.dtype == v._storage.dtype) for g, v in zip(grads, built))
+        for g, v, b in zip(grads, trainable_variables, built):
+            if v is not b or not (g is None or (isinstance(g, torch.Tensor) and g.dtype == v._storage.dtype)):
+                return False
+        return True
+
+    def _fusable(self) -> bool:
+        """Whether `_fused_update` reproduces this optimizer's update (a subclass may define its own)."""
+        return type(self).update_step is type(self)._core_update_step
 
     def _apply_updates(self, grads, variables, slot_indices, learning_rate):
-        if current_scope() is not None or type(self).update_step is not type(self)._core_update_step:
+        if current_scope() is not None or not self._fusable():
             return super()._apply_updates(grads, variables, slot_indices, learning_rate)
-        # No stateless scope: every Variable's value is its storage, read directly from here on.
-        with torch.no_grad() if torch.is_grad_enabled() else contextlib.nullcontext():
-            for (device, dtype), (group_grads, params, indices) in _groups(grads, variables, slot_indices).items():
-                scalars = Scalars(device, dtype)
-                lr = scalars.cast(learning_rate)
-                if self.weight_decay:
-                    decay = torch._foreach_mul(params, scalars.arg(scalars.constant(self.weight_decay)))
-                    torch._foreach_mul_(decay, scalars.arg(lr))
-                    torch._foreach_sub_(params, decay)
-                self._fused_update(group_grads, params, indices, lr, scalars)
+        with _no_grad():
+            self._fused_apply(grads, variables, slot_indices, learning_rate)
+
+    def _fused_apply(self, grads, variables, slot_indices, learning_rate) -> None:
+        """Weight decay and `_fused_update` per (device, dtype) group. No stateless scope is active: every
+        Variable's value is its storage, read directly."""
+        for (device, dtype), (group_grads, params, indices) in _groups(grads, variables, slot_indices).items():
+            scalars = Scalars(device, dtype)
+            lr = scalars.cast(learning_rate)
+            if self.weight_decay:
+                decay = torch._foreach_mul(params, scalars.arg(scalars.constant(self.weight_decay)))
+                torch._foreach_mul_(decay, scalars.arg(lr))
+                torch._foreach_sub_(params, decay)
+            self._fused_update(group_grads, params, indices, lr, scalars)
 
     def add_slot(self, kind, variables):
         """Slots live on their variable's device (a model moved with `.to()` keeps its optimizer state beside it)."""
@@ -130,7 +139,8 @@ class Scalars:
 
     def sqrt(self, x):
         if self.host is not None:  # torch's float32 sqrt, which can differ from numpy's in the last bit
-            return self.host(torch.sqrt(torch.tensor(x)).item())
+            # torch.full makes the 0-d tensor in one op (torch.tensor of a numpy scalar takes four)
+            return self.host(torch.full((), float(x), dtype=self.dtype).sqrt_().item())
         return torch.sqrt(x)
 
     def power(self, base, exponent):
@@ -142,12 +152,9 @@ class Scalars:
         return float(x) if isinstance(x, np.generic) else x
 
 
-def _in_place(op, tensor, value) -> None:
-    if torch.is_grad_enabled():
-        with torch.no_grad():
-            op(tensor, value)
-    else:
-        op(tensor, value)
+def _no_grad():
+    """torch.no_grad(), entered only when grad mode is on (a train step's updates already run without it)."""
+    return torch.no_grad() if torch.is_grad_enabled() else contextlib.nullcontext()
 
 
 def _groups(grads, variables, slot_indices) -> dict:

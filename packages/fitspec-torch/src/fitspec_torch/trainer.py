@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 import fitspec
 from fitspec.data import DEFAULT_BATCH_SIZE, unpack_x_y_sample_weight
 from fitspec.data_adapters import is_torch_dataset
+from fitspec.variables import current_scope
 
 
 class TorchTrainer(fitspec.StatefulTrainer):
@@ -34,10 +35,11 @@ class TorchTrainer(fitspec.StatefulTrainer):
         trainable_weights = self.trainable_weights
         if isinstance(loss, torch.Tensor) and loss.requires_grad:
             loss.backward()
-        gradients = [v.value.grad for v in trainable_weights]
+        gradients = _gradients(trainable_weights)
         with torch.no_grad():
             self.optimizer.apply(gradients, trainable_weights)
-            return self._update_metrics(_detach(loss), x, y, _detach(y_pred), sample_weight)
+            # The loss goes to the loss trackers only, which keep it out of autograd themselves.
+            return self._update_metrics(loss, x, y, _detach(y_pred), sample_weight)
 
     # -- every entry point: replaced Parameters are caught, user Dataset subclasses are read -----------------
     def fit(self, *args, **kwargs):
@@ -81,6 +83,13 @@ def _batch_datasets(method, args, kwargs, arguments: dict):
             batch_size = bound.arguments.get(batch_argument) or bound.arguments.get("batch_size")
             bound.arguments[argument] = DataLoader(value, batch_size=batch_size or DEFAULT_BATCH_SIZE, shuffle=False)
     return bound.args, bound.kwargs
+
+
+def _gradients(variables) -> list:
+    """Each variable's `.grad`; outside a stateless scope a TorchVariable's value is its Parameter, read directly."""
+    if current_scope() is None:
+        return [v._storage.grad for v in variables]
+    return [v.value.grad for v in variables]
 
 
 def _detach(structure):

@@ -24,8 +24,8 @@ class StatefulTrainer:
         if self._metrics_overridden():  # the metrics the subclass lists are updated, as often as it lists them
             by_id = {id(update[0]): update for update in updates}
             updates = [by_id[id(m)] for m in self.metrics if id(m) in by_id]
-        for metric, args, kwargs in updates:
-            metric.update_state(*args, **kwargs)
+        for metric, args, weight in updates:
+            metric.update_state(*args, sample_weight=weight)
         return self.get_metrics_result()
 
     def test_step(self, data):

@@ -190,22 +190,21 @@ class Trainer:
         return plan
 
     def _metric_update_arguments(self, loss, output_losses, y, y_pred, sample_weight, batch_size) -> list:
-        """[(metric, args, kwargs)] for the default steps: the loss trackers weighted by batch size, `metrics`
-        with (y, y_pred) of their output, `weighted_metrics` with its sample_weight too."""
+        """[(metric, args, sample_weight)] for the default steps: the loss trackers weighted by batch size,
+        `metrics` with (y, y_pred) of their output, `weighted_metrics` with its sample_weight too."""
         out, parts = [], None
         for update in self._metric_update_plan():
             if update.source == LOSS:
-                out.append((update.metric, (loss,), {"sample_weight": batch_size}))
+                out.append((update.metric, (loss,), batch_size))
             elif update.source == OUTPUT_LOSS:
                 if update.index < len(output_losses):
-                    out.append((update.metric, (output_losses[update.index],), {"sample_weight": batch_size}))
+                    out.append((update.metric, (output_losses[update.index],), batch_size))
             else:
                 if parts is None:
                     parts = self._parts_by_output(y, y_pred, sample_weight)
                 targets, outputs, weights = parts
                 i = update.index
-                out.append((update.metric, (targets[i], outputs[i]),
-                            {"sample_weight": weights[i] if update.weighted else None}))
+                out.append((update.metric, (targets[i], outputs[i]), weights[i] if update.weighted else None))
         return out
 
     def _parts_by_output(self, y, y_pred, sample_weight) -> tuple[list, list, list]:
@@ -221,7 +220,7 @@ class Trainer:
 
     def _metric_updates(self, loss, output_losses, y, y_pred, sample_weight, batch_size) -> dict:
         """{id(metric): (args, kwargs)} of `_metric_update_arguments`."""
-        return {id(metric): (args, kwargs) for metric, args, kwargs in
+        return {id(metric): (args, {"sample_weight": weight}) for metric, args, weight in
                 self._metric_update_arguments(loss, output_losses, y, y_pred, sample_weight, batch_size)}
 
     def _metrics_overridden(self) -> bool:

@@ -23,15 +23,23 @@ _context = threading.local()
 
 
 def _call_stack() -> list:
-    stack = getattr(_context, "stack", None)
-    if stack is None:
-        stack = _context.stack = []
-    return stack
+    try:
+        return _context.stack
+    except AttributeError:  # the first call in this thread
+        _context.stack = []
+        return _context.stack
 
 
-#: Every layer whose `add_loss` ran since its losses were last cleared. While it is empty (no layer of any
-#: model adds losses, the common case) a call neither walks the layers to clear their losses nor to read them.
-_layers_with_losses: weakref.WeakSet = weakref.WeakSet()
+#: {id(layer): weak reference} of every layer whose `add_loss` ran since its losses were last cleared. While it is
+#: empty (no layer of any model adds losses, the common case) a call neither walks the layers to clear their
+#: losses nor to read them. (A dict: its emptiness is checked without a Python call, unlike a WeakSet's.)
+_layers_with_losses: dict[int, weakref.ref] = {}
+
+
+def _note_losses(layer) -> None:
+    key = id(layer)
+    if key not in _layers_with_losses:
+        _layers_with_losses[key] = weakref.ref(layer, lambda _, key=key: _layers_with_losses.pop(key, None))
 
 _leaf_types: dict[type, bool] = {}
 
@@ -260,7 +268,7 @@ class Layer:
     # -- losses ---------------------------------------------------------------------------------
     def add_loss(self, value) -> None:
         self._losses.append(value)
-        _layers_with_losses.add(self)
+        _note_losses(self)
 
     @property
     def losses(self) -> list:
@@ -273,7 +281,7 @@ class Layer:
             return
         for layer in self._flatten_layers():
             layer._losses.clear()
-            _layers_with_losses.discard(layer)
+            _layers_with_losses.pop(id(layer), None)
 
     # -- building and calling ---------------------------------------------------------------------
     def build(self, input_shape) -> None:
@@ -297,15 +305,14 @@ class Layer:
         if _is_symbolic_call(args, kwargs):
             return self._symbolic_call(args, kwargs)
         stack = _call_stack()
-        outermost = not stack
-        if outermost:
+        if not stack and _layers_with_losses:  # the outermost call clears the losses of the previous one
             self._clear_losses()
         if self._call_accepts_training:
-            if kwargs.get("training") is None:
-                inherited = next((t for t in reversed(stack) if t is not None), None)
-                if inherited is not None:
-                    kwargs["training"] = inherited
             training = kwargs.get("training")
+            if training is None:
+                training = next((t for t in reversed(stack) if t is not None), None)
+                if training is not None:
+                    kwargs["training"] = training
         else:
             training = kwargs.pop("training", None)
         if args:
