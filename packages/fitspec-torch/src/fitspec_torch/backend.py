@@ -94,7 +94,9 @@ class TorchBackend(fitspec.Backend):
 
 def _on_device(leaf, device, float_dtype):
     """An array or tensor as a tensor on `device`, floats in `float_dtype`."""
-    if not isinstance(leaf, torch.Tensor):
+    if isinstance(leaf, torch.Tensor):
+        placed = leaf.device == device
+    else:
         array = np.asarray(leaf)
         if array.dtype.kind == "O":
             raise invalid_argument("fit", "x", "numeric arrays or tensors", leaf)
@@ -102,8 +104,9 @@ def _on_device(leaf, device, float_dtype):
         if not (flags.writeable and flags.c_contiguous):
             array = array.copy(order="C")
         leaf = torch.from_numpy(array)
+        placed = device.type == "cpu"  # where from_numpy puts it
     dtype = float_dtype if leaf.is_floating_point() else None
-    if (dtype is None or leaf.dtype == dtype) and leaf.device == device:
+    if placed and (dtype is None or leaf.dtype == dtype):
         return leaf  # what `.to()` would return, without its call
     return leaf.to(device=device, dtype=dtype, non_blocking=leaf.is_pinned())
 

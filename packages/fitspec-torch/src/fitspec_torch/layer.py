@@ -269,7 +269,7 @@ class TorchLayer(CoreLayer, _ModuleAttributes):
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """nn.Module.zero_grad over the same Parameters, walked faster (it runs on every training step)."""
-        if not set_to_none or getattr(self, "_is_replica", False):
+        if not set_to_none or self.__dict__.get("_is_replica", False):  # (getattr would raise inside nn.Module)
             return super().zero_grad(set_to_none)
         for p in module_parameters(self):
             if p.grad is not None:

@@ -25,40 +25,38 @@ class FastMean(core_metrics.Mean):
     """Placed just above the core's Mean in a bound metric's MRO (see `fast_classes`)."""
 
     def update_state(self, values, sample_weight=None):
-        if current_scope() is None and isinstance(values, torch.Tensor):
-            # Outside a stateless scope a Variable's value is its storage: read it directly.
-            total, count = self.total._storage, self.count._storage
-            if (values.is_cpu and total.is_cpu) or values.device == total.device:
-                if sample_weight is None:
-                    return self._add_plain(values, total, count)
-                if values.ndim == 0 and (type(sample_weight) is int or isinstance(sample_weight, numbers.Integral)
-                                         and not isinstance(sample_weight, bool)):
-                    return self._add_weighted(values, sample_weight, total, count)
-        return super().update_state(values, sample_weight=sample_weight)
-
-    def _values(self, values):
-        """Out of autograd (so the totals are: no `torch.no_grad()` needed), in the metric's dtype."""
+        if not isinstance(values, torch.Tensor) or current_scope() is not None:
+            return super().update_state(values, sample_weight=sample_weight)
+        # Outside a stateless scope a Variable's value is its storage: read it directly.
+        total, count = self.total._storage, self.count._storage
+        plain = sample_weight is None
+        if not (plain or values.ndim == 0 and _is_int(sample_weight)) or not (
+                (values.is_cpu and total.is_cpu) or values.device == total.device):
+            return super().update_state(values, sample_weight=sample_weight)
         if values.requires_grad and torch.is_grad_enabled():
-            values = values.detach()
+            values = values.detach()  # the totals stay out of autograd: no torch.no_grad() needed
         dtype = torch_ops.to_torch_dtype(self.dtype)
-        return values if values.dtype == dtype else values.to(dtype)
-
-    def _add_plain(self, values, total, count) -> None:
-        values = self._values(values)
-        if values.ndim > 1:
-            values = torch.mean(values, dim=tuple(range(1, values.ndim)))
-        total.add_(torch.sum(values))
-        count.add_(values.shape[0] if values.ndim >= 1 else 1)
-
-    def _add_weighted(self, values, weight: int, total, count) -> None:
-        total.add_(self._values(values) * weight)
-        count.add_(weight)
+        if values.dtype != dtype:
+            values = values.to(dtype)
+        if plain:  # total += sum(mean(values over axes > 0));  count += len(values)
+            if values.ndim > 1:
+                values = torch.mean(values, dim=tuple(range(1, values.ndim)))
+            total.add_(torch.sum(values))
+            count.add_(values.shape[0] if values.ndim >= 1 else 1)
+        else:  # total += value * w;  count += w
+            total.add_(values * sample_weight)
+            count.add_(sample_weight)
 
     def result(self):
-        total, count = self.total._storage, self.count._storage
+        count = self.count._storage
         if count.is_cpu and current_scope() is None and not torch.compiler.is_compiling():
+            total = self.total._storage
             return total / count if count.item() != 0 else torch.zeros_like(total)
         return super().result()
+
+
+def _is_int(weight) -> bool:
+    return type(weight) is int or isinstance(weight, numbers.Integral) and not isinstance(weight, bool)
 
 
 def fast_classes(bound_metrics) -> dict:

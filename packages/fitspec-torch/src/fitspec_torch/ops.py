@@ -503,7 +503,16 @@ def one_hot(x, num_classes, axis=-1, dtype=None):
 def take_along_axis(x, indices, axis):
     x = _tensor(x)
     indices = _tensor(indices).to(device=x.device, dtype=torch.int64)
+    if indices.ndim == x.ndim and _same_shape_but(indices.shape, x.shape, axis % x.ndim):
+        return torch.gather(x, axis, indices)  # what take_along_dim does after broadcasting: one op, one node
     return torch.take_along_dim(x, indices, dim=axis)
+
+
+def _same_shape_but(a, b, axis: int) -> bool:
+    for d, (m, n) in enumerate(zip(a, b)):
+        if m != n and d != axis:
+            return False
+    return True
 
 
 def take(x, indices, axis=None):

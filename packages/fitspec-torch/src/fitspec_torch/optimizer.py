@@ -22,8 +22,6 @@ core's per-variable code runs instead.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 
@@ -45,10 +43,9 @@ class FusedApply:
             return super().apply(grads, trainable_variables)
         index = self._slot_index
         present = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
-        with _no_grad():
-            self._fused_apply([g for g, _ in present], [v for _, v in present], [index[id(v)] for _, v in present],
-                              self.learning_rate)
-            self.iterations._storage.add_(1)
+        _without_grad(self._fused_apply, [g for g, _ in present], [v for _, v in present],
+                      [index[id(v)] for _, v in present], self.learning_rate)
+        _without_grad(self.iterations._storage.add_, 1)
 
     def _common_call(self, grads, trainable_variables) -> bool:
         built = self._trainable_variables
@@ -73,8 +70,7 @@ class FusedApply:
     def _apply_updates(self, grads, variables, slot_indices, learning_rate):
         if current_scope() is not None or not self._fusable():
             return super()._apply_updates(grads, variables, slot_indices, learning_rate)
-        with _no_grad():
-            self._fused_apply(grads, variables, slot_indices, learning_rate)
+        _without_grad(self._fused_apply, grads, variables, slot_indices, learning_rate)
 
     def _fused_apply(self, grads, variables, slot_indices, learning_rate) -> None:
         """Weight decay and `_fused_update` per (device, dtype) group. No stateless scope is active: every
@@ -152,9 +148,13 @@ class Scalars:
         return float(x) if isinstance(x, np.generic) else x
 
 
-def _no_grad():
-    """torch.no_grad(), entered only when grad mode is on (a train step's updates already run without it)."""
-    return torch.no_grad() if torch.is_grad_enabled() else contextlib.nullcontext()
+def _without_grad(function, *args):
+    """function(*args) under torch.no_grad(), entered only when grad mode is on (a train step's updates already
+    run without it)."""
+    if not torch.is_grad_enabled():
+        return function(*args)
+    with torch.no_grad():
+        return function(*args)
 
 
 def _groups(grads, variables, slot_indices) -> dict:
@@ -233,10 +233,14 @@ class FusedAdam(FusedApply):
     _core_update_step = core.Adam.update_step
 
     def _fused_update(self, grads, params, indices, lr, scalars):
-        t = scalars.step(self.iterations._storage)
-        beta_1_power = scalars.power(scalars.constant(self.beta_1), t)
-        beta_2_power = scalars.power(scalars.constant(self.beta_2), t)
-        alpha = scalars.arg(lr * scalars.sqrt(1 - beta_2_power) / (1 - beta_1_power))
+        if scalars.host is not None:
+            one_minus_beta_1_power, root = self._bias_corrections(scalars, self.iterations._storage.item() + 1)
+            alpha = float(lr * root / one_minus_beta_1_power)
+        else:
+            t = scalars.step(self.iterations._storage)
+            beta_1_power = scalars.power(scalars.constant(self.beta_1), t)
+            beta_2_power = scalars.power(scalars.constant(self.beta_2), t)
+            alpha = lr * scalars.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         ms = self._slot_tensors("momentum", indices)
         vs = self._slot_tensors("velocity", indices)
         delta = torch._foreach_sub(grads, ms)
@@ -255,6 +259,42 @@ class FusedAdam(FusedApply):
         torch._foreach_add_(denominator, self.epsilon)
         torch._foreach_div_(update, denominator)
         torch._foreach_sub_(params, update)
+
+    def _bias_corrections(self, scalars, t: int) -> tuple:
+        """(1 - b1^t, sqrt(1 - b2^t)) in the group's host dtype, from a table of the coming steps."""
+        table = self.__dict__.get("_bias_table")
+        key = (scalars.host, self.beta_1, self.beta_2)
+        if table is None or not table.covers(key, t):
+            table = self.__dict__["_bias_table"] = BiasCorrections(key, t)
+        return table[t]
+
+
+class BiasCorrections:
+    """Adam's factors 1 - b1^t and sqrt(1 - b2^t) for `SIZE` steps from `first`, as the core computes them in
+    the variables' dtype: numpy's powf for the powers, torch's sqrt for the root (it is not numpy's).
+
+    One torch op takes the roots of the whole table, where a 0-d tensor per step costs three ops on every
+    step: torch's CPU sqrt gives each element of a tensor what it gives a 0-d tensor of that element.
+    """
+
+    SIZE = 256
+
+    def __init__(self, key, first: int):
+        host, beta_1, beta_2 = key
+        self.key, self.first = key, first
+        steps = [host(t) for t in range(first, first + self.SIZE)]
+        self.one_minus_beta_1_power = [1 - host(beta_1) ** t for t in steps]
+        one_minus_beta_2_power = [1 - host(beta_2) ** t for t in steps]
+        dtype = torch.float32 if host is np.float32 else torch.float64
+        roots = torch.sqrt(torch.tensor([float(v) for v in one_minus_beta_2_power], dtype=dtype)).tolist()
+        self.roots = [host(r) for r in roots]
+
+    def covers(self, key, t: int) -> bool:
+        return key == self.key and self.first <= t < self.first + self.SIZE
+
+    def __getitem__(self, t: int) -> tuple:
+        i = t - self.first
+        return self.one_minus_beta_1_power[i], self.roots[i]
 
 
 #: core optimizer name -> its fused mixin; AdamW is Adam with weight decay.

@@ -319,7 +319,8 @@ class Layer:
             first = args[0]
             first = self._convert_input(first) if is_leaf(first) else optree.tree_map(self._convert_input, first)
             args = (first, *args[1:])
-            self._maybe_build(first)
+            if not self.built:
+                self._maybe_build(first)
         stack.append(training)
         try:
             return self.call(*args, **kwargs)
