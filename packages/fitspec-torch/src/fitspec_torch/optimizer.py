@@ -14,10 +14,13 @@ rate is the core's `learning_rate` (a schedule evaluated at `iterations`).
 
 The scalar factors (lr, alpha = lr sqrt(1 - b2^t) / (1 - b1^t), mu, ...) are computed in the
 variables' dtype: on the host for CPU float32 / float64 groups (numpy scalars, with torch's
-sqrt), as 0-d tensors on the device otherwise, so a GPU step never waits for the host.
+sqrt; Adam's bias corrections from a table of the coming steps), as 0-d tensors on the device
+otherwise, so a GPU step never waits for the host.
 
-Inside a StatelessScope (`stateless_apply`), or for a subclass that overrides `update_step`, the
-core's per-variable code runs instead.
+The common call of a training step (tensor gradients for the variables the optimizer was built
+with, in order, no clipping) skips the core's argument checks, which it would pass. Inside a
+StatelessScope (`stateless_apply`), or for a subclass that overrides `update_step`, the core's
+per-variable code runs instead.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from fitspec.variables import current_scope
 
 class FusedApply:
     """Mixin over a bound core optimizer: the core's `_apply_updates` hook runs `_fused_update` per
-    (device, dtype) group; checks, clipping, the learning rate and `iterations` stay the core's."""
+    (device, dtype) group; clipping and the learning rate stay the core's, and so do the checks and
+    `iterations` but in the common call (`apply`)."""
 
     _core_update_step = None  # the core class's update_step, which _fused_update reproduces
 

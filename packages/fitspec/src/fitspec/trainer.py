@@ -5,6 +5,10 @@ callbacks, metric resets and logs; a backend supplies only the step functions, t
 `_make_train_function`, `_make_test_function` and `_make_predict_function` (see
 fitspec.stateless_trainer for numpy and JAX). A step function takes a list of batches (one
 execution) and returns logs; logs are pulled to Python once per execution.
+
+What the default steps update is planned once compile()'s losses and metrics are matched to the
+outputs (fitspec.compiled.metric_update_plan), and `model.metrics` is kept until it changes: a step
+on an eager backend pays for neither.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The `Layer` base: naming, weights, sublayer tracking, building, the call context, add_loss.
 
 Backends subclass it once (for instance to make every layer a `torch.nn.Module`); concrete layers
-are written here, once, against the Ops protocol.
+are written here, once, against the Ops protocol. A call runs on every step: it skips the structure
+walks for a single tensor, the losses bookkeeping when no layer adds losses, and keeps the walks over
+the layer tree until what the layers track changes (the tracking version).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def _call_stack() -> list:
         return _context.stack
 
 
+# -- what a call can skip ----------------------------------------------------------------------------------
 #: {id(layer): weak reference} of every layer whose `add_loss` ran since its losses were last cleared. While it is
 #: empty (no layer of any model adds losses, the common case) a call neither walks the layers to clear their
 #: losses nor to read them. (A dict: its emptiness is checked without a Python call, unlike a WeakSet's.)
@@ -41,7 +44,6 @@ def _note_losses(layer) -> None:
     if key not in _layers_with_losses:
         _layers_with_losses[key] = weakref.ref(layer, lambda _, key=key: _layers_with_losses.pop(key, None))
 
-_leaf_types: dict[type, bool] = {}
 
 #: Moves on every change to what any layer tracks: its sublayers or metrics (`TrackedDict`), a compiled model's
 #: metrics. What is cached against it (`_flatten_layers`, `model.metrics`, read on every step) stays valid until
@@ -93,6 +95,9 @@ class TrackedDict(dict):
     def clear(self):
         super().clear()
         tracking_changed()
+
+
+_leaf_types: dict[type, bool] = {}
 
 
 def is_leaf(x) -> bool:
@@ -317,7 +322,10 @@ class Layer:
             training = kwargs.pop("training", None)
         if args:
             first = args[0]
-            first = self._convert_input(first) if is_leaf(first) else optree.tree_map(self._convert_input, first)
+            if _leaf_types.get(type(first)) or is_leaf(first):  # a single tensor: no structure walk
+                first = self._convert_input(first)
+            else:
+                first = optree.tree_map(self._convert_input, first)
             args = (first, *args[1:])
             if not self.built:
                 self._maybe_build(first)
@@ -420,7 +428,7 @@ def _is_symbolic_call(args, kwargs) -> bool:
     for value in (*args, *kwargs.values()) if kwargs else args:
         if isinstance(value, SymbolicTensor):
             return True
-        if value is not None and not is_leaf(value):
+        if value is not None and not (_leaf_types.get(type(value)) or is_leaf(value)):  # is_leaf, mostly inline
             return is_symbolic((args, kwargs))
     return False
 
