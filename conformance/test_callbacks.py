@@ -119,6 +119,26 @@ def test_lambda_callback_and_every_hook_in_order(fs):
                      "on_epoch_end", "on_train_end"]
 
 
+def test_evaluate_and_predict_call_the_batch_hooks_a_subclass_overrides_once_per_batch(fs):
+    class Seen(fs.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.calls.append(("test", batch, sorted(logs)))
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            self.calls.append(("predict", batch))
+
+    model = small_model(fs)
+    seen = Seen()
+    model.evaluate(np.ones((6, 2)), np.ones((6, 1)), batch_size=2, verbose=0, callbacks=[seen])
+    model.predict(np.ones((4, 2)), batch_size=2, verbose=0, callbacks=[seen])
+    assert seen.calls == [("test", 0, ["loss"]), ("test", 1, ["loss"]), ("test", 2, ["loss"]),
+                          ("predict", 0), ("predict", 1)]
+
+
 def test_a_custom_callback_sees_the_model_and_can_stop_training(fs):
     class LossHistory(fs.callbacks.Callback):
         def on_train_begin(self, logs=None):

@@ -19,7 +19,7 @@ import numpy as np
 import optree
 
 from fitspec import keras2, seeding
-from fitspec.callbacks import Callback, CallbackList
+from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import get_optimizer
 from fitspec.compiled import (
     LOSS,
@@ -335,7 +335,7 @@ class Trainer:
             self._fit_state["shuffle_seed"] = self._resume_from["shuffle_seed"]
             iterator.fast_forward(initial_epoch, skip)
         training_logs = {}
-        batch_begin, batch_end = _batch_hook(cbs, "begin"), _batch_hook(cbs, "end")
+        batch_begin, batch_end = cbs.hook("on_train_batch_begin"), cbs.hook("on_train_batch_end")
         fit_state = self._fit_state
         for epoch in range(initial_epoch, epochs):
             if skip == 0:
@@ -382,10 +382,11 @@ class Trainer:
         self.reset_metrics()
         cbs.on_test_begin()
         logs = {}
+        batch_begin, batch_end = cbs.hook("on_test_batch_begin"), cbs.hook("on_test_batch_end")
         for step, batches in iterator.epoch(0):
-            cbs.on_test_batch_begin(step)
+            batch_begin(step)
             logs = self._pythonify_logs(test_function(batches), "test_step")
-            cbs.on_test_batch_end(step, logs)
+            batch_end(step, logs)
         logs = self._get_metrics_result_or_logs(logs)
         cbs.on_test_end(logs)
         return logs
@@ -407,10 +408,11 @@ class Trainer:
         predict_function = self._make_predict_function()
         cbs.on_predict_begin()
         outputs = []
+        batch_begin, batch_end = cbs.hook("on_predict_batch_begin"), cbs.hook("on_predict_batch_end")
         for step, batches in iterator.epoch(0):
-            cbs.on_predict_batch_begin(step)
+            batch_begin(step)
             outputs.extend(predict_function(batches))
-            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
         to_numpy = self.ops.convert_to_numpy
         return optree.tree_map(lambda *parts: np.concatenate([to_numpy(p) for p in parts], axis=0), *outputs)
@@ -450,21 +452,6 @@ class Trainer:
 
     def _make_predict_function(self):
         raise NotImplementedError
-
-
-def _no_op(*args, **kwargs) -> None:
-    pass
-
-
-def _batch_hook(cbs, when: str):
-    """`cbs.on_train_batch_<when>`, looked up once per fit; a no-op when no callback does anything there (History
-    alone, verbose=0): each call through CallbackList would cost microseconds on every step for nothing."""
-    names = (f"on_train_batch_{when}", f"on_batch_{when}")  # the base hook calls the older name
-    for cb in cbs.callbacks:
-        for name in names:
-            if name in vars(cb) or getattr(type(cb), name) is not getattr(Callback, name):
-                return getattr(cbs, names[0])
-    return _no_op
 
 
 def _set_shuffle_seed(adapter, seed) -> None:

@@ -16,6 +16,13 @@ HOOKS = (
     "on_predict_batch_begin", "on_predict_batch_end",
 )
 
+#: hook -> the older names its base implementation calls (so overriding either counts as overriding it).
+_OLDER_NAMES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": ("on_batch_end",)}
+
+
+def _no_op(*args, **kwargs) -> None:
+    pass
+
 
 class Callback:
     """Base class: override any hook; `self.model` and `self.params` are set before training."""
@@ -74,6 +81,17 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params({"verbose": verbose, **params})
+
+    def hook(self, name: str):
+        """`self.<name>`, or a no-op when no callback overrides that hook (History alone at verbose=0): fit(),
+        evaluate() and predict() look their batch hooks up once, since each call through the list would cost
+        microseconds on every step for nothing."""
+        names = (name, *_OLDER_NAMES.get(name, ()))
+        for cb in self.callbacks:
+            for n in names:
+                if n in vars(cb) or getattr(type(cb), n) is not getattr(Callback, n):
+                    return getattr(self, name)
+        return _no_op
 
     def __getattr__(self, hook):
         if hook not in HOOKS:
