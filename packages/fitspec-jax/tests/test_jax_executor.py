@@ -32,6 +32,34 @@ def test_run_eagerly_and_jit_compile_false_give_the_weights_of_jit(fs, dense_mod
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("convolves", [True, False])
+def test_on_the_cpu_a_convolving_step_runs_its_batches_one_compiled_step_at_a_time(fs, data, monkeypatch, convolves):
+    """XLA:CPU runs a convolution under lax.scan slower than at a program's top level (jax-ml/jax#12868)."""
+    scans = []
+    real_scan = jax.lax.scan
+    monkeypatch.setattr(jax.lax, "scan", lambda *args, **kwargs: scans.append(1) or real_scan(*args, **kwargs))
+    x, y = data[0].reshape(100, 4, 1), data[1]
+
+    def fit(**compile_kwargs):
+        fs.utils.set_random_seed(3)
+        inputs = fs.Input(shape=(4, 1))
+        hidden = (fs.layers.Conv1D(2, 2) if convolves else fs.layers.Dense(2))(inputs)
+        model = fs.Model(inputs, fs.layers.Dense(1)(fs.layers.Flatten()(hidden)))
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"], **compile_kwargs)
+        return model, model.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+
+    one, history_one = fit()
+    assert not scans
+    four, history_four = fit(steps_per_execution=4)
+    assert bool(scans) is not convolves
+    for a, b in zip(one.get_weights(), four.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for key in history_one:
+        np.testing.assert_allclose(history_one[key], history_four[key], rtol=1e-6)
+    np.testing.assert_allclose(one.predict(x, batch_size=16, verbose=0), four.predict(x, batch_size=16, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("flags,traced", [({}, True), ({"run_eagerly": True}, False), ({"jit_compile": False}, False)])
 def test_the_step_is_traced_unless_run_eagerly_or_jit_compile_false(fs, dense_model, data, flags, traced):
     seen = []
