@@ -41,4 +41,8 @@ def build(spec, fs, steps_per_execution: int):
     model.set_weights(weights)
     model.compile(optimizer=spec.optimizer, loss=spec.loss, metrics=[spec.metric],
                   steps_per_execution=steps_per_execution)
+    try:
+        model.make_train_function()  # where Keras refuses the setting (torch: "`steps_per_execution` must be 1")
+    except ValueError as error:
+        raise NotImplementedError(f"Keras {keras.__version__} on {keras.backend.backend()}: {error}") from error
     return model
