@@ -1,6 +1,6 @@
 """The benchmarks' plugin: backend and device selection, where results go, versions and load in the JSON, the table.
 
-    pytest benchmarks --backend jax [--device gpu] [--steps 128] [--models guide,mlp] [--threads 1]
+    pytest benchmarks --backend jax [--device gpu] [--steps 128] [--models guide,mlp] [--threads 1] [--cpus 1]
                       [pytest-benchmark options]
 
 Unless told otherwise, the JSON of the run goes to benchmarks/results/<backend>-<device>.json,
@@ -44,6 +44,9 @@ def pytest_addoption(parser):
     group.addoption("--models", default=MODEL_NAMES, help="comma-separated models to run")
     group.addoption("--threads", type=int, default=1,
                     help="CPU threads per framework pool (1: steady on a shared machine; 0: the frameworks' defaults)")
+    group.addoption("--cpus", type=int, default=1,
+                    help="CPU cores the run is pinned to (1: framework threads share the Python thread's core, so "
+                         "figures do not depend on where the scheduler puts them; 0: every core)")
     group.addoption("--warmup-calls", type=int, default=2,
                     help="untimed calls before timing (the first compiles; the second catches recompiles)")
 
@@ -72,7 +75,16 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--threads: {loaded} already imported, too late to cap its threads; "
                                     "run with --threads=0")
         os.environ.update(thread_limits(threads))
+    pin_cpus(config.getoption("--cpus"))
     config._fitspec_loadavg_start = _loadavg()
+
+
+def pin_cpus(cpus: int) -> None:
+    """Pin this process, and every thread it starts from now on, to its first `cpus` allowed cores (0: no pin)."""
+    if cpus < 0:
+        raise pytest.UsageError(f"--cpus must be 0 (every core) or a positive count; received {cpus}")
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
 
 
 def _loadavg() -> list[float]:
@@ -99,6 +111,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["fitspec"] = {
         "backend": backend, "device": config.getoption("--device"), "versions": _versions(backend),
         "cpu_count": os.cpu_count(), "threads": config.getoption("--threads") or "default",
+        "cpus": config.getoption("--cpus") or "all",
         "steps_per_call": config.getoption("--steps"),
     }
 

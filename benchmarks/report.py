@@ -102,7 +102,8 @@ def format_machines(machines: list[dict]) -> str:
         versions = ", ".join(f"{k} {v}" for k, v in fitspec.get("versions", {}).items())
         cpu = f"{info.get('cpu', {}).get('brand_raw')}, {fitspec.get('cpu_count')} CPUs"
         lines.append(f"{fitspec.get('backend')} on {fitspec.get('device')} ({cpu}, {fitspec.get('threads')} thread(s) "
-                     f"per pool): {versions}; load average at start {fitspec.get('loadavg_start')}, at end "
+                     f"per pool, pinned to {fitspec.get('cpus', 'all')} CPU(s)): {versions}; "
+                     f"load average at start {fitspec.get('loadavg_start')}, at end "
                      f"{fitspec.get('loadavg_end')}")
     return "\n".join(lines)
 

@@ -10,17 +10,20 @@ XLA:CPU leaves a convolution inside a loop body without the rewrite it gets at t
 made 8 steps of a small convnet under `lax.scan` 1.7x slower than 8 separate calls
 (jax-ml/jax#12868); the logs still come back once per execution.
 The state is donated, so the old and new state never both occupy device memory. Logs come back to
-the host once per execution.
+the host once per execution, as `DeferredOutputs`: the core writes the new state back while the
+device still computes, then fetches them.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import numpy as np
 import optree
 
 from fitspec.errors import describe
-from fitspec.executors import StepScope
+from fitspec.executors import DeferredOutputs, StepScope
 from fitspec.stateless_trainer import executor_parts
 
 STATE_ADVICE = (
@@ -69,13 +72,13 @@ class JitExecutor:
                 out, state = self._jitted_one(state, batch)
                 outputs.append(out)
             if self.step != "predict_step":
-                return self._logs_to_host(outputs[-1]), state
+                return self._deferred_logs(outputs[-1]), state
             return jax.device_get(outputs), state
         else:
             # numpy segments: the jitted call moves them to the device, one transfer per execution
             outputs, state = self._jitted(state, tuple(_stack_segments(batches)))
         if self.step != "predict_step":
-            return self._logs_to_host(outputs), state
+            return self._deferred_logs(outputs), state
         outputs = jax.device_get(outputs)
         if len(batches) == 1:
             return [outputs], state
@@ -104,9 +107,13 @@ class JitExecutor:
             return logs
         return jax.numpy.stack(leaves)
 
+    def _deferred_logs(self, logs) -> DeferredOutputs:
+        """The logs, brought to the host after the core has written the new state back (`DeferredOutputs`)."""
+        return DeferredOutputs(functools.partial(self._logs_to_host, logs))
+
     def _logs_to_host(self, logs):
-        if isinstance(logs, jax.Array):  # packed by `_pack_logs`
-            return optree.tree_unflatten(self._logs_treedef, list(np.asarray(logs)))
+        if isinstance(logs, jax.Array):  # packed by `_pack_logs`: Python floats, one transfer
+            return optree.tree_unflatten(self._logs_treedef, np.asarray(logs).tolist())
         return jax.device_get(logs)
 
     # -- one step, with the state's Variables mapped to the state -------------------------------------

@@ -2,7 +2,7 @@
 
 `execute(state, batches) -> (outputs, state)`: for train and test steps, outputs are the last
 step's logs; for predict steps, the list of every batch's outputs. JAX replaces this with a
-compiled `lax.scan`; the numpy reference uses it as is.
+compiled `lax.scan` and may return its outputs as `DeferredOutputs`; the numpy reference uses it as is.
 
 Given the model, each step runs in a `StatelessScope` that maps the state's Variables to the
 step's values, as JAX's executor does: a Variable assigned in the step outside `stateless_call`
@@ -13,6 +13,19 @@ returns that entry of the state unchanged, and a write to a Variable outside the
 from __future__ import annotations
 
 from fitspec.variables import StatelessScope
+
+
+class DeferredOutputs:
+    """Outputs an executor returns while the device may still be computing them (JAX's asynchronous dispatch).
+
+    The core writes the new state back first, host work that overlaps the device's, then calls `fetch()`
+    for the outputs on the host.
+    """
+
+    __slots__ = ("fetch",)
+
+    def __init__(self, fetch):
+        self.fetch = fetch
 
 
 class StepScope(StatelessScope):

@@ -20,6 +20,7 @@ import optree
 
 from fitspec.data import unpack_x_y_sample_weight
 from fitspec.errors import describe
+from fitspec.executors import DeferredOutputs
 
 STATE_PARTS = {
     "train_step": ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables"),
@@ -161,7 +162,8 @@ class StatelessTrainer:
             execute = self.backend.make_executor(self, single, step)
 
             # An executor that returns each value cast and shaped as its Variable's (`conforms_state`) is
-            # written back directly; any other goes through `assign`, which casts and checks.
+            # written back directly; any other goes through `assign`, which casts and checks. Deferred outputs
+            # are fetched after the write-back, which then overlaps the device's work.
             conforms = getattr(execute, "conforms_state", False)
             variables = None  # walked on the first execution: every Variable exists by then; compile() resets
 
@@ -178,7 +180,7 @@ class StatelessTrainer:
                             variable._write(value)
                         else:
                             variable.assign(value)
-                return outputs
+                return outputs.fetch() if type(outputs) is DeferredOutputs else outputs
 
             cache[step] = function
         return cache[step]
