@@ -87,10 +87,10 @@ class JitExecutor:
     def _scan_is_slow_for(self, state, batch) -> bool:
         """Whether the step convolves on the CPU, where a convolution under `lax.scan` runs slower (module docs)."""
         if self._scan_is_slow is None:
+            # where the state lives, not jax.default_backend(): `use_device("cpu")` on a GPU machine runs on the CPU
             on_cpu = all(device.platform == "cpu" for leaf in optree.tree_leaves(state)
                          if isinstance(leaf, jax.Array) for device in leaf.devices())
-            self._scan_is_slow = on_cpu and jax.default_backend() == "cpu" and "conv_general_dilated" in str(
-                self._jitted_one.trace(state, batch).jaxpr)
+            self._scan_is_slow = on_cpu and "conv_general_dilated" in str(self._jitted_one.trace(state, batch).jaxpr)
         return self._scan_is_slow
 
     # -- logs: one vector, one transfer ----------------------------------------------------------------
