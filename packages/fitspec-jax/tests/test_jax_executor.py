@@ -4,7 +4,8 @@ import jax
 import numpy as np
 import pytest
 
-from fitspec_jax.executor import JitExecutor
+from fitspec.execution import LazyLogs
+from fitspec_jax.executor import PackedLogs
 
 MODES = {"jit": {}, "jit_fused": {"steps_per_execution": 4}, "eager": {"run_eagerly": True}}
 
@@ -150,29 +151,36 @@ def test_a_state_value_shared_by_two_variables_is_copied_before_donation(fs, den
     assert np.isfinite(model.get_weights()[0]).all()
 
 
-def test_logs_come_back_as_host_floats_once_per_execution(fs, dense_model, data):
+def test_logs_come_back_as_one_vector_and_reach_the_host_as_floats(fs, dense_model, data):
     model = dense_model()
     model.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
     model.fit(*data, epochs=1, verbose=0)
     for batches in (1, 2):  # the single-step and the fused program
-        logs = model._make_train_function()([model.backend.convert_batch(model, (data[0][:8], data[1][:8]))] * batches)
-        assert set(logs) == {"loss"} and all(type(v) is float for v in logs.values())
+        logs = model.make_train_function()([(data[0][:8], data[1][:8])] * batches)
+        assert type(logs) is PackedLogs and logs.vector.shape == (1,)
+        host = fs.backend.fetch_logs(logs)
+        assert set(host) == {"loss"} and all(type(v) is float for v in host.values())
 
 
-def test_logs_are_fetched_after_the_new_state_is_written_back(fs, dense_model, data, monkeypatch):
-    """The write-back is host work that overlaps the device's; the logs' transfer waits for the device."""
+def test_fit_reads_no_logs_during_an_epoch_when_no_callback_reads_them(fs, dense_model, data, monkeypatch):
+    """Dispatch runs ahead of the device: the only fetch of an epoch is its last execution's, at the epoch's end."""
     model = dense_model()
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(*data, epochs=1, verbose=0)
-    kernel = model.trainable_variables[0]
-    at_fetch = []
-    fetch = JitExecutor._logs_to_host
-    monkeypatch.setattr(JitExecutor, "_logs_to_host", lambda self, logs: (at_fetch.append(kernel.raw_value),
-                                                                          fetch(self, logs))[1])
-    before = kernel.raw_value
-    logs = model._make_train_function()([model.backend.convert_batch(model, (data[0][:8], data[1][:8]))])
-    assert len(at_fetch) == 1 and at_fetch[0] is kernel.raw_value and at_fetch[0] is not before
-    assert type(logs["loss"]) is float
+    fetches = []
+    fetch = PackedLogs.fetch
+    monkeypatch.setattr(PackedLogs, "fetch", lambda self: fetches.append(1) or fetch(self))
+    model.fit(*data, batch_size=10, epochs=2, verbose=0)  # 10 steps an epoch
+    assert len(fetches) == 2
+    seen = []
+
+    class Reader(fs.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(type(logs))
+            assert type(logs["loss"]) is float
+
+    fetches.clear()
+    model.fit(*data, batch_size=10, epochs=1, verbose=0, callbacks=[Reader()])
+    assert len(fetches) == 10 and set(seen) == {LazyLogs}
 
 
 @pytest.mark.parametrize("mode", MODES)

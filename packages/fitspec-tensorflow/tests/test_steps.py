@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import fitspec_tensorflow as fs
+from fitspec.execution import TRAIN
 
 
 @pytest.fixture
@@ -16,16 +17,16 @@ def float64():
 
 @pytest.fixture
 def compiled_runs(monkeypatch):
-    """Every `run` the backend's compile_step returns, to read its tf.function's tracing count."""
+    """Every `run` the backend's compile returns, with its step kind, to read its tf.function's tracing count."""
     runs = []
-    original = fs.backend.compile_step
+    original = fs.backend.compile
 
-    def recording(model, execution, step):
-        run = original(model, execution, step)
-        runs.append((step, run))
+    def recording(kind, run_one, run_many, model):
+        run = original(kind, run_one, run_many, model)
+        runs.append((kind, run))
         return run
 
-    monkeypatch.setattr(fs.backend, "compile_step", recording)
+    monkeypatch.setattr(fs.backend, "compile", recording)
     return runs
 
 
@@ -72,7 +73,7 @@ def test_fused_steps_run_in_a_loop_inside_one_graph(compiled_runs):
     model = Counting(inputs, fs.layers.Dense(2)(inputs))
     model.compile(optimizer="adam", loss="mse", steps_per_execution=8)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    (train_run,) = [run for step, run in compiled_runs if step == "train_step"]
+    (train_run,) = [run for kind, run in compiled_runs if kind is TRAIN]
     batches = [(tf.constant(x[:8], "float32"), tf.constant(y[:8], "float32"))] * 8
     graph = train_run.concrete_function(batches).graph
     assert "While" in {op.type for op in graph.get_operations()}
@@ -82,7 +83,7 @@ def test_fused_steps_run_in_a_loop_inside_one_graph(compiled_runs):
 @pytest.mark.parametrize("steps_per_execution", [1, 4])
 def test_one_trace_per_batch_signature_not_per_epoch(compiled_runs, steps_per_execution):
     fitted(epochs=3, steps_per_execution=steps_per_execution)
-    (train_run,) = [run for step, run in compiled_runs if step == "train_step"]
+    (train_run,) = [run for kind, run in compiled_runs if kind is TRAIN]
     # one signature for the full executions, one for the epoch's last (partial) one
     assert train_run.tracing_count() == 2
 

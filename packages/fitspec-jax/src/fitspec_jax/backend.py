@@ -15,7 +15,8 @@ import optree
 
 import fitspec
 from fitspec_jax import ops as jax_ops
-from fitspec_jax.executor import STATE_ADVICE, JitExecutor
+from fitspec.execution.stateless import STATE_ADVICE
+from fitspec_jax.executor import JitExecution, PackedLogs
 
 
 class JaxVariable(fitspec.Variable):
@@ -38,6 +39,16 @@ class JaxVariable(fitspec.Variable):
 
     def _to_numpy(self) -> np.ndarray:
         return np.asarray(self._storage).astype(self.dtype, copy=False)
+
+    @classmethod
+    def _read_values(cls, variables) -> list:
+        return [v._storage for v in variables]
+
+    @classmethod
+    def _write_values(cls, variables, values) -> None:
+        """An execution's outputs: concrete arrays of each Variable's stored dtype, stored as they are."""
+        for variable, value in zip(variables, values):
+            variable._storage = value
 
 
 class JaxBackend(fitspec.Backend):
@@ -74,14 +85,11 @@ class JaxBackend(fitspec.Backend):
 
         The executor stacks the batches of one execution and moves them to the device in one transfer.
         """
-
         floatx = jax_ops.canonical_dtype(self.floatx())
-
-        def convert(leaf):
-            array = np.asarray(leaf)
-            return array.astype(floatx if array.dtype.kind == "f" else jax_ops.canonical_dtype(array.dtype), copy=False)
-
-        return optree.tree_map(convert, batch, none_is_leaf=False)
+        if type(batch) is tuple and all(type(part) is np.ndarray for part in batch):
+            # (x, y[, sample_weight]) arrays, the batches of every array dataset: no structure walk
+            return tuple([_as_held(part, floatx) for part in batch])
+        return optree.tree_map(lambda leaf: _as_held(np.asarray(leaf), floatx), batch, none_is_leaf=False)
 
     # -- devices ------------------------------------------------------------------------------------
     def available_devices(self) -> list[str]:
@@ -105,5 +113,19 @@ class JaxBackend(fitspec.Backend):
         return random.bind(api)
 
     # -- executions -----------------------------------------------------------------------------------
-    def make_executor(self, model, step_fn, step: str):
-        return JitExecutor(model, step_fn, step)
+    def compile(self, kind, run_one, run_many, model):
+        return JitExecution(kind, run_one, run_many, model)
+
+    def fetch_logs(self, logs):
+        if type(logs) is PackedLogs:
+            return logs.fetch()
+        return jax.device_get(logs)
+
+    def is_traced(self, value) -> bool:
+        return isinstance(value, jax.core.Tracer)
+
+
+def _as_held(array: np.ndarray, floatx) -> np.ndarray:
+    """`array` in the dtype jax will hold it in: floats in floatx, others canonical (int64 -> int32 without x64)."""
+    dtype = floatx if array.dtype.kind == "f" else jax_ops.canonical_dtype(array.dtype)
+    return array if array.dtype == dtype else array.astype(dtype)

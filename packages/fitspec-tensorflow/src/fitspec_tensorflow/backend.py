@@ -67,7 +67,7 @@ class TensorflowBackend(fitspec.Backend):
     def device_scope(self):
         return tf.device(self._device) if self._device else contextlib.nullcontext()
 
-    # -- steps ----------------------------------------------------------------------------------------
-    def compile_step(self, model, execution_fn, step: str):
+    # -- executions -----------------------------------------------------------------------------------
+    def compile(self, kind, run_one, run_many, model):
         """A tf.function of one execution (XLA with jit_compile=True); eager with run_eagerly=True."""
-        return execution.compile_execution(self, model, execution_fn, step)
+        return execution.compile_execution(self, kind, run_one, run_many, model)

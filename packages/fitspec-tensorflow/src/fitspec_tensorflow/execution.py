@@ -3,7 +3,7 @@
 Batches of one signature are stacked and stepped through by a `tf.while_loop` inside the graph:
 the first step is traced before the loop, which fixes the structure of the logs the loop carries
 (and of the predictions it collects). A group of mixed shapes (an epoch's last, partial batch) runs
-the core's plain execution, unrolled in the same tf.function. tf.function traces once per
+the core's plain loop (`run_many`), unrolled in the same tf.function. tf.function traces once per
 signature: one trace for full groups, one for the epoch's last group, none per epoch.
 """
 
@@ -22,11 +22,11 @@ def resolve_jit_compile(backend, model) -> bool:
     return bool(jit_compile)
 
 
-def compile_execution(backend, model, execution_fn, step: str):
+def compile_execution(backend, kind, run_one, run_many, model):
     """The execution compiled (or eager with run_eagerly=True), on the selected device."""
-    if getattr(model, "run_eagerly", False):
-        return EagerExecution(backend, execution_fn)
-    return CompiledExecution(backend, fused_execution(getattr(model, step), execution_fn, step),
+    if model.run_eagerly:
+        return EagerExecution(backend, run_many)
+    return CompiledExecution(backend, fused_execution(kind, run_one, run_many),
                              jit_compile=resolve_jit_compile(backend, model))
 
 
@@ -85,16 +85,15 @@ class CompiledExecution:
         return self._function_for(treedef).get_concrete_function(*leaves)
 
 
-def fused_execution(step_fn, execution_fn, step: str):
+def fused_execution(kind, run_one, run_many):
     """`execution(batches)`, stepping through same-shaped batches with an in-graph loop."""
 
     def execution(batches):
         if len(batches) == 1 or not _same_signature(batches):
-            return execution_fn(batches)
+            return run_many(batches)
         stacked = optree.tree_map(lambda *leaves: tf.stack(leaves), *batches)
-        if step == "predict_step":
-            return _predict_loop(step_fn, batches[0], stacked, len(batches))
-        return _step_loop(step_fn, batches[0], stacked, len(batches))
+        loop = _predict_loop if kind.collects_outputs else _step_loop
+        return loop(run_one, batches[0], stacked, len(batches))
 
     return execution
 

@@ -69,27 +69,29 @@ class TorchBackend(fitspec.Backend):
             return tuple([_on_device(part, device, float_dtype) for part in batch])
         return optree.tree_map(lambda leaf: _on_device(leaf, device, float_dtype), batch)
 
-    # -- steps --------------------------------------------------------------------------------------
-    def compile_step(self, model, execution, step: str):
+    # -- executions -----------------------------------------------------------------------------------
+    def compile(self, kind, run_one, run_many, model):
         """Eager by default; `jit_compile=True` compiles the execution with torch.compile.
 
         Train executions run in train() mode with autograd; test and predict in eval() mode under
-        `torch.no_grad()`. Train and test logs come back as Python floats, in one transfer.
+        `torch.no_grad()`.
         """
-        if getattr(model, "jit_compile", "auto") is True and not getattr(model, "run_eagerly", False):
-            execution = torch.compile(execution)
-        training = step == "train_step"
+        if model.jit_compile is True and not model.run_eagerly:
+            run_many = torch.compile(run_many)
+        training = kind.trains
 
         def run(batches):
             if model.training != training:
                 model.train(training)
             if training:
-                return pull_logs(execution(batches))
+                return run_many(batches)
             with torch.no_grad():
-                outputs = execution(batches)
-            return outputs if step == "predict_step" else pull_logs(outputs)
+                return run_many(batches)
 
         return run
+
+    def fetch_logs(self, logs):
+        return pull_logs(logs)
 
 
 def _on_device(leaf, device, float_dtype):
@@ -119,14 +121,14 @@ def _placement(model, backend):
 
 
 def pull_logs(logs):
-    """A dict of one-element tensors -> a dict of floats with one device-to-host transfer; anything else as is
-    (the core's `_pythonify_logs` then checks it and names what is wrong)."""
+    """A dict of one-element tensors -> a dict of floats with one device-to-host transfer; anything else as the
+    core's default fetch brings it (fitspec.execution.logs then checks it and names what is wrong)."""
     if not (isinstance(logs, dict) or isinstance(logs, Mapping)) or not logs:  # dict first: no ABC check
-        return logs
+        return optree.tree_map(torch_ops.convert_to_numpy, logs)
     on_cpu = True
     for v in logs.values():
         if not isinstance(v, torch.Tensor) or v.numel() != 1:
-            return logs
+            return optree.tree_map(torch_ops.convert_to_numpy, logs)
         on_cpu = on_cpu and v.is_cpu
     if on_cpu:
         return {k: v.item() for k, v in logs.items()}

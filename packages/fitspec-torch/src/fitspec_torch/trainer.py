@@ -2,9 +2,9 @@
 
 Division of labour: the core (fitspec.trainer) owns the loop, callbacks and logs;
 fitspec.StatefulTrainer the default test / predict steps and the execution plumbing; the backend
-(`TorchBackend.compile_step`) toggles `train()` / `eval()`, turns off autograd for test and
-predict, compiles with `torch.compile` when asked, and pulls the logs to Python once per
-execution; the core's data adapters read DataLoaders and Datasets, and `backend.convert_batch`
+(`TorchBackend.compile`) toggles `train()` / `eval()`, turns off autograd for test and
+predict, compiles with `torch.compile` when asked, and pulls the logs to Python in one
+transfer (`fetch_logs`); the core's data adapters read DataLoaders and Datasets, and `backend.convert_batch`
 moves their batches to the model's device. This class adds the default `train_step` (zero_grad /
 backward / optimizer.apply under `torch.no_grad()`) and the check of replaced Parameters before
 fit / evaluate / predict.

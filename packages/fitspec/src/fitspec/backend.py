@@ -1,8 +1,10 @@
 """`Backend`: what a backend package supplies to the core, and nothing more.
 
 A backend gives its Ops namespace (fitspec.ops_protocol), its Variable class, the base class its
-layers share, the trainer mixin that owns its step functions, and its floatx. Settings live on the
-backend object, never in a process-wide switch: two backends can be used in one process.
+layers share, the trainer mixin of its family (stateless: numpy, JAX; stateful: TensorFlow, torch),
+its floatx, and how it runs an execution (`compile`) and brings logs to the host (`fetch_logs`).
+Settings live on the backend object, never in a process-wide switch: two backends can be used in
+one process.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import optree
 
-from fitspec import executors
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer
 
@@ -66,11 +67,22 @@ class Backend:
         if kind not in self.available_devices():
             raise invalid_argument(f"{self.name}.use_device", "kind", f"one of {self.available_devices()}", kind)
 
-    # -- stateful family (TensorFlow, PyTorch) --------------------------------------------------------
-    def compile_step(self, model, execution, step: str):
-        """Compile one execution `f(batches) -> outputs` (tf.function, torch.compile); unchanged by default."""
-        return execution
+    # -- executions (fitspec.execution) ---------------------------------------------------------------
+    def compile(self, kind, run_one, run_many, model):
+        """How this backend runs one execution of `kind` steps (fitspec.execution.StepKind).
 
-    def make_executor(self, model, step_fn, step: str):
-        """`execute(state, batches) -> (outputs, state)`; the plain Python loop by default."""
-        return executors.python_loop(step_fn, step, model)
+        Stateless family: `run_one(state, batch) -> (outputs, state)`, `run_many(state, batches)`; stateful family:
+        `run_one(batch) -> outputs`, `run_many(batches)`. Return a callable with `run_many`'s signature and
+        result: `run_many` itself (the plain Python loop, by default), or a compiled form of it (jax.jit with
+        `lax.scan` over `run_one`, a tf.function with an in-graph loop, torch.compile).
+        """
+        return run_many
+
+    def fetch_logs(self, logs):
+        """A step's logs (a dict of scalar tensors, as the step returned them) on the host, in one transfer
+        where the framework allows: the same structure with numpy or Python scalars."""
+        return optree.tree_map(self.ops.convert_to_numpy, logs)
+
+    def is_traced(self, value) -> bool:
+        """Whether `value` is a placeholder of a compiled program (a jax tracer) rather than a concrete array."""
+        return False

@@ -1,18 +1,20 @@
 """The stateful contract of the TensorFlow and PyTorch guides: `train_step(self, data) -> logs`.
 
 Shared by the TensorFlow and PyTorch backends: the default test and predict steps (which need no
-gradients), the metric updates of a step, and the execution loop. Each backend supplies its
-default `train_step` (GradientTape, or zero_grad / backward) and `backend.compile_step`, which
-compiles one execution (tf.function, torch.compile) or returns it unchanged.
+gradients) and the metric updates of a step. Each backend supplies its default `train_step`
+(GradientTape, or zero_grad / backward); fitspec.execution.stateful runs the steps.
 """
 
 from __future__ import annotations
 
 from fitspec.data import unpack_x_y_sample_weight
+from fitspec.execution import StatefulExecution
 
 
 class StatefulTrainer:
     """Mixin of the TensorFlow and PyTorch `Model`."""
+
+    execution_class = StatefulExecution
 
     def _update_metrics(self, loss, x, y, y_pred, sample_weight=None) -> dict:
         """Every metric of the default steps (fitspec.trainer.Trainer._metric_update_arguments); returns all results.
@@ -37,37 +39,3 @@ class StatefulTrainer:
     def predict_step(self, data):
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
-
-    def _make_step_function(self, step: str):
-        cache = self.__dict__.setdefault("_step_functions", {})
-        if step not in cache:
-            method = getattr(self, step)
-            if step == "predict_step":
-
-                def execution(batches):
-                    return [method(batch) for batch in batches]
-
-            else:
-
-                def execution(batches):
-                    logs = {}
-                    for batch in batches:
-                        logs = method(batch)
-                    return logs
-
-            compiled = self.backend.compile_step(self, execution, step)
-
-            def function(batches):
-                return compiled([self.backend.convert_batch(self, batch) for batch in batches])
-
-            cache[step] = function
-        return cache[step]
-
-    def _make_train_function(self):
-        return self._make_step_function("train_step")
-
-    def _make_test_function(self):
-        return self._make_step_function("test_step")
-
-    def _make_predict_function(self):
-        return self._make_step_function("predict_step")

@@ -1,17 +1,11 @@
-"""The stateless contract of the JAX guide, shared by the numpy reference and JAX.
+"""The stateless contract of the JAX guide, shared by the numpy reference and JAX: the default steps.
 
     train_step(self, state, data) -> (logs, state)
         state = (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
     test_step(self, state, data) -> (logs, (trainable_variables, non_trainable_variables, metrics_variables))
     predict_step(self, state, data) -> (outputs, non_trainable_variables)
 
-The trainer reads the Variables into a state, runs one execution (a list of batches) through the
-backend's executor, checks the returned state's structure and shapes, and writes it back.
-
-Optimizers the model holds besides `model.optimizer` (the GAN's `d_optimizer` and `g_optimizer`)
-are not in the step's state, as in Keras 3, but their variables travel with it: the executor
-carries them as one more part (`CARRIED`), mapped in the step's stateless scope, so a train_step
-that reads them (`v.value`) and assigns them (`v.assign`) works in a compiled step too.
+How a step's state is read, checked and written back is fitspec.execution.stateless's.
 """
 
 from __future__ import annotations
@@ -19,25 +13,13 @@ from __future__ import annotations
 import optree
 
 from fitspec.data import unpack_x_y_sample_weight
-from fitspec.errors import describe
-from fitspec.executors import DeferredOutputs
-
-STATE_PARTS = {
-    "train_step": ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables"),
-    "test_step": ("trainable_variables", "non_trainable_variables", "metrics_variables"),
-    "predict_step": ("trainable_variables", "non_trainable_variables"),
-}
-#: the part the executors carry after the step's state in a train step: the other optimizers' variables
-CARRIED = "other_optimizers_variables"
-
-
-def executor_parts(step: str) -> tuple[str, ...]:
-    """The names of the parts of the state an executor runs `step` with: the step's, then what is carried."""
-    return STATE_PARTS[step] + ((CARRIED,) if step == "train_step" else ())
+from fitspec.execution import StatelessExecution
 
 
 class StatelessTrainer:
-    """Mixin of the numpy and JAX `Model`: default stateless steps and the state plumbing."""
+    """Mixin of the numpy and JAX `Model`: the default stateless steps."""
+
+    execution_class = StatelessExecution
 
     # -- default steps ---------------------------------------------------------------------------
     def _loss_and_updates(self, trainable_variables, non_trainable_variables, x, y, sample_weight,
@@ -90,106 +72,3 @@ class StatelessTrainer:
             logs[metric.name] = metric.stateless_result(this)
             new_vars.extend(this)
         return logs, new_vars
-
-    # -- state plumbing ----------------------------------------------------------------------------
-    def _state_variables(self, step: str) -> tuple[list, ...]:
-        """The Variables of each part of `executor_parts(step)`, in order."""
-        groups = {
-            "trainable_variables": lambda: self.trainable_variables,
-            "non_trainable_variables": lambda: self.non_trainable_variables,
-            "optimizer_variables": lambda: self.optimizer.variables,
-            "metrics_variables": lambda: self.metrics_variables,
-            CARRIED: lambda: [v for optimizer in self._other_optimizers() for v in optimizer.variables],
-        }
-        return tuple(groups[part]() for part in executor_parts(step))
-
-    def _other_optimizers(self) -> list:
-        """Optimizers set as attributes of the model, besides `model.optimizer`, in the order they were set."""
-        from fitspec.optimizers import Optimizer
-
-        main = getattr(self, "optimizer", None)
-        found = []
-        for value in vars(self).values():
-            if isinstance(value, Optimizer) and value is not main and all(value is not o for o in found):
-                found.append(value)
-        return found
-
-    def _check_state(self, step: str, before, after) -> None:
-        """The returned state must have the structure and shapes of the state given to the step."""
-        parts = STATE_PARTS[step]
-        where = f"{type(self).__name__}.{step}"
-        if not isinstance(after, (tuple, list)) or len(after) != len(parts):
-            raise TypeError(
-                f"{where} must return (logs, state) with state = ({', '.join(parts)}); "
-                f"received a state of {describe(after)}."
-            )
-        for name, old, new in zip(parts, before, after):
-            if not isinstance(new, (list, tuple)) or len(new) != len(old):
-                count = len(new) if isinstance(new, (list, tuple)) else describe(new)
-                raise ValueError(
-                    f"{where} returned state with `{name}` of {count} entries; expected {len(old)} "
-                    f"(one per variable, in the order of `model.{name}` given to the step)."
-                )
-            for i, (o, n) in enumerate(zip(old, new)):
-                old_shape, new_shape = tuple(self.ops.shape(o)), tuple(self.ops.shape(n))
-                if old_shape != new_shape:
-                    raise ValueError(
-                        f"{where} returned state with `{name}[{i}]` of shape {new_shape}; expected {old_shape}, "
-                        "the shape it had when passed in."
-                    )
-
-    def _checked_step(self, step: str):
-        """The user's step on the state's own parts; the carried part passes through (the executor's scope
-        holds what the step assigned to it)."""
-        method = getattr(self, step)
-        count = len(STATE_PARTS[step])
-
-        def run(state, data):
-            given, carried = tuple(state[:count]), tuple(state[count:])
-            out = method(given, data)
-            if not isinstance(out, tuple) or len(out) != 2:
-                raise TypeError(f"{type(self).__name__}.{step} must return (logs, state); received {describe(out)}.")
-            logs, new_state = out
-            self._check_state(step, given, new_state)
-            return logs, tuple(list(part) for part in new_state) + carried
-
-        return run
-
-    def _make_step_function(self, step: str):
-        cache = self.__dict__.setdefault("_step_functions", {})
-        if step not in cache:
-            single = self._checked_step(step) if step != "predict_step" else self.predict_step
-            execute = self.backend.make_executor(self, single, step)
-
-            # An executor that returns each value cast and shaped as its Variable's (`conforms_state`) is
-            # written back directly; any other goes through `assign`, which casts and checks. Deferred outputs
-            # are fetched after the write-back, which then overlaps the device's work.
-            conforms = getattr(execute, "conforms_state", False)
-            variables = None  # walked on the first execution: every Variable exists by then; compile() resets
-
-            def function(batches):
-                nonlocal variables
-                if variables is None:
-                    variables = self._state_variables(step)
-                state = tuple([v.raw_value for v in group] for group in variables)
-                data = [self.backend.convert_batch(self, batch) for batch in batches]
-                outputs, state = execute(state, data)
-                for group, values in zip(variables, state):
-                    for variable, value in zip(group, values):
-                        if conforms:
-                            variable._write(value)
-                        else:
-                            variable.assign(value)
-                return outputs.fetch() if type(outputs) is DeferredOutputs else outputs
-
-            cache[step] = function
-        return cache[step]
-
-    def _make_train_function(self):
-        return self._make_step_function("train_step")
-
-    def _make_test_function(self):
-        return self._make_step_function("test_step")
-
-    def _make_predict_function(self):
-        return self._make_step_function("predict_step")

@@ -1,10 +1,9 @@
 """The training loop, written once: compile, fit, evaluate, predict and the *_on_batch methods.
 
 Division of labour: the data path (fitspec.data) makes batches; this module owns epochs, steps,
-callbacks, metric resets and logs; a backend supplies only the step functions, through
-`_make_train_function`, `_make_test_function` and `_make_predict_function` (see
-fitspec.stateless_trainer for numpy and JAX). A step function takes a list of batches (one
-execution) and returns logs; logs are pulled to Python once per execution.
+callbacks, metric resets and logs; fitspec.execution runs a kind of step (train, test, predict) on
+the batches of one execution, through the backend's `compile`. Logs reach Python at most once per
+execution, when a callback reads them, and at the end of the epoch.
 
 What the default steps update is planned once compile()'s losses and metrics are matched to the
 outputs (fitspec.compiled.metric_update_plan), and `model.metrics` is kept until it changes: a step
@@ -33,16 +32,28 @@ from fitspec.compiled import (
 )
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
-from fitspec.errors import describe, invalid_argument
+from fitspec.errors import invalid_argument
+from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
 
 
 class Trainer:
-    """Mixin of `Model`: everything between `compile()` and the backend's step functions."""
+    """Mixin of `Model`: everything between `compile()` and the backend's step functions.
 
-    compiled = False
-    _update_plan = None
+    The family mixin (fitspec.StatelessTrainer, fitspec.StatefulTrainer) sets `execution_class`.
+    """
+
+    execution_class = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What compile() sets, declared here (written to the instance dict: no attribute tracking needed).
+        self.__dict__.update(
+            compiled=False, optimizer=None, loss=None, _compiled_loss=None, _compiled_metrics=None,
+            _loss_tracker=None, _loss_weights=None, _output_losses=[], _update_plan=None, _executions={},
+            steps_per_execution=1, run_eagerly=False, jit_compile="auto", stop_training=False,
+        )
 
     # -- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
@@ -64,7 +75,7 @@ class Trainer:
         self._update_plan = None  # what the default steps update, fixed once losses and metrics are matched
         self.compiled = True
         self.stop_training = False
-        self._step_functions = {}
+        self.__dict__["_executions"] = {}
         tracking_changed()  # new metrics
 
     # -- Keras 2 names (the blog's train_step); each warns once, naming its Keras 3 replacement -------
@@ -79,7 +90,7 @@ class Trainer:
         return keras2.CompiledMetrics(self)
 
     def _assert_compiled(self, where: str) -> None:
-        if not self.compiled:
+        if not self.__dict__.get("compiled", False):
             raise RuntimeError(
                 f"{where}: the model must be compiled first; call `model.compile(optimizer=..., loss=...)` "
                 f"before `model.{where}()`."
@@ -164,6 +175,7 @@ class Trainer:
     # -- losses and metrics of a step -----------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """sum over outputs of loss_weight * loss(y, y_pred, sample_weight), plus sum(model.losses)."""
+        self._assert_compiled("compute_loss")
         total, output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
         # Kept for this step's metric updates. Written to the instance dict: a plain value needs none of the
         # tracking of Layer.__setattr__ (nor of nn.Module's), which would cost microseconds on every step.
@@ -239,6 +251,7 @@ class Trainer:
 
         `metrics` ignore sample_weight; `weighted_metrics` use it (Keras 3).
         """
+        self._assert_compiled("compute_metrics")
         compiled = {id(m) for m in self._compiled_metrics.metrics}
         for metric_id, (args, kwargs) in self._metric_updates(None, [], y, y_pred, sample_weight, 0).items():
             if metric_id in compiled:
@@ -248,38 +261,44 @@ class Trainer:
     def get_metrics_result(self) -> dict:
         return {m.name: m.result() for m in self.metrics}
 
-    # -- logs -------------------------------------------------------------------------------------
-    def _pythonify_logs(self, logs, where: str) -> dict[str, float]:
-        """One host transfer for the whole dict; every value must be a scalar."""
-        if not isinstance(logs, dict) and not isinstance(logs, Mapping):  # dict first: no ABC check per step
-            if where == "test_step" and np.ndim(self.ops.convert_to_numpy(logs)) == 0:
-                # The JAX guide's test_step returns one metric's result; report every metric instead.
-                return self._pythonify_logs(self.get_metrics_result(), where)
-            raise TypeError(
-                f"{where} must return a dict mapping metric names to scalars; received {describe(logs)}."
-            )
-        flat = {}
-        for key, value in logs.items():
-            if type(value) is float:  # a backend that pulled its logs to the host already (torch)
-                flat[str(key)] = value
-                continue
-            if isinstance(value, Mapping):
-                flat.update(self._pythonify_logs(value, where))
-                continue
-            array = np.asarray(self.ops.convert_to_numpy(value))
-            if array.ndim != 0 and array.size != 1:
-                raise TypeError(
-                    f"{where} must return a dict of scalars; received logs['{key}'] with shape {array.shape}."
-                )
-            flat[str(key)] = float(array.reshape(()))
-        return flat
+    # -- executions and logs ---------------------------------------------------------------------------
+    def _execution(self, kind):
+        """The execution of `kind` steps (fitspec.execution), made once per compile()."""
+        executions = self.__dict__.setdefault("_executions", {})
+        execution = executions.get(kind)
+        if execution is None:
+            execution = executions[kind] = self.execution_class(self, kind)
+        return execution
+
+    def make_train_function(self, force=False):
+        """The train execution: `function(batches) -> logs` (Keras's name)."""
+        if force:
+            self.__dict__.setdefault("_executions", {}).pop(TRAIN, None)
+        return self._execution(TRAIN)
+
+    def make_test_function(self, force=False):
+        if force:
+            self.__dict__.setdefault("_executions", {}).pop(TEST, None)
+        return self._execution(TEST)
+
+    def make_predict_function(self, force=False):
+        if force:
+            self.__dict__.setdefault("_executions", {}).pop(PREDICT, None)
+        return self._execution(PREDICT)
+
+    def _run_logged(self, kind, batches) -> dict[str, float]:
+        """One execution of `kind` steps; its logs as floats."""
+        return host_logs(self, self._execution(kind)(batches), kind)
+
+    def _metrics_result_on_host(self) -> dict[str, float]:
+        return host_logs(self, self.get_metrics_result())
 
     def _get_metrics_result_or_logs(self, logs: dict) -> dict:
         """Epoch-end logs: the metrics' results when the step's logs name exactly the model's metrics."""
         names = [m.name for m in self.metrics]
         if set(logs) == set(names):
-            return self._pythonify_logs(self.get_metrics_result(), "metrics")
-        return logs
+            return self._metrics_result_on_host()
+        return dict(logs)
 
     # -- data ---------------------------------------------------------------------------------------
     def _epoch_iterator(self, adapter, steps, where):
@@ -323,7 +342,7 @@ class Trainer:
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
                            steps=iterator.steps, in_fit=True)
-        train_function = self._make_train_function()
+        train = self._execution(TRAIN)
         self.stop_training = False
         self._fit_state = {"epoch": initial_epoch, "steps_done": 0, "shuffle_seed": shuffle_seed}
         self._resume_from = None
@@ -344,14 +363,14 @@ class Trainer:
             logs = {}
             for step, batches in iterator.epoch(epoch, skip=skip):
                 batch_begin(step)
-                logs = self._pythonify_logs(train_function(batches), "train_step")
+                logs = LazyLogs(self, TRAIN, train(batches))  # read when a callback reads it (SPEC 8.7d)
                 fit_state["epoch"], fit_state["steps_done"] = epoch, step + 1
                 batch_end(step, logs)
                 if self.stop_training:
                     break
             skip = 0
             if not logs:  # a resumed epoch whose every batch was done before the backup
-                logs = self._pythonify_logs(self.get_metrics_result(), "metrics")
+                logs = self._metrics_result_on_host()
             epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val_adapter, validation_steps, cbs)
@@ -378,14 +397,14 @@ class Trainer:
     def _evaluate_adapter(self, adapter, steps, cbs) -> dict:
         iterator = self._epoch_iterator(adapter, steps, "evaluate")
         self._symbolic_build(adapter.peek())
-        test_function = self._make_test_function()
+        test = self._execution(TEST)
         self.reset_metrics()
         cbs.on_test_begin()
         logs = {}
         batch_begin, batch_end = cbs.hook("on_test_batch_begin"), cbs.hook("on_test_batch_end")
         for step, batches in iterator.epoch(0):
             batch_begin(step)
-            logs = self._pythonify_logs(test_function(batches), "test_step")
+            logs = LazyLogs(self, TEST, test(batches))
             batch_end(step, logs)
         logs = self._get_metrics_result_or_logs(logs)
         cbs.on_test_end(logs)
@@ -405,7 +424,7 @@ class Trainer:
             self(first_x, training=False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
-        predict_function = self._make_predict_function()
+        predict_function = self._execution(PREDICT)
         cbs.on_predict_begin()
         outputs = []
         batch_begin, batch_end = cbs.hook("on_predict_batch_begin"), cbs.hook("on_predict_batch_end")
@@ -424,7 +443,7 @@ class Trainer:
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
         data = batch.batch(np.arange(batch.size))
         self._symbolic_build(data)
-        logs = self._pythonify_logs(self._make_train_function()([data]), "train_step")
+        logs = self._run_logged(TRAIN, [data])
         logs = self._get_metrics_result_or_logs(logs)
         return logs if return_dict else self._flatten_logs_in_metric_order(logs)
 
@@ -434,24 +453,14 @@ class Trainer:
         data = batch.batch(np.arange(batch.size))
         self._symbolic_build(data)
         self.reset_metrics()
-        logs = self._pythonify_logs(self._make_test_function()([data]), "test_step")
+        logs = self._run_logged(TEST, [data])
         logs = self._get_metrics_result_or_logs(logs)
         return logs if return_dict else self._flatten_logs_in_metric_order(logs)
 
     def predict_on_batch(self, x):
         batch = ArrayDataset(x, where="predict_on_batch")
-        (outputs,) = self._make_predict_function()([batch.batch(np.arange(batch.size))])
+        (outputs,) = self._execution(PREDICT)([batch.batch(np.arange(batch.size))])
         return optree.tree_map(self.ops.convert_to_numpy, outputs)
-
-    # -- backend hooks ----------------------------------------------------------------------------------
-    def _make_train_function(self):
-        raise NotImplementedError
-
-    def _make_test_function(self):
-        raise NotImplementedError
-
-    def _make_predict_function(self):
-        raise NotImplementedError
 
 
 def _set_shuffle_seed(adapter, seed) -> None:

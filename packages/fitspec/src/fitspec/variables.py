@@ -98,6 +98,17 @@ class Variable:
         raise NotImplementedError
 
     # -- reading and writing ---------------------------------------------------------------
+    @classmethod
+    def _read_values(cls, variables) -> list:
+        """The stored values of `variables` (an execution's state, read once per execution)."""
+        return [v._read() for v in variables]
+
+    @classmethod
+    def _write_values(cls, variables, values) -> None:
+        """Store `values`, each already cast and shaped as its Variable (an execution's new state)."""
+        for variable, value in zip(variables, values):
+            variable._write(value)
+
     @property
     def raw_value(self):
         """The stored value, ignoring any stateless scope."""
