@@ -14,8 +14,8 @@ import numpy as np
 import optree
 
 import fitspec
-from fitspec_jax import ops as jax_ops
 from fitspec.execution.stateless import STATE_ADVICE
+from fitspec_jax import ops as jax_ops
 from fitspec_jax.executor import JitExecution, PackedLogs
 
 
