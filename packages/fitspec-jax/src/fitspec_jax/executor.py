@@ -15,6 +15,8 @@ device as one vector (`PackedLogs`) until the core asks for them (`JaxBackend.fe
 
 from __future__ import annotations
 
+import operator
+
 import jax
 import numpy as np
 import optree
@@ -62,24 +64,23 @@ class JitExecution:
     def __call__(self, state, batches):
         if self.eager:
             return self._run_many(state, [jax.device_put(batch) for batch in batches])
-        flat = [value for part in state for value in part]
-        if len(flat) != len(self._returned) or any(a is not b for a, b in zip(flat, self._returned)):
+        if len(state) != len(self._returned) or any(map(operator.is_not, state, self._returned)):
             state = _distinct_buffers(state)  # some Variable was assigned since the last execution
         collects = self.kind.collects_outputs
         if len(batches) == 1:
             outputs, state = self._jitted_one(state, batches[0])
-            self._returned = [value for part in state for value in part]
+            self._returned = state
             return ([jax.device_get(outputs)] if collects else outputs), state
         if self._scan_is_slow_for(state, batches[0]):
             outputs = []
             for batch in batches:
                 out, state = self._jitted_one(state, batch)
                 outputs.append(out)
-            self._returned = [value for part in state for value in part]
+            self._returned = state
             return (jax.device_get(outputs) if collects else outputs[-1]), state
         # numpy segments: the jitted call moves them to the device, one transfer per execution
         outputs, state = self._jitted(state, tuple(_stack_segments(batches)))
-        self._returned = [value for part in state for value in part]
+        self._returned = state
         if not collects:
             return outputs, state
         return [y for segment in jax.device_get(outputs) for y in _unstack(segment)], state
@@ -161,9 +162,9 @@ def _unstack(stacked):
     return [optree.tree_map(lambda a, i=i: a[i], stacked) for i in range(count)]
 
 
-def _distinct_buffers(state):
+def _distinct_buffers(state: list) -> list:
     """Donation rejects a buffer passed twice (two Variables assigned one array): copy the repeats."""
-    if len({id(v) for group in state for v in group}) == sum(len(group) for group in state):
+    if len({id(v) for v in state}) == len(state):
         return state
     seen = set()
 
@@ -173,4 +174,4 @@ def _distinct_buffers(state):
         seen.add(id(value))
         return value
 
-    return tuple([distinct(v) for v in group] for group in state)
+    return [distinct(v) for v in state]

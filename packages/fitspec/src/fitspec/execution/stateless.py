@@ -74,7 +74,8 @@ def other_optimizers(model) -> list:
 class StatelessExecution:
     """`execution(batches) -> outputs`: the logs of the last step, or every step's outputs (`kind.collects_outputs`).
 
-    The backend's compiled form takes and returns the whole state: `run(state, batches) -> (outputs, state)`.
+    The backend's compiled form takes and returns the whole state as one flat list, the values of `flat_variables`
+    in order (the step's parts, then the carried Variables): `run(state, batches) -> (outputs, state)`.
     """
 
     def __init__(self, model, kind):
@@ -85,21 +86,24 @@ class StatelessExecution:
         self._run = self.backend.compile(kind, self.run_one, self.run_many, model)
 
     def variables(self) -> tuple[list, ...]:
+        """The Variables of each part of the state (`state_variables`), walked at the first execution."""
         if self._variables is None:
             self._variables = state_variables(self.model, self.kind)
             self._flat = [v for group in self._variables for v in group]
-            ends = list(itertools.accumulate(len(group) for group in self._variables))
+            ends = itertools.accumulate(len(group) for group in self._variables)
             self._slices = [slice(end - len(group), end) for end, group in zip(ends, self._variables)]
         return self._variables
 
-    def __call__(self, batches):
+    @property
+    def flat_variables(self) -> list:
         self.variables()
-        flat, storage = self._flat, self.backend.Variable
-        values = storage._read_values(flat)
-        state = tuple([values[part] for part in self._slices])
+        return self._flat
+
+    def __call__(self, batches):
+        flat, storage = self.flat_variables, self.backend.Variable
         convert, model = self.backend.convert_batch, self.model
-        outputs, state = self._run(state, [convert(model, batch) for batch in batches])
-        storage._write_values(flat, [value for part in state for value in part])  # conformed by `run_one`
+        outputs, state = self._run(storage._read_values(flat), [convert(model, batch) for batch in batches])
+        storage._write_values(flat, state)  # cast and shaped as each Variable by `run_one`
         return outputs
 
     # -- what the backend compiles ----------------------------------------------------------------
@@ -114,9 +118,9 @@ class StatelessExecution:
     def run_one(self, state, batch):
         """The user's step on one batch, with the state's Variables mapped to `state`: (outputs, new state)."""
         kind, variables = self.kind, self.variables()
-        given = tuple(state[: len(kind.state_parts)])
-        mapping = [(v, value) for group, values in zip(variables, state) for v, value in zip(group, values)]
-        with StepScope(mapping) as scope:
+        parts = [state[part] for part in self._slices]
+        given = tuple(parts[: len(kind.state_parts)])
+        with StepScope(list(zip(self._flat, state))) as scope:
             out = self._step(given, batch)
         if not isinstance(out, tuple) or len(out) != 2:
             raise TypeError(f"{self._where()} must return (outputs, state); received {describe(out)}.")
@@ -125,10 +129,10 @@ class StatelessExecution:
         self._apply_stray_writes(scope)
         new_parts = dict(zip(kind.returned_parts, returned))
         names = (*kind.state_parts, "carried variables")
-        return outputs, tuple(
-            self._conformed(name, group, old, new_parts.get(name, old), scope)
-            for name, group, old in zip(names, variables, state)
-        )
+        new_state = []
+        for name, group, old in zip(names, variables, parts):
+            new_state.extend(self._conformed(group, old, new_parts.get(name, old), scope))
+        return outputs, new_state
 
     # -- the rules of a step's state -----------------------------------------------------------------
     def _where(self) -> str:
@@ -174,7 +178,7 @@ class StatelessExecution:
                 )
             variable.assign(value)
 
-    def _conformed(self, name, group, olds, news, scope) -> list:
+    def _conformed(self, group, olds, news, scope) -> list:
         """Each new value, or what the step assigned to that Variable when it returned the entry unchanged,
         cast to the old value's dtype (no weak or promoted dtype: a JAX scan's carry must keep its type)."""
         ops = self.backend.ops
