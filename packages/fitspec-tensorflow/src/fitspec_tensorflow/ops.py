@@ -12,14 +12,11 @@ import builtins
 import numpy as np
 import tensorflow as tf
 
+from fitspec.floatx import Floatx
 from fitspec.variables import Variable
 
-#: The backend these ops belong to; it supplies floatx (set by TensorflowBackend.__init__).
-_backend = None
-
-
-def _floatx() -> str:
-    return _backend.floatx() if _backend is not None else "float32"
+#: the backend's default float dtype (fs.config.floatx)
+floatx = Floatx("float32")
 
 
 def _t(x):
@@ -56,14 +53,14 @@ def _promote(*values):
     values = [_t(v) for v in values]
     strong = [v for v in values if not _is_weak(v)]
     if not strong:
-        dtype = _floatx() if builtins.any(isinstance(v, float) for v in values) else None
+        dtype = floatx() if builtins.any(isinstance(v, float) for v in values) else None
         return [convert_to_tensor(v, dtype) for v in values]
     strong = [convert_to_tensor(v) for v in strong]
     dtype = strong[0].dtype.name
     for v in strong[1:]:
         dtype = _result_dtype(dtype, v.dtype.name)
     if np.dtype(dtype).kind != "f" and builtins.any(isinstance(v, float) for v in values if _is_weak(v)):
-        dtype = _floatx()
+        dtype = floatx()
     return [tf.constant(np.asarray(v, dtype=dtype)) if _is_weak(v) else cast(v, dtype) for v in values]
 
 
@@ -87,11 +84,11 @@ def convert_to_tensor(x, dtype=None):
         if dtype is not None and x.dtype.name != dtype:
             return tf.cast(x, dtype)
         return tf.convert_to_tensor(x)
-    if dtype is None and isinstance(x, float):
-        dtype = _floatx()
+    if dtype is None:
+        dtype = floatx.of_python(x)
     if dtype is None and isinstance(x, (list, tuple)):
         array = np.asarray(x)
-        dtype = _floatx() if array.dtype.kind == "f" else ("int32" if array.dtype.kind in "iu" else None)
+        dtype = "int32" if array.dtype.kind in "iu" else None
         x = array
     if dtype is not None:
         x = np.asarray(x, dtype=dtype)
@@ -165,11 +162,11 @@ def broadcast_to(x, shape):
 
 
 def zeros(shape, dtype=None):
-    return tf.zeros(shape, dtype=_dtype_name(dtype) or _floatx())
+    return tf.zeros(shape, dtype=_dtype_name(dtype) or floatx())
 
 
 def ones(shape, dtype=None):
-    return tf.ones(shape, dtype=_dtype_name(dtype) or _floatx())
+    return tf.ones(shape, dtype=_dtype_name(dtype) or floatx())
 
 
 def zeros_like(x, dtype=None):
@@ -181,14 +178,14 @@ def ones_like(x, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    return tf.fill(shape, convert_to_tensor(fill_value, dtype))
+    return tf.fill(shape, convert_to_tensor(fill_value, _dtype_name(dtype) or floatx()))
 
 
 def arange(start, stop=None, step=1, dtype=None):
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        dtype = _floatx() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else "int32"
+        dtype = floatx() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else "int32"
     return tf.range(start, stop, step, dtype=_dtype_name(dtype))
 
 
@@ -212,20 +209,20 @@ less_equal = _binary(tf.less_equal)
 
 def _float_operand(x):
     x = convert_to_tensor(x)
-    return x if x.dtype.is_floating else tf.cast(x, _floatx())
+    return x if x.dtype.is_floating else tf.cast(x, floatx())
 
 
 def divide(x, y):
     x, y = _promote(x, y)
     if not x.dtype.is_floating:
-        x, y = tf.cast(x, _floatx()), tf.cast(y, _floatx())
+        x, y = tf.cast(x, floatx()), tf.cast(y, floatx())
     return tf.divide(x, y)
 
 
 def divide_no_nan(x, y):
     x, y = _promote(x, y)
     if not x.dtype.is_floating:
-        x, y = tf.cast(x, _floatx()), tf.cast(y, _floatx())
+        x, y = tf.cast(x, floatx()), tf.cast(y, floatx())
     return tf.math.divide_no_nan(x, y)
 
 
@@ -346,7 +343,7 @@ def matmul(x, y):
 
 def one_hot(x, num_classes, axis=-1, dtype=None):
     indices = tf.cast(convert_to_tensor(x), "int64")
-    return tf.one_hot(indices, num_classes, axis=axis, dtype=_dtype_name(dtype) or _floatx())
+    return tf.one_hot(indices, num_classes, axis=axis, dtype=_dtype_name(dtype) or floatx())
 
 
 def take_along_axis(x, indices, axis):

@@ -24,15 +24,14 @@ from fitspec_torch.variables import TorchVariable
 
 class TorchBackend(fitspec.Backend):
     name = "torch"
-    default_floatx = "float32"
     ops = torch_ops
+    variable_class = TorchVariable
     layer_class = TorchLayer
     trainer_class = TorchTrainer
     random_module = staticmethod(torch_random.bind)
 
     def __init__(self):
         super().__init__()
-        self.Variable = type("Variable", (TorchVariable,), {"backend": self, "__module__": "fitspec_torch"})
         self.device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
         torch_ops.bind_backend(self)
 

@@ -1,9 +1,9 @@
 """The Ops protocol (fitspec.ops_protocol) on torch tensors, with keras.ops semantics.
 
-Tensors are created on the backend's current device and floats default to its floatx; both are
-read from the backend object this module is bound to (`bind_backend`), never from a global
-switch of torch's. Every function accepts Variables (read through their current value), numpy
-arrays and Python scalars as well as tensors.
+Tensors are created on the backend's current device, read from the backend object this module is
+bound to (`bind_backend`), never from a global switch of torch's; floats default to `floatx`.
+Every function accepts Variables (read through their current value), numpy arrays and Python
+scalars as well as tensors.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fitspec.floatx import Floatx
 from fitspec.variables import Variable
 
+#: the backend's default float dtype (fs.config.floatx)
+floatx = Floatx("float32")
 _backend = None
 
 DTYPES = {
@@ -28,7 +31,7 @@ DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 
 def bind_backend(backend) -> None:
-    """Read the device and floatx from `backend` (one TorchBackend per process)."""
+    """Read the device from `backend` (one TorchBackend per process)."""
     global _backend
     _backend = backend
 
@@ -38,7 +41,7 @@ def _device():
 
 
 def _floatx():
-    return DTYPES[_backend.floatx()]
+    return DTYPES[floatx()]
 
 
 #: the common spellings looked up in one step (this runs in every op that takes a dtype)
@@ -80,7 +83,9 @@ def _tensor(x, dtype=None):
         elif isinstance(x, float):
             dtype = _floatx()
         elif isinstance(x, (list, tuple)):
-            return _tensor(np.asarray(x) if not _has_tensors(x) else torch.stack([_tensor(e) for e in x]))
+            if _has_tensors(x):
+                return torch.stack([_tensor(e) for e in x])
+            return _tensor(np.asarray(x), DTYPES.get(floatx.of_python(x)))
     return torch.as_tensor(x, dtype=dtype, device=_device())
 
 
@@ -246,7 +251,7 @@ def ones_like(x, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    fill = _tensor(fill_value, to_torch_dtype(dtype))
+    fill = _tensor(fill_value, to_torch_dtype(dtype) or _floatx())
     return torch.full(_shape_tuple(shape), 0, dtype=fill.dtype, device=fill.device).copy_(fill)
 
 
@@ -356,11 +361,11 @@ def minimum(x, y):
 
 
 def floor(x):
-    return torch.floor(_tensor(x))
+    return torch.floor(_float_input(x))
 
 
 def ceil(x):
-    return torch.ceil(_tensor(x))
+    return torch.ceil(_float_input(x))
 
 
 def cos(x):
