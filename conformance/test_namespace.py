@@ -3,15 +3,72 @@ and one floatx that everything creating a float follows."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
 import numpy as np
 import pytest
 
-from fitspec import backend_registry
+from fitspec import backend_registry, binding
 
 
 def test_the_backend_is_declared_in_the_registry_and_loads_as_its_namespace(fs):
     assert fs.backend.name in backend_registry.names()
     assert backend_registry.load(fs.backend.name) is fs
+
+
+# -- the namespace ---------------------------------------------------------------------------------
+def test_every_module_imports_by_name_and_is_the_namespace(fs):
+    for module in ("layers", "losses", "metrics", "optimizers", "optimizers.schedules", "activations",
+                   "initializers", "callbacks", "models", "saving", "config", "utils", "datasets"):
+        imported = importlib.import_module(f"{fs.__name__}.{module}")
+        namespace = fs
+        for part in module.split("."):
+            namespace = getattr(namespace, part)
+        assert imported is namespace, module
+        assert set(imported.__all__) <= set(vars(imported)), module
+    from_import = importlib.import_module(f"{fs.__name__}.layers").Dense
+    assert from_import is fs.layers.Dense and issubclass(fs.layers.Dense, fs.layers.Layer)
+
+
+def test_the_core_classes_are_bound_to_this_backend_above_one_base_per_module(fs):
+    for module, (base_name, _) in binding.BOUND_MODULES.items():
+        namespace = importlib.import_module(f"{fs.__name__}.{module}")
+        base = getattr(namespace, base_name)
+        assert base.backend is fs.backend, module
+        classes = [c for c in vars(namespace).values() if inspect.isclass(c) and c is not base]
+        assert classes and all(issubclass(c, base) for c in classes if c.__module__ == namespace.__name__), module
+    assert issubclass(fs.Model, fs.layers.Layer) and issubclass(fs.Sequential, fs.Model)
+    assert fs.config.available_devices() == fs.backend.available_devices()
+
+
+def test_what_the_backend_declares_is_in_its_namespace_bound_like_the_core(fs):
+    for module, declaration in binding.declarations(fs.backend).items():
+        namespace = importlib.import_module(f"{fs.__name__}.{module}")
+        if callable(declaration):  # classes built on the bound ones: the names stay the core's
+            continue
+        for name, entry in declaration.items():
+            assert name in namespace.__all__, f"{module}.{name}"
+            found = getattr(namespace, name)
+            if inspect.isclass(entry) and module in binding.BOUND_MODULES:
+                assert issubclass(found, entry) and found.backend is fs.backend, f"{module}.{name}"
+            else:
+                assert found is entry, f"{module}.{name}"
+
+
+def test_a_user_subclass_of_a_namespace_class_is_a_class_of_this_backend(fs):
+    class Doubling(fs.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    class Twice(fs.metrics.Mean):
+        pass
+
+    outputs = Doubling()(fs.ops.ones((2, 3)))
+    np.testing.assert_array_equal(fs.ops.convert_to_numpy(outputs), np.full((2, 3), 2.0))
+    metric = Twice()
+    metric.update_state(fs.ops.convert_to_tensor([1.0, 3.0]))
+    assert float(fs.ops.convert_to_numpy(metric.result())) == 2.0 and Doubling.backend is fs.backend
 
 
 # -- floatx ------------------------------------------------------------------------------------------
