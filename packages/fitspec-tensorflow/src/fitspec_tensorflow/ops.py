@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from fitspec.floatx import Floatx
+from fitspec.ops_protocol import unary_ops
 from fitspec.variables import Variable
 
 #: the backend's default float dtype (fs.config.floatx)
@@ -189,10 +190,6 @@ def arange(start, stop=None, step=1, dtype=None):
     return tf.range(start, stop, step, dtype=_dtype_name(dtype))
 
 
-def stop_gradient(x):
-    return tf.stop_gradient(convert_to_tensor(x))
-
-
 # -- elementwise ---------------------------------------------------------------------------------
 add = _binary(tf.add)
 subtract = _binary(tf.subtract)
@@ -212,6 +209,19 @@ def _float_operand(x):
     return x if x.dtype.is_floating else tf.cast(x, floatx())
 
 
+# one-argument ops: the framework's function of the converted operand; where the value is a float, of the
+# operand in floatx if it is an integer
+globals().update(unary_ops(convert_to_tensor, {
+    "stop_gradient": tf.stop_gradient, "negative": tf.negative, "square": tf.square, "abs": tf.abs,
+    "sign": tf.sign, "relu": tf.nn.relu,
+}))
+globals().update(unary_ops(_float_operand, {
+    "sqrt": tf.sqrt, "exp": tf.exp, "log": tf.math.log, "log1p": tf.math.log1p, "floor": tf.floor,
+    "ceil": tf.math.ceil, "cos": tf.cos, "sigmoid": tf.sigmoid, "tanh": tf.tanh,
+    "log_sigmoid": tf.math.log_sigmoid,
+}))
+
+
 def divide(x, y):
     x, y = _promote(x, y)
     if not x.dtype.is_floating:
@@ -228,50 +238,6 @@ def divide_no_nan(x, y):
 
 def power(x, y):
     return tf.pow(*_promote(x, y))
-
-
-def negative(x):
-    return tf.negative(convert_to_tensor(x))
-
-
-def square(x):
-    return tf.square(convert_to_tensor(x))
-
-
-def sqrt(x):
-    return tf.sqrt(_float_operand(x))
-
-
-def abs(x):  # noqa: A001 (the protocol's name)
-    return tf.abs(convert_to_tensor(x))
-
-
-def sign(x):
-    return tf.sign(convert_to_tensor(x))
-
-
-def exp(x):
-    return tf.exp(_float_operand(x))
-
-
-def log(x):
-    return tf.math.log(_float_operand(x))
-
-
-def log1p(x):
-    return tf.math.log1p(_float_operand(x))
-
-
-def floor(x):
-    return tf.floor(_float_operand(x))
-
-
-def ceil(x):
-    return tf.math.ceil(_float_operand(x))
-
-
-def cos(x):
-    return tf.cos(_float_operand(x))
 
 
 def clip(x, x_min, x_max):
@@ -378,22 +344,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 # -- activations -------------------------------------------------------------------------------------
-def sigmoid(x):
-    return tf.sigmoid(_float_operand(x))
-
-
-def relu(x):
-    return tf.nn.relu(convert_to_tensor(x))
-
-
 def leaky_relu(x, negative_slope=0.2):
     """x if x >= 0 else negative_slope * x (the reference's gradient at 0 is 1, not negative_slope)."""
     x = convert_to_tensor(x)
     return tf.where(x >= 0, x, x * tf.constant(negative_slope, dtype=x.dtype))
-
-
-def tanh(x):
-    return tf.tanh(_float_operand(x))
 
 
 def softmax(x, axis=-1):
@@ -402,10 +356,6 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     return tf.nn.log_softmax(_float_operand(x), axis=axis)
-
-
-def log_sigmoid(x):
-    return tf.math.log_sigmoid(_float_operand(x))
 
 
 from fitspec_tensorflow.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

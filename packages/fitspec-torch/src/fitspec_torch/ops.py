@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from fitspec.floatx import Floatx
+from fitspec.ops_protocol import unary_ops
 from fitspec.variables import Variable
 
 #: the backend's default float dtype (fs.config.floatx)
@@ -308,17 +309,9 @@ def divide_no_nan(x, y):
     return torch.where(zero, 0, divide(x, torch.where(zero, 1, y)))
 
 
-def negative(x):
-    return torch.negative(_tensor(x))
-
-
 def power(x, y):
     x, y = _operands(x, y, scalars=True)
     return x**y
-
-
-def square(x):
-    return torch.square(_tensor(x))
 
 
 def _float_input(x):
@@ -326,28 +319,17 @@ def _float_input(x):
     return x if x.is_floating_point() or x.is_complex() else x.to(_floatx())
 
 
-def sqrt(x):
-    return torch.sqrt(_float_input(x))
-
-
-def abs(x):  # noqa: A001 (the protocol's name)
-    return torch.abs(_tensor(x))
-
-
-def sign(x):
-    return torch.sign(_tensor(x))
-
-
-def exp(x):
-    return torch.exp(_float_input(x))
-
-
-def log(x):
-    return torch.log(_float_input(x))
-
-
-def log1p(x):
-    return torch.log1p(_float_input(x))
+# one-argument ops: the framework's function of the converted operand; where the value is a float, of the
+# operand in floatx if it is an integer
+globals().update(unary_ops(_tensor, {
+    "negative": torch.negative, "square": torch.square, "abs": torch.abs, "sign": torch.sign,
+    "logical_not": torch.logical_not, "isnan": torch.isnan, "relu": torch.relu,
+}))
+globals().update(unary_ops(_float_input, {
+    "sqrt": torch.sqrt, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p, "floor": torch.floor,
+    "ceil": torch.ceil, "cos": torch.cos, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+    "log_sigmoid": F.logsigmoid,
+}))
 
 
 def maximum(x, y):
@@ -358,18 +340,6 @@ def maximum(x, y):
 def minimum(x, y):
     x, y = _operands(x, y)
     return torch.minimum(*_same_dtype([x, y]))
-
-
-def floor(x):
-    return torch.floor(_float_input(x))
-
-
-def ceil(x):
-    return torch.ceil(_float_input(x))
-
-
-def cos(x):
-    return torch.cos(_float_input(x))
 
 
 def clip(x, x_min, x_max):
@@ -416,14 +386,6 @@ def logical_and(x, y):
 def logical_or(x, y):
     x, y = _operands(x, y)
     return torch.logical_or(x, y)
-
-
-def logical_not(x):
-    return torch.logical_not(_tensor(x))
-
-
-def isnan(x):
-    return torch.isnan(_tensor(x))
 
 
 # -- reductions and linear algebra -----------------------------------------------------------------
@@ -538,22 +500,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 # -- activations -------------------------------------------------------------------------------------
-def sigmoid(x):
-    return torch.sigmoid(_float_input(x))
-
-
-def relu(x):
-    return torch.relu(_tensor(x))
-
-
 def leaky_relu(x, negative_slope=0.2):
     """x if x >= 0 else negative_slope * x (gradient 1 at 0, as the reference backend)."""
     x = _tensor(x)
     return torch.where(x >= 0, x, x * negative_slope)
-
-
-def tanh(x):
-    return torch.tanh(_float_input(x))
 
 
 def softmax(x, axis=-1):
@@ -564,12 +514,8 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(_float_input(x), dim=axis)
 
 
-def log_sigmoid(x):
-    return F.logsigmoid(_float_input(x))
-
-
 from fitspec_torch.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
-    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES",
+    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "unary_ops",
 }]

@@ -97,3 +97,17 @@ OPS: dict[str, str] = {
 def missing_ops(namespace) -> list[str]:
     """The protocol names `namespace` does not provide."""
     return [name for name in OPS if not callable(getattr(namespace, name, None))]
+
+
+def unary_ops(operand, functions: dict) -> dict:
+    """{name: op} with op(x) = functions[name](operand(x)): one-argument ops of a framework whose functions take its
+    tensors; `operand` converts what the protocol accepts (Variables, arrays, Python scalars) to one."""
+
+    def make(name, fn):
+        def op(x):
+            return fn(operand(x))
+
+        op.__name__ = op.__qualname__ = name
+        return op
+
+    return {name: make(name, fn) for name, fn in functions.items()}
