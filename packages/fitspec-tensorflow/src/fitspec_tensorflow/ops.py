@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from fitspec.floatx import Floatx
-from fitspec.ops_protocol import unary_ops
+from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
 
 #: the backend's default float dtype (fs.config.floatx)
@@ -69,7 +69,6 @@ def _binary(fn):
     def op(x, y):
         return fn(*_promote(x, y))
 
-    op.__name__ = fn.__name__
     return op
 
 
@@ -191,17 +190,11 @@ def arange(start, stop=None, step=1, dtype=None):
 
 
 # -- elementwise ---------------------------------------------------------------------------------
-add = _binary(tf.add)
-subtract = _binary(tf.subtract)
-multiply = _binary(tf.multiply)
-maximum = _binary(tf.maximum)
-minimum = _binary(tf.minimum)
-equal = _binary(tf.equal)
-not_equal = _binary(tf.not_equal)
-greater = _binary(tf.greater)
-greater_equal = _binary(tf.greater_equal)
-less = _binary(tf.less)
-less_equal = _binary(tf.less_equal)
+globals().update(ops_of(_binary, {
+    "add": tf.add, "subtract": tf.subtract, "multiply": tf.multiply, "maximum": tf.maximum, "minimum": tf.minimum,
+    "equal": tf.equal, "not_equal": tf.not_equal, "greater": tf.greater, "greater_equal": tf.greater_equal,
+    "less": tf.less, "less_equal": tf.less_equal,
+}))
 
 
 def _float_operand(x):

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from fitspec.floatx import Floatx
-from fitspec.ops_protocol import unary_ops
+from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
 
 #: the backend's default float dtype (fs.config.floatx)
@@ -361,31 +361,18 @@ def where(condition, x, y):
     return torch.where(condition.to(torch.bool), *_same_dtype([x, y]))
 
 
-def _comparison(fn):
+def _of_operands(fn):
     def op(x, y):
         x, y = _operands(x, y)
         return fn(x, y)
 
-    op.__name__ = fn.__name__
     return op
 
 
-equal = _comparison(torch.eq)
-not_equal = _comparison(torch.ne)
-greater = _comparison(torch.gt)
-greater_equal = _comparison(torch.ge)
-less = _comparison(torch.lt)
-less_equal = _comparison(torch.le)
-
-
-def logical_and(x, y):
-    x, y = _operands(x, y)
-    return torch.logical_and(x, y)
-
-
-def logical_or(x, y):
-    x, y = _operands(x, y)
-    return torch.logical_or(x, y)
+globals().update(ops_of(_of_operands, {
+    "equal": torch.eq, "not_equal": torch.ne, "greater": torch.gt, "greater_equal": torch.ge, "less": torch.lt,
+    "less_equal": torch.le, "logical_and": torch.logical_and, "logical_or": torch.logical_or,
+}))
 
 
 # -- reductions and linear algebra -----------------------------------------------------------------
@@ -517,5 +504,5 @@ def log_softmax(x, axis=-1):
 from fitspec_torch.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
-    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "unary_ops",
+    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "ops_of", "unary_ops",
 }]
