@@ -14,29 +14,40 @@ from __future__ import annotations
 import pathlib
 
 import nox
+import nox.project
 
 ROOT = pathlib.Path(__file__).parent
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "tests"]
 
-#: backend -> the framework requirements its package needs besides its pyproject (pins for CPU builds).
-FRAMEWORK_PINS = {
-    "numpy": [],
-    "jax": [],
-    "tensorflow": [],
-    "torch": ["torch==2.13.0"],  # the CPU build; any other version pulls a multi-GB CUDA build
-}
-#: the backends in the matrix: a backend joins once its package passes its conformance suite.
-BACKENDS = ["numpy", "jax", "tensorflow", "torch"]
+
+def declared_backends() -> dict[str, pathlib.Path]:
+    """backend -> its package folder: the `fitspec.backends` entry point each package declares in its pyproject.toml
+    (the registry fitspec.backend_registry reads once the packages are installed), in alphabetical order."""
+    found = {}
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        entry_points = nox.project.load_toml(pyproject).get("project", {}).get("entry-points", {})
+        found.update({name: pyproject.parent for name in entry_points.get("fitspec.backends", {})})
+    return dict(sorted(found.items()))
+
+
+def nox_pins(package: pathlib.Path) -> list[str]:
+    """What nox installs before `package`: its pyproject's `[tool.fitspec] nox-pins` (e.g. a CPU build)."""
+    return nox.project.load_toml(package / "pyproject.toml").get("tool", {}).get("fitspec", {}).get("nox-pins", [])
+
+
+#: the backends in the matrix: every package that declares one.
+BACKENDS = declared_backends()
 #: scikit-learn ships the handwritten digits the examples train on where no local MNIST exists (fs.datasets).
 TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "tensorboard>=2.14", "scikit-learn>=1.3"]
 
 
 def install_backends(session: nox.Session, backends) -> None:
-    pins = [pin for b in backends for pin in FRAMEWORK_PINS[b]]
+    pins = [pin for b in backends for pin in nox_pins(BACKENDS[b])]
     if pins:
         session.install(*pins)
-    session.install("./packages/fitspec", *(f"./packages/fitspec-{b}" for b in backends), *TEST_REQUIREMENTS)
+    packages = [f"./{BACKENDS[b].relative_to(ROOT)}" for b in backends]
+    session.install("./packages/fitspec", *packages, *TEST_REQUIREMENTS)
 
 
 def run_conformance(session: nox.Session, backend: str, device: str = "cpu") -> None:
@@ -55,7 +66,8 @@ def tests(session: nox.Session) -> None:
     """Every unit test and every backend's conformance suite, in one environment."""
     install_backends(session, BACKENDS)
     # one pytest per folder: the packages' test files share basenames (test_backend.py, ...)
-    for test_dir in ["packages/fitspec/tests", *(f"packages/fitspec-{b}/tests" for b in BACKENDS), "conformance/meta"]:
+    test_dirs = ["packages/fitspec/tests", *(str((BACKENDS[b] / "tests").relative_to(ROOT)) for b in BACKENDS)]
+    for test_dir in [*test_dirs, "conformance/meta"]:
         session.run("pytest", test_dir, "-p", "no:cacheprovider")
     for backend in BACKENDS:
         run_conformance(session, backend)
@@ -76,8 +88,8 @@ for _backend in BACKENDS:
     @nox.session(name=f"tests-{_backend}")
     def tests_backend(session: nox.Session, backend=_backend) -> None:
         install_backends(session, [backend])
-        session.run("pytest", "packages/fitspec/tests", f"packages/fitspec-{backend}/tests", "-p", "no:cacheprovider",
-                    *session.posargs)
+        session.run("pytest", "packages/fitspec/tests", str((BACKENDS[backend] / "tests").relative_to(ROOT)),
+                    "-p", "no:cacheprovider", *session.posargs)
 
     @nox.session(name=f"conformance-{_backend}")
     def conformance_backend(session: nox.Session, backend=_backend) -> None:
@@ -108,9 +120,7 @@ def examples(session: nox.Session) -> None:
     modules the scripts share, not scripts."""
     install_backends(session, BACKENDS)
     for script in sorted((ROOT / "examples").glob("*.py")):
-        backend = script.stem.rsplit("_", 1)[-1]
-        if backend in BACKENDS or backend not in FRAMEWORK_PINS:
-            session.run("python", str(script.relative_to(ROOT)))
+        session.run("python", str(script.relative_to(ROOT)))
 
 
 # -- benchmarks (benchmarks/README.md): measure only; posargs go to pytest (`-- --device gpu`, a regression gate:
@@ -135,7 +145,7 @@ def bench_results(session: nox.Session, backends) -> list[str]:
     return [f"benchmarks/results/{backend}-{device or 'cpu'}.json" for backend in backends]
 
 
-for _backend in FRAMEWORK_PINS:
+for _backend in BACKENDS:
 
     @nox.session(name=f"bench-{_backend}")
     def bench_backend(session: nox.Session, backend=_backend) -> None:
@@ -150,7 +160,7 @@ for _backend in FRAMEWORK_PINS:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every backend's benchmarks, one after another in one environment, then one table and one PNG of them all."""
-    backends = list(FRAMEWORK_PINS)
+    backends = list(BACKENDS)
     install_backends(session, backends)
     session.install(*BENCH_REQUIREMENTS)
     for backend in backends:

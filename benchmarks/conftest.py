@@ -7,12 +7,12 @@ Unless told otherwise, the JSON of the run goes to benchmarks/results/<backend>-
 saved runs (--benchmark-autosave) to benchmarks/results/history/<backend>-<device>/, which
 --benchmark-compare reads, and at least 10 calls are timed (--benchmark-min-rounds). The summary
 table is printed at the end of the run. The thread limits are environment variables read when
-numpy and the frameworks load: this module imports neither.
+numpy and the frameworks load: this module imports neither, nor fitspec (which imports numpy) before
+they are set; the backends are the installed ones (fitspec.backend_registry).
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 import os
 import pathlib
@@ -24,9 +24,6 @@ from benchmarks import keras_models, report
 from benchmarks.environment import thread_limits
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-BACKENDS = ("numpy", "jax", "tensorflow", "torch")
-FRAMEWORKS = {"numpy": ("numpy", "autograd"), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",),
-              "torch": ("torch",)}
 DEFAULT_STORAGE = "file://./.benchmarks"
 #: pytest-benchmark's default --benchmark-min-rounds, raised here: the table takes the fastest call, and a fastest
 #: of five calls on a shared machine is too often a disturbed one.
@@ -37,8 +34,8 @@ MODEL_NAMES = "guide,mlp,convnet"  # benchmarks.models.MODELS, not imported here
 
 def pytest_addoption(parser):
     group = parser.getgroup("fitspec benchmarks")
-    group.addoption("--backend", choices=BACKENDS, default=os.environ.get("FITSPEC_BACKEND"),
-                    help="backend to benchmark (also FITSPEC_BACKEND)")
+    group.addoption("--backend", default=os.environ.get("FITSPEC_BACKEND"),
+                    help="backend to benchmark, one of the installed ones (also FITSPEC_BACKEND)")
     group.addoption("--device", choices=("cpu", "gpu"), default="cpu", help="device to run on")
     group.addoption("--steps", type=int, default=128, help="steps (batches) per timed call; a multiple of 8")
     group.addoption("--models", default=MODEL_NAMES, help="comma-separated models to run")
@@ -55,9 +52,20 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     """Default result paths per backend and device, set before pytest-benchmark reads its options."""
     backend, device = config.getoption("--backend"), config.getoption("--device")
-    if backend is None:
-        raise pytest.UsageError("choose the backend to benchmark: --backend {numpy,jax,tensorflow,torch} "
-                                "or FITSPEC_BACKEND")
+    loaded_before = set(sys.modules)
+    threads = config.getoption("--threads")
+    if threads > 0:
+        os.environ.update(thread_limits(threads))
+    pin_cpus(config.getoption("--cpus"))
+    from fitspec import backend_registry  # numpy loads here, after the thread limits and the pin
+
+    if backend not in backend_registry.names():
+        raise pytest.UsageError(f"choose the backend to benchmark: --backend {{{','.join(backend_registry.names())}}} "
+                                f"or FITSPEC_BACKEND; received {backend!r}")
+    loaded = sorted({"numpy", *backend_registry.requirements(backend)} & loaded_before)
+    if threads > 0 and loaded:
+        raise pytest.UsageError(f"--threads: {loaded} already imported, too late to cap its threads; "
+                                "run with --threads=0")
     if config.getoption("--steps") % 8:
         raise pytest.UsageError(f"--steps must be a multiple of 8 (steps_per_execution=8); received "
                                 f"{config.getoption('--steps')}")
@@ -68,14 +76,6 @@ def pytest_configure(config):
         config.option.benchmark_min_rounds = MIN_ROUNDS
     if getattr(config.option, "benchmark_storage", None) == DEFAULT_STORAGE:
         config.option.benchmark_storage = f"file://{RESULTS / 'history' / f'{backend}-{device}'}"
-    threads = config.getoption("--threads")
-    if threads > 0:
-        loaded = sorted({"numpy", "jax", "tensorflow", "torch"} & set(sys.modules))
-        if loaded:
-            raise pytest.UsageError(f"--threads: {loaded} already imported, too late to cap its threads; "
-                                    "run with --threads=0")
-        os.environ.update(thread_limits(threads))
-    pin_cpus(config.getoption("--cpus"))
     config._fitspec_loadavg_start = _loadavg()
 
 
@@ -92,7 +92,10 @@ def _loadavg() -> list[float]:
 
 
 def _versions(backend: str) -> dict[str, str]:
-    names = ("fitspec", f"fitspec-{backend}", *FRAMEWORKS[backend], "pytest-benchmark")
+    from fitspec import backend_registry
+
+    names = ("fitspec", backend_registry.distribution(backend), *backend_registry.requirements(backend),
+             "pytest-benchmark")
     versions = {}
     for name in names:
         try:
@@ -147,7 +150,9 @@ def device(pytestconfig) -> str:
 @pytest.fixture(scope="session")
 def fs(backend_name, device, pytestconfig):
     """The backend package, on the selected device (skipped with the reason when the device is absent)."""
-    module = importlib.import_module(f"fitspec_{backend_name}")
+    from fitspec import backend_registry
+
+    module = backend_registry.load(backend_name)
     if device not in module.backend.available_devices():
         pytest.skip(f"device {device!r} is absent for backend {backend_name!r} here "
                     f"(available: {module.backend.available_devices()})")

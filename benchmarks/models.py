@@ -91,4 +91,17 @@ CONVNET = ModelSpec(
     requires=("Conv2D", "MaxPooling2D", "Flatten"),
 )
 
-MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET)}
+#: two more, run on request (`--models mlp_small,wide`): the golden cases' small classifier, where Python's cost per
+#: step dominates, and a wide MLP, where the arithmetic outweighs it
+MLP_SMALL = ModelSpec(
+    name="mlp_small", description="MLP 20-16-16-4 relu/softmax, batch 64, rmsprop, sparse CE, accuracy",
+    input_shape=(20,), layers=((16, "relu"), (16, "relu"), (4, "softmax")), batch_size=64, optimizer="rmsprop",
+    loss="sparse_categorical_crossentropy", metric="accuracy", classes=4,
+)
+WIDE = ModelSpec(
+    name="wide", description="MLP 784-256-256-10 relu/softmax, batch 128, adam, sparse CE, accuracy",
+    input_shape=(784,), layers=((256, "relu"), (256, "relu"), (10, "softmax")), batch_size=128,
+    optimizer="adam", loss="sparse_categorical_crossentropy", metric="accuracy", classes=10,
+)
+
+MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET, MLP_SMALL, WIDE)}

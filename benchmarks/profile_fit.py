@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib
 import os
 import pstats
 import time
@@ -21,7 +20,7 @@ from benchmarks.environment import thread_limits
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", required=True, choices=("numpy", "jax", "tensorflow", "torch"))
+    parser.add_argument("--backend", required=True, help="an installed backend (fitspec.backend_registry)")
     parser.add_argument("--model", default="guide")
     parser.add_argument("--spe", type=int, default=1, help="steps_per_execution")
     parser.add_argument("--jit-compile", default="auto", choices=("auto", "True", "False"))
@@ -34,8 +33,11 @@ def main(argv=None) -> None:
     if args.threads > 0:
         os.environ.update(thread_limits(args.threads))
     from benchmarks.models import MODELS
+    from fitspec import backend_registry
 
-    fs = importlib.import_module(f"fitspec_{args.backend}")
+    if args.backend not in backend_registry.names():
+        parser.error(f"argument --backend: expected one of {backend_registry.names()}; received {args.backend!r}")
+    fs = backend_registry.load(args.backend)
     spec = MODELS[args.model]
     jit = {"auto": "auto", "True": True, "False": False}[args.jit_compile]
     model = spec.build(fs, steps_per_execution=args.spe, jit_compile=jit)

@@ -56,12 +56,14 @@ def variants(backend: str, device: str) -> list[Variant]:
                                jit_compile=other))
     out += [Variant("train_on_batch", "fitspec", "train_on_batch", "train_on_batch"),
             Variant("predict", "fitspec", "predict", "predict")]
-    loops = load(backend).LOOPS
-    out.append(Variant("native", "native", "train_epoch", "native"))
-    if backend != "numpy":  # numpy's logs are host floats already
-        out.append(Variant("native logs/epoch", "native", "train_epoch", "native_async", logs_every_step=False))
-    out += [Variant(name, "native", "train_epoch", "native_jit", loop=name) for name in loops if name != "native"]
-    out.append(Variant("native predict", "native", "predict", "native_predict"))
+    native = load(backend)
+    if native is not None:  # a backend without a hand-written loop yet has fitspec's figures only
+        out.append(Variant("native", "native", "train_epoch", "native"))
+        if backend != "numpy":  # numpy's logs are host floats already
+            out.append(Variant("native logs/epoch", "native", "train_epoch", "native_async", logs_every_step=False))
+        out += [Variant(name, "native", "train_epoch", "native_jit", loop=name) for name in native.LOOPS
+                if name != "native"]
+        out.append(Variant("native predict", "native", "predict", "native_predict"))
     if keras_models.available(backend):
         out += [Variant("keras fit spe=1", "keras", "fit", "keras1"),
                 Variant("keras fit spe=8", "keras", "fit", "keras8", steps_per_execution=8)]

@@ -8,7 +8,6 @@ set to the test's precision and device.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import pathlib
@@ -17,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance import matrix
+from fitspec import backend_registry
 
 ROOT = pathlib.Path(__file__).resolve().parent
-BACKENDS = ("numpy", "jax", "tensorflow", "torch")
+BACKENDS = tuple(backend_registry.names())
 PRECISIONS = ("float64", "float32")
 
 settings.register_profile(
@@ -57,7 +57,7 @@ def pytest_generate_tests(metafunc):
 def backend_name(pytestconfig) -> str:
     name = pytestconfig.getoption("--backend")
     if name is None:
-        pytest.exit("choose the backend under test: --backend {numpy,jax,tensorflow,torch} or FITSPEC_BACKEND",
+        pytest.exit(f"choose the backend under test: --backend {{{','.join(BACKENDS)}}} or FITSPEC_BACKEND",
                     returncode=4)
     return name
 
@@ -70,7 +70,7 @@ def device(pytestconfig) -> str:
 @pytest.fixture(scope="session")
 def backend_module(backend_name, device):
     try:
-        fs = importlib.import_module(f"fitspec_{backend_name}")
+        fs = backend_registry.load(backend_name)
     except ImportError as error:
         pytest.exit(f"backend {backend_name!r} is not installed: {error}", returncode=4)
     if device not in fs.backend.available_devices():

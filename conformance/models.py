@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conformance.guide_models import for_backend
+from conformance import guide_models
 
 
 def model_class(fs, name: str):
-    return fs.Model if name == "Model" else for_backend(fs)[name]
+    return fs.Model if name == "Model" else guide_models.model_class(fs, name)
 
 
 def dense1(fs, cls="Model"):

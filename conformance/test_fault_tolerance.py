@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 TRAINING = textwrap.dedent('''
-    import importlib, os, signal, sys
+    import os, signal, sys
     import numpy as np
-    fs = importlib.import_module("fitspec_" + sys.argv[1])
+    from fitspec import backend_registry
+    fs = backend_registry.load(sys.argv[1])
     fs.config.set_floatx("float64")
     fs.backend.use_device(sys.argv[2])
     backup_dir, kill_at, seed, out = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]

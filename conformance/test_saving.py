@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 import numpy as np
@@ -11,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fitspec import backend_registry
+
 ACTIVATIONS = ["relu", "tanh", "sigmoid", None, "softmax"]
 #: the backends installed beside the one under test: a cross-backend load is checked with each of them.
-INSTALLED_BACKENDS = [b for b in ("numpy", "jax", "tensorflow", "torch") if importlib.util.find_spec(f"fitspec_{b}")]
+INSTALLED_BACKENDS = backend_registry.names()
 
 
 def build_random(fs, widths, activations, functional, features):
@@ -182,7 +182,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(fs, tmp_path, 
 def test_a_model_saved_on_one_backend_loads_on_another(fs, precision, device, other, tmp_path):
     from conformance.tolerances import tolerance
 
-    other_fs = importlib.import_module(f"fitspec_{other}")
+    other_fs = backend_registry.load(other)
     rtol, atol = tolerance("float32", device)  # the other backend runs at its own default precision
     x = np.random.default_rng(1).random((5, 4))
     for source, target in ((fs, other_fs), (other_fs, fs)):

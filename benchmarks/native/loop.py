@@ -9,16 +9,18 @@ time what a user writes by hand.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import numpy as np
 
 SEED = 0
-MODULES = {"numpy": "numpy_loop", "jax": "jax_loop", "tensorflow": "tensorflow_loop", "torch": "torch_loop"}
 
 
 def load(backend: str):
-    """The native loop module of `backend` (it defines `LOOPS`: variant name -> loop class)."""
-    return importlib.import_module(f"benchmarks.native.{MODULES[backend]}")
+    """The native loop module of `backend`, benchmarks/native/<backend>_loop.py (it defines `LOOPS`: variant name ->
+    loop class), or None where nobody has written one yet."""
+    name = f"benchmarks.native.{backend}_loop"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
 
 
 def epoch_order(size: int, epoch: int, shuffle: bool = True) -> np.ndarray:

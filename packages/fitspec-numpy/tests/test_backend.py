@@ -33,7 +33,8 @@ def test_the_guide_programs_run(capsys, monkeypatch):
     import pathlib
 
     monkeypatch.syspath_prepend(str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
-    guide = importlib.import_module("guide_programs.custom_train_step_stateless")
-    guide.main(fs, fs.value_and_grad)
+    programs = importlib.import_module("guide_programs.custom_train_step")
+    models = importlib.import_module("guide_programs.custom_train_step_models_stateless")
+    programs.main(fs, models.guide_models(fs, fs.value_and_grad))
     out = capsys.readouterr().out
     assert "Epoch 5/5" in out and " - loss: " in out and " - mae: " in out

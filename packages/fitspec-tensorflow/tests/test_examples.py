@@ -12,7 +12,8 @@ def run_programs(script: str) -> dict:
     return {program.__name__: program() for program in namespace["PROGRAMS"]}
 
 
-def test_the_guide_programs_run(capsys):
+def test_the_guide_programs_run(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # where the script finds guide_programs, as when run from there
     results = run_programs("custom_train_step_tensorflow.py")
     out = capsys.readouterr().out
     assert "Epoch 5/5" in out and " - loss: " in out and " - mae: " in out

@@ -8,7 +8,8 @@ import fitspec_torch as fs
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 
-def test_the_guide_programs_run(capsys):
+def test_the_guide_programs_run(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # where the script finds guide_programs, as when run from there
     fs.utils.set_random_seed(0)  # the programs draw their data from numpy's global generator
     namespace = runpy.run_path(str(EXAMPLES / "custom_train_step_torch.py"))
     results = {program.__name__: program() for program in namespace["PROGRAMS"]}

@@ -53,15 +53,13 @@ class JaxVariable(fitspec.Variable):
 
 class JaxBackend(fitspec.Backend):
     name = "jax"
-    default_floatx = "float32"
     ops = jax_ops
+    variable_class = JaxVariable
     trainer_class = fitspec.StatelessTrainer
 
     def __init__(self):
         super().__init__()
-        self.Variable = type("Variable", (JaxVariable,), {"backend": self, "__module__": "fitspec_jax"})
         self._x64_turned_on = False
-        jax_ops.floatx = self.floatx
 
     # -- floatx ---------------------------------------------------------------------------------
     def set_floatx(self, dtype: str) -> None:

@@ -1,8 +1,9 @@
 """The Ops protocol on jax.numpy: every op accepts Variables, numpy arrays, jax arrays and tracers.
 
-Dtypes are canonicalized the way jax does (int64 -> int32 while `jax_enable_x64` is off), so a
-requested dtype never triggers jax's truncation warning. Matmuls run at `Precision.HIGHEST`: no
-TF32 on GPU, the same float32 numbers on every device.
+The ops numpy-style modules share come from fitspec.numpy_style_ops. Dtypes are canonicalized
+the way jax does (int64 -> int32 while `jax_enable_x64` is off), so a requested dtype never
+triggers jax's truncation warning. Matmuls run at `Precision.HIGHEST`: no TF32 on GPU, the same
+float32 numbers on every device.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fitspec.floatx import Floatx
+from fitspec.numpy_style_ops import NumpyStyle
+from fitspec.numpy_style_ops import axis_argument as _axis
+from fitspec.numpy_style_ops import unwrapping as _unwrapping
 from fitspec.variables import unwrap
 
-#: the backend's floatx, for ops whose default dtype is "a float" (zeros, ones, one_hot); set by JaxBackend.
-floatx = lambda: "float32"  # noqa: E731
+#: the backend's default float dtype (fs.config.floatx); JaxBackend.set_floatx also switches x64 for float64
+floatx = Floatx("float32")
 
 
 def canonical_dtype(dtype):
@@ -31,29 +36,22 @@ def _canonical(dtype, x64: bool):
     return jax.dtypes.canonicalize_dtype(np.dtype(dtype))
 
 
-def _unwrap_arg(a):
-    if isinstance(a, (list, tuple)):
-        return type(a)(unwrap(x) for x in a)
-    return unwrap(a)
+def dtype(x):
+    x = unwrap(x)
+    found = getattr(x, "dtype", None)
+    return np.dtype(found if found is not None else jnp.result_type(x)).name
 
 
-def _unwrapping(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return fn(*[_unwrap_arg(a) for a in args], **{k: _unwrap_arg(v) for k, v in kwargs.items()})
-
-    return wrapper
-
-
-def _axis(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
+_style = NumpyStyle(jnp, floatx, dtype, canonical_dtype)
+_float_valued = _style.float_valued
+globals().update(_style.ops())  # structure, elementwise, reductions, creation: numpy's own
 
 
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = unwrap(x)
-    if dtype is None and isinstance(x, np.ndarray):
-        dtype = x.dtype
+    if dtype is None:
+        dtype = x.dtype if isinstance(x, np.ndarray) else floatx.of_python(x)
     return jnp.asarray(x, dtype=canonical_dtype(dtype))
 
 
@@ -76,118 +74,12 @@ def ndim(x):
     return len(shape(x))
 
 
-def dtype(x):
-    x = unwrap(x)
-    found = getattr(x, "dtype", None)
-    return np.dtype(found if found is not None else jnp.result_type(x)).name
-
-
 @_unwrapping
 def stop_gradient(x):
     return jax.lax.stop_gradient(x)
 
 
-@_unwrapping
-def reshape(x, newshape):
-    return jnp.reshape(x, newshape)
-
-
-@_unwrapping
-def expand_dims(x, axis):
-    return jnp.expand_dims(x, axis)
-
-
-@_unwrapping
-def squeeze(x, axis=None):
-    return jnp.squeeze(x, axis=axis)
-
-
-@_unwrapping
-def transpose(x, axes=None):
-    return jnp.transpose(x, axes)
-
-
-@_unwrapping
-def concatenate(xs, axis=0):
-    return jnp.concatenate(list(xs), axis=axis)
-
-
-@_unwrapping
-def stack(xs, axis=0):
-    return jnp.stack(list(xs), axis=axis)
-
-
-@_unwrapping
-def broadcast_to(x, shape):
-    return jnp.broadcast_to(x, tuple(shape))
-
-
-def zeros(shape, dtype=None):
-    return jnp.zeros(shape, dtype=canonical_dtype(dtype or floatx()))
-
-
-def ones(shape, dtype=None):
-    return jnp.ones(shape, dtype=canonical_dtype(dtype or floatx()))
-
-
-def zeros_like(x, dtype=None):
-    return jnp.zeros(shape(x), dtype=canonical_dtype(dtype) or _dtype_of(x))
-
-
-def ones_like(x, dtype=None):
-    return jnp.ones(shape(x), dtype=canonical_dtype(dtype) or _dtype_of(x))
-
-
-def _dtype_of(x):
-    return canonical_dtype(dtype(x))
-
-
-def full(shape, fill_value, dtype=None):
-    return jnp.full(shape, unwrap(fill_value), dtype=canonical_dtype(dtype))
-
-
-def arange(start, stop=None, step=1, dtype=None):
-    return jnp.arange(start, stop, step, dtype=canonical_dtype(dtype))
-
-
 # -- elementwise ---------------------------------------------------------------------------------
-add = _unwrapping(jnp.add)
-subtract = _unwrapping(jnp.subtract)
-multiply = _unwrapping(jnp.multiply)
-divide = _unwrapping(jnp.true_divide)
-negative = _unwrapping(jnp.negative)
-power = _unwrapping(jnp.power)
-square = _unwrapping(jnp.square)
-sqrt = _unwrapping(jnp.sqrt)
-abs = _unwrapping(jnp.abs)  # noqa: A001 (the protocol's name)
-sign = _unwrapping(jnp.sign)
-exp = _unwrapping(jnp.exp)
-log = _unwrapping(jnp.log)
-log1p = _unwrapping(jnp.log1p)
-maximum = _unwrapping(jnp.maximum)
-minimum = _unwrapping(jnp.minimum)
-floor = _unwrapping(jnp.floor)
-ceil = _unwrapping(jnp.ceil)
-cos = _unwrapping(jnp.cos)
-equal = _unwrapping(jnp.equal)
-not_equal = _unwrapping(jnp.not_equal)
-greater = _unwrapping(jnp.greater)
-greater_equal = _unwrapping(jnp.greater_equal)
-less = _unwrapping(jnp.less)
-less_equal = _unwrapping(jnp.less_equal)
-logical_and = _unwrapping(jnp.logical_and)
-logical_or = _unwrapping(jnp.logical_or)
-logical_not = _unwrapping(jnp.logical_not)
-isnan = _unwrapping(jnp.isnan)
-
-
-@_unwrapping
-def divide_no_nan(x, y):
-    """x / y where y != 0, else 0; the gradient is finite everywhere (the denominator is made safe first)."""
-    safe = jnp.where(y == 0, 1, y)
-    return jnp.where(y == 0, 0, x / safe)
-
-
 @_unwrapping
 def clip(x, x_min, x_max):
     """Clipped values; the gradient is 1 strictly inside (x_min, x_max) and 0 on and beyond the bounds.
@@ -200,37 +92,7 @@ def clip(x, x_min, x_max):
     return jnp.where(inside, x, jax.lax.stop_gradient(clipped))
 
 
-@_unwrapping
-def where(condition, x, y):
-    return jnp.where(condition, x, y)
-
-
 # -- reductions and linear algebra -----------------------------------------------------------------
-@_unwrapping
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return jnp.sum(x, axis=_axis(axis), keepdims=keepdims)
-
-
-@_unwrapping
-def mean(x, axis=None, keepdims=False):
-    return jnp.mean(x, axis=_axis(axis), keepdims=keepdims)
-
-
-@_unwrapping
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return jnp.max(x, axis=_axis(axis), keepdims=keepdims)
-
-
-@_unwrapping
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    return jnp.min(x, axis=_axis(axis), keepdims=keepdims)
-
-
-@_unwrapping
-def prod(x, axis=None, keepdims=False):
-    return jnp.prod(x, axis=_axis(axis), keepdims=keepdims)
-
-
 @_unwrapping
 def argmax(x, axis=-1):
     return jnp.argmax(x, axis=axis)
@@ -257,29 +119,23 @@ def take(x, indices, axis=None):
     return jnp.take(x, jnp.asarray(indices), axis=axis)
 
 
-@_unwrapping
+@_float_valued
 def logsumexp(x, axis=None, keepdims=False):
     return jax.nn.logsumexp(x, axis=_axis(axis), keepdims=keepdims)
 
 
 # -- activations -------------------------------------------------------------------------------------
-sigmoid = _unwrapping(jax.nn.sigmoid)
+sigmoid = _float_valued(jax.nn.sigmoid)
 relu = _unwrapping(jax.nn.relu)
-tanh = _unwrapping(jnp.tanh)
-log_sigmoid = _unwrapping(jax.nn.log_sigmoid)
+log_sigmoid = _float_valued(jax.nn.log_sigmoid)
 
 
-@_unwrapping
-def leaky_relu(x, negative_slope=0.2):
-    return jnp.where(x >= 0, x, negative_slope * x)
-
-
-@_unwrapping
+@_float_valued
 def log_softmax(x, axis=-1):
     return jax.nn.log_softmax(x, axis=axis)
 
 
-@_unwrapping
+@_float_valued
 def softmax(x, axis=-1):
     return jax.nn.softmax(x, axis=axis)
 

@@ -1,4 +1,4 @@
-"""The numpy reference backend: float64 by default, numpy storage, autograd gradients."""
+"""The numpy reference backend: float64 by default (its ops' floatx), numpy storage, autograd gradients."""
 
 from __future__ import annotations
 
@@ -24,14 +24,10 @@ class NumpyVariable(fitspec.Variable):
 
 class NumpyBackend(fitspec.Backend):
     name = "numpy"
-    default_floatx = "float64"
     ops = numpy_ops
+    variable_class = NumpyVariable
     trainer_class = fitspec.StatelessTrainer
     random_module = staticmethod(numpy_random.bind)
-
-    def __init__(self):
-        super().__init__()
-        self.Variable = type("Variable", (NumpyVariable,), {"backend": self, "__module__": "fitspec_numpy"})
 
     def value_and_grad(self, fn, argnums=0, has_aux=False):
         return value_and_grad(fn, argnums=argnums, has_aux=has_aux)

@@ -20,15 +20,13 @@ DEVICE_NAMES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
 
 class TensorflowBackend(fitspec.Backend):
     name = "tensorflow"
-    default_floatx = "float32"
     ops = tf_ops
+    variable_class = TensorflowVariable
     trainer_class = TensorflowTrainer
     random_module = staticmethod(tf_random.bind)
 
     def __init__(self):
         super().__init__()
-        self.Variable = type("Variable", (TensorflowVariable,), {"backend": self, "__module__": "fitspec_tensorflow"})
-        tf_ops._backend = self
         self._device = None  # TensorFlow's own placement until use_device() is called
 
     # -- data -------------------------------------------------------------------------------------

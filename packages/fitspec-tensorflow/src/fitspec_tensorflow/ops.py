@@ -12,14 +12,12 @@ import builtins
 import numpy as np
 import tensorflow as tf
 
+from fitspec.floatx import Floatx
+from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
 
-#: The backend these ops belong to; it supplies floatx (set by TensorflowBackend.__init__).
-_backend = None
-
-
-def _floatx() -> str:
-    return _backend.floatx() if _backend is not None else "float32"
+#: the backend's default float dtype (fs.config.floatx)
+floatx = Floatx("float32")
 
 
 def _t(x):
@@ -56,14 +54,14 @@ def _promote(*values):
     values = [_t(v) for v in values]
     strong = [v for v in values if not _is_weak(v)]
     if not strong:
-        dtype = _floatx() if builtins.any(isinstance(v, float) for v in values) else None
+        dtype = floatx() if builtins.any(isinstance(v, float) for v in values) else None
         return [convert_to_tensor(v, dtype) for v in values]
     strong = [convert_to_tensor(v) for v in strong]
     dtype = strong[0].dtype.name
     for v in strong[1:]:
         dtype = _result_dtype(dtype, v.dtype.name)
     if np.dtype(dtype).kind != "f" and builtins.any(isinstance(v, float) for v in values if _is_weak(v)):
-        dtype = _floatx()
+        dtype = floatx()
     return [tf.constant(np.asarray(v, dtype=dtype)) if _is_weak(v) else cast(v, dtype) for v in values]
 
 
@@ -71,7 +69,6 @@ def _binary(fn):
     def op(x, y):
         return fn(*_promote(x, y))
 
-    op.__name__ = fn.__name__
     return op
 
 
@@ -87,11 +84,11 @@ def convert_to_tensor(x, dtype=None):
         if dtype is not None and x.dtype.name != dtype:
             return tf.cast(x, dtype)
         return tf.convert_to_tensor(x)
-    if dtype is None and isinstance(x, float):
-        dtype = _floatx()
+    if dtype is None:
+        dtype = floatx.of_python(x)
     if dtype is None and isinstance(x, (list, tuple)):
         array = np.asarray(x)
-        dtype = _floatx() if array.dtype.kind == "f" else ("int32" if array.dtype.kind in "iu" else None)
+        dtype = "int32" if array.dtype.kind in "iu" else None
         x = array
     if dtype is not None:
         x = np.asarray(x, dtype=dtype)
@@ -165,11 +162,11 @@ def broadcast_to(x, shape):
 
 
 def zeros(shape, dtype=None):
-    return tf.zeros(shape, dtype=_dtype_name(dtype) or _floatx())
+    return tf.zeros(shape, dtype=_dtype_name(dtype) or floatx())
 
 
 def ones(shape, dtype=None):
-    return tf.ones(shape, dtype=_dtype_name(dtype) or _floatx())
+    return tf.ones(shape, dtype=_dtype_name(dtype) or floatx())
 
 
 def zeros_like(x, dtype=None):
@@ -181,100 +178,59 @@ def ones_like(x, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    return tf.fill(shape, convert_to_tensor(fill_value, dtype))
+    return tf.fill(shape, convert_to_tensor(fill_value, _dtype_name(dtype) or floatx()))
 
 
 def arange(start, stop=None, step=1, dtype=None):
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        dtype = _floatx() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else "int32"
+        dtype = floatx() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else "int32"
     return tf.range(start, stop, step, dtype=_dtype_name(dtype))
 
 
-def stop_gradient(x):
-    return tf.stop_gradient(convert_to_tensor(x))
-
-
 # -- elementwise ---------------------------------------------------------------------------------
-add = _binary(tf.add)
-subtract = _binary(tf.subtract)
-multiply = _binary(tf.multiply)
-maximum = _binary(tf.maximum)
-minimum = _binary(tf.minimum)
-equal = _binary(tf.equal)
-not_equal = _binary(tf.not_equal)
-greater = _binary(tf.greater)
-greater_equal = _binary(tf.greater_equal)
-less = _binary(tf.less)
-less_equal = _binary(tf.less_equal)
+globals().update(ops_of(_binary, {
+    "add": tf.add, "subtract": tf.subtract, "multiply": tf.multiply, "maximum": tf.maximum, "minimum": tf.minimum,
+    "equal": tf.equal, "not_equal": tf.not_equal, "greater": tf.greater, "greater_equal": tf.greater_equal,
+    "less": tf.less, "less_equal": tf.less_equal,
+}))
 
 
 def _float_operand(x):
     x = convert_to_tensor(x)
-    return x if x.dtype.is_floating else tf.cast(x, _floatx())
+    return x if x.dtype.is_floating else tf.cast(x, floatx())
+
+
+# one-argument ops: the framework's function of the converted operand; where the value is a float, of the
+# operand in floatx if it is an integer
+globals().update(unary_ops(convert_to_tensor, {
+    "stop_gradient": tf.stop_gradient, "negative": tf.negative, "square": tf.square, "abs": tf.abs,
+    "sign": tf.sign, "relu": tf.nn.relu,
+}))
+globals().update(unary_ops(_float_operand, {
+    "sqrt": tf.sqrt, "exp": tf.exp, "log": tf.math.log, "log1p": tf.math.log1p, "floor": tf.floor,
+    "ceil": tf.math.ceil, "cos": tf.cos, "sigmoid": tf.sigmoid, "tanh": tf.tanh,
+    "log_sigmoid": tf.math.log_sigmoid,
+}))
 
 
 def divide(x, y):
     x, y = _promote(x, y)
     if not x.dtype.is_floating:
-        x, y = tf.cast(x, _floatx()), tf.cast(y, _floatx())
+        x, y = tf.cast(x, floatx()), tf.cast(y, floatx())
     return tf.divide(x, y)
 
 
 def divide_no_nan(x, y):
     x, y = _promote(x, y)
     if not x.dtype.is_floating:
-        x, y = tf.cast(x, _floatx()), tf.cast(y, _floatx())
+        x, y = tf.cast(x, floatx()), tf.cast(y, floatx())
     return tf.math.divide_no_nan(x, y)
 
 
 def power(x, y):
     return tf.pow(*_promote(x, y))
-
-
-def negative(x):
-    return tf.negative(convert_to_tensor(x))
-
-
-def square(x):
-    return tf.square(convert_to_tensor(x))
-
-
-def sqrt(x):
-    return tf.sqrt(_float_operand(x))
-
-
-def abs(x):  # noqa: A001 (the protocol's name)
-    return tf.abs(convert_to_tensor(x))
-
-
-def sign(x):
-    return tf.sign(convert_to_tensor(x))
-
-
-def exp(x):
-    return tf.exp(_float_operand(x))
-
-
-def log(x):
-    return tf.math.log(_float_operand(x))
-
-
-def log1p(x):
-    return tf.math.log1p(_float_operand(x))
-
-
-def floor(x):
-    return tf.floor(_float_operand(x))
-
-
-def ceil(x):
-    return tf.math.ceil(_float_operand(x))
-
-
-def cos(x):
-    return tf.cos(_float_operand(x))
 
 
 def clip(x, x_min, x_max):
@@ -346,7 +302,7 @@ def matmul(x, y):
 
 def one_hot(x, num_classes, axis=-1, dtype=None):
     indices = tf.cast(convert_to_tensor(x), "int64")
-    return tf.one_hot(indices, num_classes, axis=axis, dtype=_dtype_name(dtype) or _floatx())
+    return tf.one_hot(indices, num_classes, axis=axis, dtype=_dtype_name(dtype) or floatx())
 
 
 def take_along_axis(x, indices, axis):
@@ -381,22 +337,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 # -- activations -------------------------------------------------------------------------------------
-def sigmoid(x):
-    return tf.sigmoid(_float_operand(x))
-
-
-def relu(x):
-    return tf.nn.relu(convert_to_tensor(x))
-
-
 def leaky_relu(x, negative_slope=0.2):
     """x if x >= 0 else negative_slope * x (the reference's gradient at 0 is 1, not negative_slope)."""
     x = convert_to_tensor(x)
     return tf.where(x >= 0, x, x * tf.constant(negative_slope, dtype=x.dtype))
-
-
-def tanh(x):
-    return tf.tanh(_float_operand(x))
 
 
 def softmax(x, axis=-1):
@@ -405,10 +349,6 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     return tf.nn.log_softmax(_float_operand(x), axis=axis)
-
-
-def log_sigmoid(x):
-    return tf.math.log_sigmoid(_float_operand(x))
 
 
 from fitspec_tensorflow.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

@@ -15,24 +15,34 @@ import torch
 
 import fitspec
 from fitspec.errors import invalid_argument
+from fitspec_torch import loss as fast_loss
+from fitspec_torch import metric as fast_metric
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
-from fitspec_torch.layer import TorchLayer, first_parameter
+from fitspec_torch.layer import TorchLayer, TorchModuleWrapper, first_parameter
+from fitspec_torch.optimizer import fused_classes
 from fitspec_torch.trainer import TorchTrainer
 from fitspec_torch.variables import TorchVariable
 
 
 class TorchBackend(fitspec.Backend):
     name = "torch"
-    default_floatx = "float32"
     ops = torch_ops
+    variable_class = TorchVariable
     layer_class = TorchLayer
     trainer_class = TorchTrainer
     random_module = staticmethod(torch_random.bind)
+    #: torch's additions, and classes with the core's formulas on fast paths above the bound ones
+    #: (fitspec_torch.optimizer, .metric, .loss: fused multi-tensor updates, Mean-based metrics, loss reductions)
+    namespace = {
+        "layers": {"TorchModuleWrapper": TorchModuleWrapper},
+        "optimizers": fused_classes,
+        "metrics": fast_metric.fast_classes,
+        "losses": fast_loss.fast_classes,
+    }
 
     def __init__(self):
         super().__init__()
-        self.Variable = type("Variable", (TorchVariable,), {"backend": self, "__module__": "fitspec_torch"})
         self.device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
         torch_ops.bind_backend(self)
 

@@ -12,20 +12,12 @@ import torch
 import torch.nn.functional as F
 
 from fitspec import conv_arithmetic as arithmetic
-from fitspec.errors import invalid_argument
+from fitspec import nn_op_checks as checks
 from fitspec_torch.ops import _same_dtype, _tensor
 
 _CONV = {1: F.conv1d, 2: F.conv2d}
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
-
-
-def _spatial_rank(x: torch.Tensor, expected: int, where: str) -> int:
-    rank = x.ndim - 2
-    if rank not in (1, 2) or rank != expected:
-        raise invalid_argument(where, "inputs", f"a tensor of rank {expected + 2} (batch, *spatial, channels)",
-                               f"<shape {tuple(x.shape)}>")
-    return rank
 
 
 def _pad_arguments(amounts) -> list[int]:
@@ -48,9 +40,7 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
 
 def conv(inputs, kernel, strides=1, padding="valid"):
     x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
-    rank = _spatial_rank(x, kernel.ndim - 2, "ops.conv")
-    strides = arithmetic.normalize_tuple(strides, rank, "ops.conv", "strides")
-    padding = arithmetic.normalize_padding(padding, "ops.conv")
+    rank, strides, padding = checks.convolution("ops.conv", x.shape, kernel.shape, strides, padding)
     window = kernel.shape[:-2]
     x = _channels_first(x)
     if padding == "same":
@@ -62,9 +52,7 @@ def conv(inputs, kernel, strides=1, padding="valid"):
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid"):
     x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
-    rank = _spatial_rank(x, kernel.ndim - 2, "ops.conv_transpose")
-    strides = arithmetic.normalize_tuple(strides, rank, "ops.conv_transpose", "strides")
-    padding = arithmetic.normalize_padding(padding, "ops.conv_transpose")
+    rank, strides, padding = checks.convolution("ops.conv_transpose", x.shape, kernel.shape, strides, padding)
     x = _channels_first(x)
     window, spatial = kernel.shape[:-2], x.shape[2:]
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, out, in) -> (in, out, *window)
@@ -78,13 +66,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid"):
 
 def max_pool(inputs, pool_size, strides=None, padding="valid"):
     x = _tensor(inputs)
-    rank = x.ndim - 2
-    if rank not in (1, 2):
-        raise invalid_argument("ops.max_pool", "inputs", "a tensor of rank 3 or 4 (batch, *spatial, channels)",
-                               f"<shape {tuple(x.shape)}>")
-    pool = arithmetic.normalize_tuple(pool_size, rank, "ops.max_pool", "pool_size")
-    strides = pool if strides is None else arithmetic.normalize_tuple(strides, rank, "ops.max_pool", "strides")
-    padding = arithmetic.normalize_padding(padding, "ops.max_pool")
+    rank, pool, strides, padding = checks.pooling(x.shape, pool_size, strides, padding)
     x = _channels_first(x)
     if padding == "same":
         amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
@@ -97,11 +79,9 @@ def embedding_lookup(table, indices):
     table = _tensor(table)
     indices = _tensor(indices).to(device=table.device, dtype=torch.int64)
     rows = table.shape[0]
-    bad = (indices < 0) | (indices >= rows)
     if table.device.type == "cpu" and not torch.compiler.is_compiling():
-        if bool(bad.any()):
-            position = tuple(int(i) for i in torch.nonzero(bad)[0])
-            raise IndexError(f"index {int(indices[position])} at position {position}, outside [0, {rows})")
+        checks.embedding_indices(indices.numpy(), rows)
         return F.embedding(indices, table)
+    bad = (indices < 0) | (indices >= rows)
     found = F.embedding(torch.where(bad, torch.zeros_like(indices), indices), table)
     return torch.where(bad.unsqueeze(-1), torch.full((), float("nan"), dtype=table.dtype, device=table.device), found)

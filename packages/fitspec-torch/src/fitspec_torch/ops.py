@@ -1,9 +1,9 @@
 """The Ops protocol (fitspec.ops_protocol) on torch tensors, with keras.ops semantics.
 
-Tensors are created on the backend's current device and floats default to its floatx; both are
-read from the backend object this module is bound to (`bind_backend`), never from a global
-switch of torch's. Every function accepts Variables (read through their current value), numpy
-arrays and Python scalars as well as tensors.
+Tensors are created on the backend's current device, read from the backend object this module is
+bound to (`bind_backend`), never from a global switch of torch's; floats default to `floatx`.
+Every function accepts Variables (read through their current value), numpy arrays and Python
+scalars as well as tensors.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fitspec.floatx import Floatx
+from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
 
+#: the backend's default float dtype (fs.config.floatx)
+floatx = Floatx("float32")
 _backend = None
 
 DTYPES = {
@@ -28,7 +32,7 @@ DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 
 def bind_backend(backend) -> None:
-    """Read the device and floatx from `backend` (one TorchBackend per process)."""
+    """Read the device from `backend` (one TorchBackend per process)."""
     global _backend
     _backend = backend
 
@@ -38,7 +42,7 @@ def _device():
 
 
 def _floatx():
-    return DTYPES[_backend.floatx()]
+    return DTYPES[floatx()]
 
 
 #: the common spellings looked up in one step (this runs in every op that takes a dtype)
@@ -80,7 +84,9 @@ def _tensor(x, dtype=None):
         elif isinstance(x, float):
             dtype = _floatx()
         elif isinstance(x, (list, tuple)):
-            return _tensor(np.asarray(x) if not _has_tensors(x) else torch.stack([_tensor(e) for e in x]))
+            if _has_tensors(x):
+                return torch.stack([_tensor(e) for e in x])
+            return _tensor(np.asarray(x), DTYPES.get(floatx.of_python(x)))
     return torch.as_tensor(x, dtype=dtype, device=_device())
 
 
@@ -246,7 +252,7 @@ def ones_like(x, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    fill = _tensor(fill_value, to_torch_dtype(dtype))
+    fill = _tensor(fill_value, to_torch_dtype(dtype) or _floatx())
     return torch.full(_shape_tuple(shape), 0, dtype=fill.dtype, device=fill.device).copy_(fill)
 
 
@@ -303,17 +309,9 @@ def divide_no_nan(x, y):
     return torch.where(zero, 0, divide(x, torch.where(zero, 1, y)))
 
 
-def negative(x):
-    return torch.negative(_tensor(x))
-
-
 def power(x, y):
     x, y = _operands(x, y, scalars=True)
     return x**y
-
-
-def square(x):
-    return torch.square(_tensor(x))
 
 
 def _float_input(x):
@@ -321,28 +319,17 @@ def _float_input(x):
     return x if x.is_floating_point() or x.is_complex() else x.to(_floatx())
 
 
-def sqrt(x):
-    return torch.sqrt(_float_input(x))
-
-
-def abs(x):  # noqa: A001 (the protocol's name)
-    return torch.abs(_tensor(x))
-
-
-def sign(x):
-    return torch.sign(_tensor(x))
-
-
-def exp(x):
-    return torch.exp(_float_input(x))
-
-
-def log(x):
-    return torch.log(_float_input(x))
-
-
-def log1p(x):
-    return torch.log1p(_float_input(x))
+# one-argument ops: the framework's function of the converted operand; where the value is a float, of the
+# operand in floatx if it is an integer
+globals().update(unary_ops(_tensor, {
+    "negative": torch.negative, "square": torch.square, "abs": torch.abs, "sign": torch.sign,
+    "logical_not": torch.logical_not, "isnan": torch.isnan, "relu": torch.relu,
+}))
+globals().update(unary_ops(_float_input, {
+    "sqrt": torch.sqrt, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p, "floor": torch.floor,
+    "ceil": torch.ceil, "cos": torch.cos, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+    "log_sigmoid": F.logsigmoid,
+}))
 
 
 def maximum(x, y):
@@ -353,18 +340,6 @@ def maximum(x, y):
 def minimum(x, y):
     x, y = _operands(x, y)
     return torch.minimum(*_same_dtype([x, y]))
-
-
-def floor(x):
-    return torch.floor(_tensor(x))
-
-
-def ceil(x):
-    return torch.ceil(_tensor(x))
-
-
-def cos(x):
-    return torch.cos(_float_input(x))
 
 
 def clip(x, x_min, x_max):
@@ -386,39 +361,18 @@ def where(condition, x, y):
     return torch.where(condition.to(torch.bool), *_same_dtype([x, y]))
 
 
-def _comparison(fn):
+def _of_operands(fn):
     def op(x, y):
         x, y = _operands(x, y)
         return fn(x, y)
 
-    op.__name__ = fn.__name__
     return op
 
 
-equal = _comparison(torch.eq)
-not_equal = _comparison(torch.ne)
-greater = _comparison(torch.gt)
-greater_equal = _comparison(torch.ge)
-less = _comparison(torch.lt)
-less_equal = _comparison(torch.le)
-
-
-def logical_and(x, y):
-    x, y = _operands(x, y)
-    return torch.logical_and(x, y)
-
-
-def logical_or(x, y):
-    x, y = _operands(x, y)
-    return torch.logical_or(x, y)
-
-
-def logical_not(x):
-    return torch.logical_not(_tensor(x))
-
-
-def isnan(x):
-    return torch.isnan(_tensor(x))
+globals().update(ops_of(_of_operands, {
+    "equal": torch.eq, "not_equal": torch.ne, "greater": torch.gt, "greater_equal": torch.ge, "less": torch.lt,
+    "less_equal": torch.le, "logical_and": torch.logical_and, "logical_or": torch.logical_or,
+}))
 
 
 # -- reductions and linear algebra -----------------------------------------------------------------
@@ -533,22 +487,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 # -- activations -------------------------------------------------------------------------------------
-def sigmoid(x):
-    return torch.sigmoid(_float_input(x))
-
-
-def relu(x):
-    return torch.relu(_tensor(x))
-
-
 def leaky_relu(x, negative_slope=0.2):
     """x if x >= 0 else negative_slope * x (gradient 1 at 0, as the reference backend)."""
     x = _tensor(x)
     return torch.where(x >= 0, x, x * negative_slope)
-
-
-def tanh(x):
-    return torch.tanh(_float_input(x))
 
 
 def softmax(x, axis=-1):
@@ -559,12 +501,8 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(_float_input(x), dim=axis)
 
 
-def log_sigmoid(x):
-    return F.logsigmoid(_float_input(x))
-
-
 from fitspec_torch.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
-    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES",
+    "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "ops_of", "unary_ops",
 }]

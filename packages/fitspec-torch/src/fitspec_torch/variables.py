@@ -15,20 +15,13 @@ import torch
 import fitspec
 from fitspec import naming
 from fitspec.variables import current_scope
+from fitspec.versioning import Version
 from fitspec_torch import ops as torch_ops
 
 #: Moves whenever a weight is added to or removed from a layer, or a weight's or layer's `trainable` changes:
 #: `TorchLayer.trainable_weights`, read on every training step, is kept until it moves.
-_weights_version = 0
-
-
-def weights_version() -> int:
-    return _weights_version
-
-
-def weights_changed() -> None:
-    global _weights_version
-    _weights_version += 1
+weights_version = Version()
+weights_changed = weights_version.moved
 
 
 class TorchVariable(fitspec.Variable):
@@ -75,16 +68,6 @@ class TorchVariable(fitspec.Variable):
         if storage is not None and (storage.is_floating_point() or storage.is_complex()):
             storage.requires_grad_(self._trainable)
 
-    # -- reading: the core's rule, read on every op of every step, so without the `_read` call ---------------
-    @property
-    def value(self):
-        scope = current_scope()
-        if scope is not None:
-            scoped = scope.lookup(self)
-            if scoped is not None:
-                return scoped
-        return self._storage
-
     # -- backend hooks ----------------------------------------------------------------------------------
     def _parameter(self, tensor: torch.Tensor) -> torch.nn.Parameter:
         grad = self._trainable and (tensor.is_floating_point() or tensor.is_complex())
@@ -94,9 +77,6 @@ class TorchVariable(fitspec.Variable):
         if not (array.flags.writeable and array.flags.c_contiguous):
             array = array.copy(order="C")
         return self._parameter(torch.from_numpy(array).to(torch_ops._device()))
-
-    def _read(self):
-        return self._storage
 
     def _write(self, value) -> None:
         _without_grad(torch.Tensor.copy_, self._storage, value)

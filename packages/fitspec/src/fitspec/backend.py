@@ -1,10 +1,10 @@
 """`Backend`: what a backend package supplies to the core, and nothing more.
 
-A backend gives its Ops namespace (fitspec.ops_protocol), its Variable class, the base class its
-layers share, the trainer mixin of its family (stateless: numpy, JAX; stateful: TensorFlow, torch),
-its floatx, and how it runs an execution (`compile`) and brings logs to the host (`fetch_logs`).
-Settings live on the backend object, never in a process-wide switch: two backends can be used in
-one process.
+A backend gives its Ops namespace (fitspec.ops_protocol, with its floatx: fitspec.floatx), its
+Variable storage, the base class its layers share, the trainer mixin of its family (stateless:
+numpy, JAX; stateful: TensorFlow, torch), what it adds to the core's namespace, and how it runs an
+execution (`compile`) and brings logs to the host (`fetch_logs`). Settings live on the backend
+object and its ops, never in a process-wide switch: two backends can be used in one process.
 """
 
 from __future__ import annotations
@@ -14,33 +14,40 @@ import optree
 
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer
-
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+from fitspec.variables import Variable
 
 
 class Backend:
     name: str = "abstract"
-    default_floatx: str = "float32"
+    #: the Ops namespace (a module); its `floatx` (a fitspec.floatx.Floatx) holds the backend's default float dtype
     ops = None
-    Variable = None
+    #: the Variable subclass that implements the storage hooks; `self.Variable` is it bound to this backend
+    variable_class: type = Variable
     layer_class: type = Layer
     trainer_class: type = object
     #: `random_module(api) -> module`: the backend's `fs.random`, filled by `fitspec.random.bind` from the
     #: backend's `RandomPrimitives` (its key handling and draws)
     random_module = None
+    #: what the backend adds to or replaces in the core's namespace: {module: {name: class or function}}, e.g.
+    #: {"layers": {"TorchModuleWrapper": TorchModuleWrapper}}; module is a dotted path below the package
+    #: ("optimizers.schedules"). A class is bound as the core's classes of that module are (fitspec.binding).
+    namespace: dict = {}
 
     def __init__(self):
-        self._floatx = self.default_floatx
+        package = type(self).__module__.split(".", 1)[0]
+        self.Variable = type("Variable", (self.variable_class,), {"backend": self, "__module__": package})
         self.api = None  # set by fitspec.binding.bind
 
     # -- floatx ---------------------------------------------------------------------------------
+    @property
+    def default_floatx(self) -> str:
+        return self.ops.floatx.default
+
     def floatx(self) -> str:
-        return self._floatx
+        return self.ops.floatx()
 
     def set_floatx(self, dtype: str) -> None:
-        if dtype not in FLOAT_DTYPES:
-            raise invalid_argument(f"{self.name}.config.set_floatx", "dtype", f"one of {FLOAT_DTYPES}", dtype)
-        self._floatx = dtype
+        self.ops.floatx.set(dtype, where=f"{self.name}.config.set_floatx")
 
     # -- data -----------------------------------------------------------------------------------
     def convert_batch(self, model, batch):

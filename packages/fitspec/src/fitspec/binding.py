@@ -1,8 +1,11 @@
-"""Builds a backend package's public namespace from the core: `fs.layers.Dense`, `fs.losses.get`, ...
+"""Builds a backend package's public namespace once, from the core and what the backend declares.
 
-Every core class that computes gets a subclass bound to the backend (the `backend` class
-attribute), placed above the backend's own base so that `class MyLayer(fs.layers.Layer)` works;
-per-sample functions get the backend's ops bound. The result mirrors the `keras` namespace.
+Every core class that computes gets a subclass bound to the backend (above a base that carries the
+`backend` class attribute, so `class MyLayer(fs.layers.Layer)` works); per-sample functions get the
+backend's ops bound. A backend adds or replaces entries by declaring them (`Backend.namespace`): a
+declared class is bound as the core's classes of its module are; a declared function of the bound
+classes returns classes built on them (a backend's fast path above each). Each module is registered in
+`sys.modules` as it is built (`from fitspec_torch.layers import Dense`) and not changed afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from fitspec import (
 )
 from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
-from fitspec.layers.layer import Layer as CoreLayer
+from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Input
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
@@ -36,12 +39,29 @@ from fitspec.optimizers import Optimizer as CoreOptimizer
 from fitspec.py_dataset import PyDataset
 from fitspec.variables import StatelessScope
 
+#: the names a backend package exports, in the shape of the `keras` namespace.
+NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
+             "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
+             "StatelessScope")
+#: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
+#: base is the backend's `layer_class`.
+BOUND_MODULES = {
+    "layers": ("Layer", None),
+    "metrics": ("Metric", CoreMetric),
+    "losses": ("Loss", CoreLoss),
+    "optimizers": ("Optimizer", CoreOptimizer),
+    "optimizers.schedules": ("LearningRateSchedule", schedules.LearningRateSchedule),
+}
+#: the modules a backend may declare entries in (`fs.random` is the backend's own, from `random_module`).
+DECLARABLE = (*BOUND_MODULES, "activations", "initializers", "callbacks", "models", "saving", "config", "utils",
+              "datasets")
 
-def _subclass(cls, base, module):
+
+def _subclass(cls, base, module: str):
     return type(cls.__name__, (cls, base), {"__module__": module, "__qualname__": cls.__name__})
 
 
-def _bind_function(fn, ops, module):
+def _bind_function(fn, ops, module: str):
     bound = functools.partial(fn, ops)
     functools.update_wrapper(bound, fn)
     bound.__module__ = module
@@ -56,10 +76,21 @@ def _module(name: str, attributes: dict) -> types.ModuleType:
     return module
 
 
-#: the names a backend package exports, in the shape of the `keras` namespace.
-NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
-             "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope")
+def declarations(backend) -> dict[str, dict]:
+    """The backend's `namespace` declaration, checked: {module: {name: class or function}}; a module whose classes
+    are bound (BOUND_MODULES) may instead have `refine(bound) -> {name: class}`, given its bound classes as
+    attributes, whose classes replace them."""
+    where = f"{type(backend).__name__}.namespace"
+    declared = dict(backend.namespace)
+    for module, entries in declared.items():
+        if module not in DECLARABLE:
+            raise invalid_argument(where, "module", f"one of {DECLARABLE}", module)
+        if callable(entries) and module in BOUND_MODULES:
+            continue
+        if not isinstance(entries, dict) or not all(isinstance(name, str) for name in entries):
+            raise invalid_argument(where, module, "a dict {name: class or function}, or for a module of bound classes "
+                                   "a function of them", entries)
+    return declared
 
 
 def export(api: types.SimpleNamespace, namespace: dict) -> list[str]:
@@ -70,79 +101,88 @@ def export(api: types.SimpleNamespace, namespace: dict) -> list[str]:
 
 
 def bind(backend, package: str) -> types.SimpleNamespace:
-    """The public API of `package` (e.g. "fitspec_numpy") on `backend`."""
-    ops = backend.ops
-    layer = type("Layer", (backend.layer_class,), {"backend": backend, "__module__": f"{package}.layers"})
-    bound_layers = {name: _subclass(cls, layer, f"{package}.layers") for name, cls in core_layers.CLASSES.items()}
-    model = type("Model", (backend.trainer_class, CoreModel, layer),
-                 {"__module__": f"{package}.models", "__qualname__": "Model"})
-    sequential = _subclass(CoreSequential, model, f"{package}.models")
-
-    metric = type("Metric", (CoreMetric,), {"backend": backend, "__module__": f"{package}.metrics"})
-    bound_metrics = {name: _subclass(cls, metric, f"{package}.metrics")
-                     for name, cls in {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}.items()}
-    metric_functions = {name: _bind_function(fn, ops, f"{package}.metrics") for name, fn in metrics.FUNCTIONS.items()}
-
-    loss = type("Loss", (CoreLoss,), {"backend": backend, "__module__": f"{package}.losses"})
-    bound_losses = {name: _subclass(cls, loss, f"{package}.losses")
-                    for name, cls in {**losses.CLASSES, "LossFunctionWrapper": losses.LossFunctionWrapper}.items()}
-    loss_functions = {name: _bind_function(fn, ops, f"{package}.losses") for name, fn in losses.FUNCTIONS.items()}
-    loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})
-
-    optimizer = type("Optimizer", (CoreOptimizer,), {"backend": backend, "__module__": f"{package}.optimizers"})
-    schedule = type("LearningRateSchedule", (schedules.LearningRateSchedule,),
-                    {"backend": backend, "__module__": f"{package}.optimizers.schedules"})
-    bound_schedules = {name: _subclass(cls, schedule, f"{package}.optimizers.schedules")
-                       for name, cls in schedules.CLASSES.items()}
-    bound_optimizers = {name: _subclass(cls, optimizer, f"{package}.optimizers")
-                        for name, cls in optimizers.CLASSES.items()}
-
+    """The public API of `package` (e.g. "fitspec_numpy") on `backend`: the core's, with the backend's declarations."""
+    ops, declared = backend.ops, declarations(backend)
     api = types.SimpleNamespace()
     backend.api = api
+
+    def bound(module: str, core_classes: dict) -> dict:
+        """The module's base and every class (the core's, then the declared ones), bound to the backend."""
+        base_name, core_base = BOUND_MODULES[module]
+        base = type(base_name, (core_base or backend.layer_class,),
+                    {"backend": backend, "__module__": f"{package}.{module}", "__qualname__": base_name})
+        declaration = declared.get(module, {})
+        classes = {**core_classes, **{n: c for n, c in dict(declaration if not callable(declaration) else {}).items()
+                                      if isinstance(c, type)}}
+        out = {base_name: base, **{name: _subclass(cls, base, f"{package}.{module}") for name, cls in classes.items()}}
+        return {**out, **declaration(types.SimpleNamespace(**out))} if callable(declaration) else out
+
+    def functions(module: str, core_functions: dict) -> dict:
+        """Per-sample functions with the backend's ops bound."""
+        return {name: _bind_function(fn, ops, f"{package}.{module}") for name, fn in core_functions.items()}
+
+    def module(name: str, entries: dict) -> types.ModuleType:
+        """The module of `entries` and the declared entries (as they are, but classes `bound` has bound)."""
+        declaration = declared.get(name, {})
+        own = {n: e for n, e in dict(declaration if not callable(declaration) else {}).items()
+               if not (name in BOUND_MODULES and isinstance(e, type))}
+        return _module(f"{package}.{name}", {**entries, **own})
+
+    layers = bound("layers", core_layers.CLASSES)
+
     def concatenate(inputs, axis=-1, **kwargs):
         """`fs.layers.concatenate([a, b])`: a Concatenate layer called on `inputs`."""
-        return bound_layers["Concatenate"](axis=axis, **kwargs)(inputs)
+        return layers["Concatenate"](axis=axis, **kwargs)(inputs)
 
-    api.layers = _module(f"{package}.layers", {"Layer": layer, "Input": Input, **bound_layers,
-                                               "concatenate": concatenate})
-    api.metrics = _module(f"{package}.metrics", {"Metric": metric, **bound_metrics, **metric_functions})
-    api.losses = _module(f"{package}.losses", {
-        "Loss": loss, **bound_losses, **loss_functions,
+    api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate})
+    api.metrics = module("metrics", {
+        **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
+        **functions("metrics", metrics.FUNCTIONS),
+    })
+    loss_functions = functions("losses", losses.FUNCTIONS)
+    loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})
+    api.losses = module("losses", {
+        **bound("losses", {**losses.CLASSES, "LossFunctionWrapper": losses.LossFunctionWrapper}), **loss_functions,
         "get": lambda identifier: get_loss(identifier, api, where="losses.get", argument="identifier"),
     })
-    api.optimizers = _module(f"{package}.optimizers", {
-        "Optimizer": optimizer, **bound_optimizers, "get": lambda identifier: get_optimizer(identifier, api),
-        "schedules": _module(f"{package}.optimizers.schedules",
-                             {"LearningRateSchedule": schedule, **bound_schedules}),
+    api.optimizers = module("optimizers", {
+        **bound("optimizers", optimizers.CLASSES), "get": lambda identifier: get_optimizer(identifier, api),
+        "schedules": module("optimizers.schedules", bound("optimizers.schedules", schedules.CLASSES)),
     })
-    api.activations = _module(f"{package}.activations", {
-        **{name: _bind_function(fn, ops, f"{package}.activations") for name, fn in activations.ALL.items()},
-        "get": lambda identifier: activations.get(identifier, ops),
+    api.activations = module("activations", {
+        **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
     })
-    api.initializers = _module(f"{package}.initializers", {**initializers.ALL, "get": initializers.get})
-    api.callbacks = _module(f"{package}.callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
-    load = lambda filepath, custom_objects=None, compile=True: saving.load_model(  # noqa: A006
-        api, filepath, custom_objects=custom_objects, compile=compile)
-    api.models = _module(f"{package}.models", {"Model": model, "Sequential": sequential, "load_model": load})
-    api.saving = _module(f"{package}.saving", {
-        "load_model": load, "register_serializable": saving.register_serializable,
+    api.initializers = module("initializers", {**initializers.ALL, "get": initializers.get})
+    api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
+    model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
+                 {"__module__": f"{package}.models", "__qualname__": "Model"})
+
+    def load_model(filepath, custom_objects=None, compile=True):
+        """`fs.models.load_model`: a model saved by any backend, rebuilt on this one."""
+        return saving.load_model(api, filepath, custom_objects=custom_objects, compile=compile)
+
+    api.models = module("models", {"Model": model, "Sequential": _subclass(CoreSequential, model, f"{package}.models"),
+                                   "load_model": load_model})
+    api.saving = module("saving", {
+        "load_model": load_model, "register_serializable": saving.register_serializable,
         "register_keras_serializable": saving.register_serializable,
     })
-    api.config = _module(f"{package}.config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx})
-    api.utils = _module(f"{package}.utils", {
+    api.config = module("config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx,
+                                   "available_devices": backend.available_devices, "use_device": backend.use_device})
+    api.utils = module("utils", {
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
         "pack_x_y_sample_weight": data.pack_x_y_sample_weight,
         "PyDataset": PyDataset,
     })
-    api.datasets = _module(f"{package}.datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
+    api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.ops = ops
     if getattr(backend, "random_module", None) is not None:
         api.random = backend.random_module(api)
-    api.Model, api.Sequential, api.Input, api.Variable = model, sequential, Input, backend.Variable
-    api.Layer = layer
+    api.Model, api.Sequential, api.Input, api.Variable = model, api.models.Sequential, Input, backend.Variable
+    api.Layer = api.layers.Layer
     api.StatelessScope = StatelessScope
     return api
 
 
-__all__ = ["bind", "CoreLayer"]
+__all__ = ["bind", "declarations", "export"]

@@ -65,3 +65,11 @@ def transpose_crop(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
     length = transpose_output_length(n, k, s, padding)
     start = max(k - s, 0) // 2 if padding == "same" else 0
     return start, start + length
+
+
+def transpose_as_convolution_padding(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
+    """(before, after) to pad the stride-dilated input with, so that its valid stride-1 convolution with the flipped
+    kernel is the transposed convolution's output, full[start:end] (the dilated input has length (n - 1)*s + 1)."""
+    start, end = transpose_crop(n, k, s, padding)
+    before = k - 1 - start
+    return before, (end - start) + k - 1 - ((n - 1) * s + 1) - before

@@ -142,40 +142,40 @@ class VarianceScaling(_Seeded):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
-class GlorotUniform(VarianceScaling):
+class _Preset(VarianceScaling):
+    """A VarianceScaling of fixed (scale, mode, distribution): only the seed is an argument."""
+
+    preset: tuple = ()
+
+    def __init__(self, seed=None):
+        super().__init__(*self.preset, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_Preset):
     """U(-sqrt(6 / (fan_in + fan_out)), +sqrt(6 / (fan_in + fan_out)))."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_avg", "uniform")
 
 
-class GlorotNormal(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+class GlorotNormal(_Preset):
+    """Truncated normal, stddev sqrt(2 / (fan_in + fan_out)) / 0.8796..."""
 
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_avg", "truncated_normal")
 
 
-class HeNormal(VarianceScaling):
+class HeNormal(_Preset):
     """Truncated normal, stddev sqrt(2 / fan_in) / 0.8796..."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (2.0, "fan_in", "truncated_normal")
 
 
-class HeUniform(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
+class HeUniform(_Preset):
+    """U(-sqrt(6 / fan_in), +sqrt(6 / fan_in))."""
 
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (2.0, "fan_in", "uniform")
 
 
 ALL = {

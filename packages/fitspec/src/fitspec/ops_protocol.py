@@ -97,3 +97,24 @@ OPS: dict[str, str] = {
 def missing_ops(namespace) -> list[str]:
     """The protocol names `namespace` does not provide."""
     return [name for name in OPS if not callable(getattr(namespace, name, None))]
+
+
+def ops_of(make_op, functions: dict) -> dict:
+    """{name: make_op(function)}, each op named `name`: the ops one wrapper makes of a framework's functions."""
+    ops = {name: make_op(fn) for name, fn in functions.items()}
+    for name, op in ops.items():
+        op.__name__ = op.__qualname__ = name
+    return ops
+
+
+def unary_ops(operand, functions: dict) -> dict:
+    """{name: op} with op(x) = functions[name](operand(x)): one-argument ops of a framework whose functions take its
+    tensors; `operand` converts what the protocol accepts (Variables, arrays, Python scalars) to one."""
+
+    def make(fn):
+        def op(x):
+            return fn(operand(x))
+
+        return op
+
+    return ops_of(make, functions)

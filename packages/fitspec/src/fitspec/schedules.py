@@ -41,22 +41,31 @@ def _positive(where, name, value):
         raise invalid_argument(where, name, "a positive number", value)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        _positive("ExponentialDecay", "decay_steps", decay_steps)
-        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+class _RateDecay(LearningRateSchedule):
+    """A decay of `initial_learning_rate` at `decay_rate` over p = step / decay_steps (floor(p) with staircase)."""
 
-    def __call__(self, step):
-        ops = self.ops
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        _positive(type(self).__name__, "decay_steps", decay_steps)
+        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
+        self.staircase, self.name = staircase, self.default_name if name is None else name
+
+    def _progress(self, step):
         p = self._step(step) / self.decay_steps
-        if self.staircase:
-            p = ops.floor(p)
-        return self.initial_learning_rate * ops.power(ops.cast(self.decay_rate, ops.dtype(p)), p)
+        return self.ops.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
+    """initial_learning_rate * decay_rate ** p"""
+
+    default_name = "ExponentialDecay"
+
+    def __call__(self, step):
+        p = self._progress(step)
+        return self.initial_learning_rate * self.ops.power(self.ops.cast(self.decay_rate, self.ops.dtype(p)), p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -106,21 +115,13 @@ class PolynomialDecay(LearningRateSchedule):
                 "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        _positive("InverseTimeDecay", "decay_steps", decay_steps)
-        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+class InverseTimeDecay(_RateDecay):
+    """initial_learning_rate / (1 + decay_rate * p)"""
+
+    default_name = "InverseTimeDecay"
 
     def __call__(self, step):
-        p = self._step(step) / self.decay_steps
-        if self.staircase:
-            p = self.ops.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
 
 
 class CosineDecay(LearningRateSchedule):

@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from fitspec import naming
+from fitspec.floatx import holds_python_float
 
 _local = threading.local()
 
@@ -77,7 +78,9 @@ class Variable:
 
     def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None):
         array = np.asarray(initial_value)
-        self.dtype = str(dtype or array.dtype)
+        if dtype is None:  # as Keras: Python floats in floatx, arrays in their own dtype
+            dtype = self.backend.floatx() if holds_python_float(initial_value) else array.dtype
+        self.dtype = str(dtype)
         self.shape = tuple(array.shape)
         self.trainable = bool(trainable)
         self.name = name or naming.unique_name("variable")

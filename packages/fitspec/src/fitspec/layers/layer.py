@@ -20,6 +20,7 @@ from fitspec import initializers, naming
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
+from fitspec.versioning import Version
 
 _context = threading.local()
 
@@ -48,16 +49,8 @@ def _note_losses(layer) -> None:
 #: Moves on every change to what any layer tracks: its sublayers or metrics (`TrackedDict`), a compiled model's
 #: metrics. What is cached against it (`_flatten_layers`, `model.metrics`, read on every step) stays valid until
 #: it moves.
-_tracking_version = 0
-
-
-def tracking_version() -> int:
-    return _tracking_version
-
-
-def tracking_changed() -> None:
-    global _tracking_version
-    _tracking_version += 1
+tracking_version = Version()
+tracking_changed = tracking_version.moved
 
 
 class TrackedDict(dict):
@@ -167,8 +160,8 @@ class Layer:
         if not include_self:
             return self._walk_layers(include_self)
         cached = self.__dict__.get("_flat_layers")
-        if cached is None or cached[0] != _tracking_version:
-            cached = (_tracking_version, tuple(self._walk_layers(include_self)))
+        if cached is None or cached[0] != tracking_version():
+            cached = (tracking_version(), tuple(self._walk_layers(include_self)))
             self.__dict__["_flat_layers"] = cached  # no attribute tracking (nn.Module's __setattr__ is slow)
         return list(cached[1])
 
