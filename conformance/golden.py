@@ -1,8 +1,10 @@
 """Generates golden/ from fitspec-numpy in float64: `python -m conformance.golden [--check-determinism]`.
 
 One JSON file per case. Floats are written by `repr` (shortest round-trip), keys sorted, so two
-runs on the same machine produce identical bytes; --check-determinism generates twice and fails
-if any byte differs.
+runs produce identical bytes; --check-determinism generates twice and fails if any byte differs.
+The same bytes on any x86-64 machine: the reference runs on OpenBLAS's Haswell kernels, on one
+thread (`BLAS_SETTINGS`), since OpenBLAS otherwise picks its kernels by CPU and AVX-512's sum in
+another order (docs/SPEC.md 10.2).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 import os
 import pathlib
+import platform
 import sys
 import tempfile
 
@@ -19,6 +22,14 @@ from conformance.runner import run_case, to_json_ready
 
 GOLDEN_DIR = pathlib.Path(__file__).resolve().parent.parent / "golden"
 FORMAT_VERSION = 1
+#: the environment the goldens are computed in; set before numpy loads (`main` restarts itself with it)
+BLAS_SETTINGS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def blas_settings_missing() -> bool:
+    """Whether this process runs without `BLAS_SETTINGS` on a machine where they apply (x86-64)."""
+    x86 = platform.machine() in ("x86_64", "AMD64")
+    return x86 and any(os.environ.get(k) != v for k, v in BLAS_SETTINGS.items())
 
 
 def render(case) -> str:
@@ -49,6 +60,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check-determinism", action="store_true", help="generate twice and compare")
     args = parser.parse_args(argv)
+    if blas_settings_missing():
+        arguments = ["-m", "conformance.golden", *(["--check-determinism"] if args.check_determinism else [])]
+        os.execve(sys.executable, [sys.executable, *arguments], {**os.environ, **BLAS_SETTINGS})
     GOLDEN_DIR.mkdir(exist_ok=True)
     first = {case.name: render(case) for case in CASES}
     if args.check_determinism:
