@@ -34,6 +34,7 @@ from fitspec.compiled import (
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 from fitspec.errors import describe, invalid_argument
+from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
 
@@ -321,31 +322,29 @@ class Trainer:
         iterator = self._epoch_iterator(adapter, steps_per_epoch, "fit")
         self._symbolic_build(adapter.peek())
         verbose = 1 if verbose == "auto" else verbose
+        fit_state = FitState(initial_epoch, shuffle_seed, steps_per_epoch=iterator.steps)
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
-                           steps=iterator.steps, in_fit=True)
+                           steps=iterator.steps, in_fit=True, fit_state=fit_state)
         train_function = self._make_train_function()
         self.stop_training = False
-        self._fit_state = {"epoch": initial_epoch, "steps_done": 0, "shuffle_seed": shuffle_seed}
-        self._resume_from = None
         cbs.on_train_begin()
         skip = 0
-        if self._resume_from is not None:  # set by BackupAndRestore: continue where the backup stands
-            initial_epoch, skip = self._resume_from["epoch"], self._resume_from["steps_done"]
-            _set_shuffle_seed(adapter, self._resume_from["shuffle_seed"])
-            self._fit_state["shuffle_seed"] = self._resume_from["shuffle_seed"]
+        if fit_state.resumed:  # a callback (BackupAndRestore) restored a backup: continue where it stands
+            initial_epoch, skip = fit_state.epoch, fit_state.steps_done
+            _set_shuffle_seed(adapter, fit_state.shuffle_seed)
             iterator.fast_forward(initial_epoch, skip)
         training_logs = {}
         batch_begin, batch_end = cbs.hook("on_train_batch_begin"), cbs.hook("on_train_batch_end")
-        fit_state = self._fit_state
         for epoch in range(initial_epoch, epochs):
             if skip == 0:
                 self.reset_metrics()  # a resumed epoch keeps the metric state of its backup
+            fit_state.advance(epoch, skip)
             cbs.on_epoch_begin(epoch)
             logs = {}
             for step, batches in iterator.epoch(epoch, skip=skip):
                 batch_begin(step)
                 logs = self._pythonify_logs(train_function(batches), "train_step")
-                fit_state["epoch"], fit_state["steps_done"] = epoch, step + 1
+                fit_state.advance(epoch, step + 1)
                 batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -356,6 +355,7 @@ class Trainer:
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val_adapter, validation_steps, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            fit_state.advance(epoch + 1, 0)  # a backup taken at the epoch's end resumes with the next one
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
             if self.stop_training:
@@ -369,7 +369,8 @@ class Trainer:
         self._assert_compiled("evaluate")
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate")
         verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None)
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None,
+                           where="evaluate")
         logs = self._evaluate_adapter(adapter, steps, cbs)
         if return_dict:
             return logs
@@ -404,7 +405,7 @@ class Trainer:
             first_x, _, _ = unpack_x_y_sample_weight(self.backend.convert_batch(self, adapter.peek()))
             self(first_x, training=False)
         verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None, where="predict")
         predict_function = self._make_predict_function()
         cbs.on_predict_begin()
         outputs = []

@@ -6,6 +6,8 @@ not fit leaves the model untouched.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from fitspec.errors import invalid_argument
@@ -109,18 +111,27 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
     return model
 
 
-def save_training_state(model, filepath, fit_state: dict) -> None:
+@dataclasses.dataclass(frozen=True)
+class TrainingState:
+    """What a backup restores besides the variables: fit()'s snapshot and whether a backup made its folder."""
+
+    fit_state: dict
+    created_folder: bool
+
+
+def save_training_state(model, filepath, fit_state: dict, created_folder: bool = False) -> None:
     """Weights, optimizer, metric variables and where fit() stands (BackupAndRestore)."""
     groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
-    tensors, metadata = {}, {"fit_state": fit_state}
+    tensors, metadata = {}, {"fit_state": fit_state, "created_folder": bool(created_folder)}
     for prefix, variables in groups.items():
         tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
         metadata[prefix] = _entries(variables)
     file_format.write(filepath, "backup", tensors, metadata)
 
 
-def load_training_state(model, filepath) -> dict:
-    """Restore what `save_training_state` wrote (checking everything first); return the fit state."""
+def load_training_state(model, filepath, validate_fit_state) -> TrainingState:
+    """Restore what `save_training_state` wrote. Everything is checked first, the fit state by
+    `validate_fit_state(snapshot)`; a backup that does not fit leaves the model untouched."""
     contents = file_format.Contents(filepath, "BackupAndRestore")
     if contents.kind != "backup":
         raise invalid_argument("BackupAndRestore", "backup_dir", "a folder holding a fitspec backup",
@@ -129,6 +140,7 @@ def load_training_state(model, filepath) -> dict:
     checked = {prefix: _checked_values(variables, contents.metadata[prefix], contents, prefix, "BackupAndRestore",
                                        f"model {model.name!r}")
                for prefix, variables in groups.items()}
+    fit_state = validate_fit_state(contents.metadata["fit_state"], "BackupAndRestore")
     for prefix, variables in groups.items():
         _assign(variables, checked[prefix], model.ops)
-    return contents.metadata["fit_state"]
+    return TrainingState(fit_state, contents.metadata.get("created_folder") is True)
