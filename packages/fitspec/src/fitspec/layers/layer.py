@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 import optree
 
-from fitspec import initializers, naming
+from fitspec import initializers, naming, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
@@ -202,11 +202,12 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         shape = tuple(int(d) for d in shape)
+        name = name or f"variable_{len(self._own_variables)}"
+        weight_budget.charge(shape, f"{self.name}/{name}")  # a model rebuilt from a file: no larger than it
         value = initializers.get(initializer)(shape, dtype=dtype)
         value = np.asarray(value, dtype=dtype)
         if value.shape != shape:
             raise invalid_argument(f"{self.name}.add_weight", "initializer", f"an array of shape {shape}", value)
-        name = name or f"variable_{len(self._own_variables)}"
         variable = self.backend.Variable(value, dtype=dtype, trainable=trainable, name=name, path=f"{self.name}/{name}")
         self._track_variable(variable)
         return variable
