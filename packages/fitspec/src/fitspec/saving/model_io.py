@@ -71,7 +71,8 @@ def _cast(variable, array: np.ndarray, contents, owner) -> np.ndarray:
                             f"whose values reach [{array.min()}, {array.max()}]")
     if stored == target or target == "bfloat16":  # numpy has no bfloat16: the backend casts from the stored floats
         return array
-    cast = array.astype(target)
+    with np.errstate(over="ignore"):  # an overflow is refused just below
+        cast = array.astype(target)
     if _dtype_family(target) == "float" and not np.array_equal(np.isfinite(cast), np.isfinite(array)):
         contents.refuse(f"values within the range of {target} for weight {variable.path!r} of {owner}",
                         f"whose {stored} values overflow {target}")
@@ -181,7 +182,7 @@ def save_training_state(model, filepath, fit_state: dict, created_folder: bool =
 
 def load_training_state(model, filepath, validate_fit_state) -> TrainingState:
     """Restore what `save_training_state` wrote. Everything is checked first (digests, counts, shapes, dtypes,
-    and the fit state by `validate_fit_state(snapshot, where)`): a backup that does not fit leaves the model
+    and the fit state by `validate_fit_state(snapshot, where, filepath)`): a backup that does not fit leaves the model
     untouched."""
     contents = file_format.Contents(filepath, "BackupAndRestore", "backup_dir")
     if contents.kind != "backup":
@@ -189,10 +190,7 @@ def load_training_state(model, filepath, validate_fit_state) -> TrainingState:
     groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
     checked = {prefix: _checked_values(variables, contents, prefix, "BackupAndRestore", f"model {model.name!r}")
                for prefix, variables in groups.items()}
-    try:
-        fit_state = validate_fit_state(contents.json("fit_state"), "BackupAndRestore")
-    except ValueError as error:
-        raise ValueError(f"{error} (the backup {contents.path!r} is malformed)") from None
+    fit_state = validate_fit_state(contents.json("fit_state", object), "BackupAndRestore", contents.path)
     created_folder = contents.json("created_folder", bool, required=False)
     for prefix, variables in groups.items():
         _assign(variables, checked[prefix], model.ops)
