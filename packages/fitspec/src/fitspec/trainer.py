@@ -19,6 +19,7 @@ import numpy as np
 import optree
 
 from fitspec import keras2, seeding
+from fitspec.argument_checks import check_evaluate_arguments, check_fit_arguments, check_predict_arguments
 from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import get_optimizer
 from fitspec.compiled import (
@@ -33,6 +34,7 @@ from fitspec.compiled import (
 )
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
+from fitspec.data_checks import DataCheck
 from fitspec.errors import describe, invalid_argument
 from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
@@ -292,12 +294,8 @@ class Trainer:
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         self._assert_compiled("fit")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-            raise invalid_argument("fit", "epochs", "a non-negative int", epochs)
-        if not isinstance(initial_epoch, int) or initial_epoch < 0:
-            raise invalid_argument("fit", "initial_epoch", "a non-negative int", initial_epoch)
-        if validation_split and not 0.0 < validation_split < 1.0:
-            raise invalid_argument("fit", "validation_split", "a float in (0, 1)", validation_split)
+        check_fit_arguments(epochs, verbose, validation_split, shuffle, initial_epoch, validation_steps,
+                            validation_batch_size, validation_freq)
         shuffle_seed = seeding.next_seed()
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=shuffle_seed,
                               where="fit")
@@ -320,7 +318,13 @@ class Trainer:
         if class_weight is not None:
             adapter = ClassWeighted(adapter, class_weight)
         iterator = self._epoch_iterator(adapter, steps_per_epoch, "fit")
+        val_where = "fit(validation_data)" if validation_data is not None else "fit"
+        checks = [DataCheck(self, a, where) for a, where in ((adapter, "fit"), (val_adapter, val_where)) if a]
+        for check in checks:
+            check.inputs()
         self._symbolic_build(adapter.peek())
+        for check in checks:
+            check.targets()
         verbose = 1 if verbose == "auto" else verbose
         fit_state = FitState(initial_epoch, shuffle_seed, steps_per_epoch=iterator.steps)
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
@@ -367,7 +371,12 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         self._assert_compiled("evaluate")
+        check_evaluate_arguments(verbose, steps, return_dict)
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate")
+        check = DataCheck(self, adapter, "evaluate")
+        check.inputs()
+        self._symbolic_build(adapter.peek())
+        check.targets()
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None,
                            where="evaluate")
@@ -399,7 +408,9 @@ class Trainer:
 
     # -- predict --------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        check_predict_arguments(verbose, steps)
         adapter = get_adapter(x, batch_size=batch_size, where="predict")
+        DataCheck(self, adapter, "predict").inputs()
         iterator = self._epoch_iterator(adapter, steps, "predict")
         if not self.built:
             first_x, _, _ = unpack_x_y_sample_weight(self.backend.convert_batch(self, adapter.peek()))
@@ -424,7 +435,10 @@ class Trainer:
         sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight)
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
         data = batch.batch(np.arange(batch.size))
+        check = DataCheck(self, batch, "train_on_batch")
+        check.inputs()
         self._symbolic_build(data)
+        check.targets()
         logs = self._pythonify_logs(self._make_train_function()([data]), "train_step")
         logs = self._get_metrics_result_or_logs(logs)
         return logs if return_dict else self._flatten_logs_in_metric_order(logs)
@@ -433,7 +447,10 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="test_on_batch")
         data = batch.batch(np.arange(batch.size))
+        check = DataCheck(self, batch, "test_on_batch")
+        check.inputs()
         self._symbolic_build(data)
+        check.targets()
         self.reset_metrics()
         logs = self._pythonify_logs(self._make_test_function()([data]), "test_step")
         logs = self._get_metrics_result_or_logs(logs)
@@ -441,6 +458,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         batch = ArrayDataset(x, where="predict_on_batch")
+        DataCheck(self, batch, "predict_on_batch").inputs()
         (outputs,) = self._make_predict_function()([batch.batch(np.arange(batch.size))])
         return optree.tree_map(self.ops.convert_to_numpy, outputs)
 
