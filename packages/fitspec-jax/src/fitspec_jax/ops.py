@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fitspec import foreign_arrays
 from fitspec.variables import unwrap
 
 #: the backend's floatx, for ops whose default dtype is "a float" (zeros, ones, one_hot); set by JaxBackend.
@@ -52,6 +53,8 @@ def _axis(axis):
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = unwrap(x)
+    if foreign_arrays.is_foreign(x, "jax"):  # a tf or torch tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     if dtype is None and isinstance(x, np.ndarray):
         dtype = x.dtype
     return jnp.asarray(x, dtype=canonical_dtype(dtype))

@@ -8,6 +8,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval
 
+from fitspec import foreign_arrays
 from fitspec.variables import unwrap
 
 
@@ -31,6 +32,8 @@ def _is_traced(x) -> bool:
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = unwrap(x)
+    if foreign_arrays.is_foreign(x, "numpy"):  # a tf, torch or jax tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     if _is_traced(x):
         return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
     return np.asarray(x, dtype=_dtype_name(dtype))

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 import optree
 
-from fitspec import initializers, naming, weight_budget
+from fitspec import foreign_arrays, initializers, naming, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
@@ -340,8 +340,8 @@ class Layer:
         """Keras' autocast: floating inputs (numpy or backend tensors) take the layer's dtype."""
         if isinstance(x, Variable):
             return x.value
-        if isinstance(x, (np.ndarray, float, int, np.generic)):
-            array = np.asarray(x)
+        if isinstance(x, (np.ndarray, float, int, np.generic)) or foreign_arrays.is_foreign(x, self.backend.name):
+            array = foreign_arrays.to_numpy(x)  # another framework's tensor goes through the host
             return self.ops.convert_to_tensor(array, dtype=self.dtype if array.dtype.kind == "f" else None)
         if hasattr(x, "shape") and hasattr(x, "dtype"):
             dtype = self.ops.dtype(x)
