@@ -60,10 +60,15 @@ def leaf_name(argument: str, path) -> str:
 
 
 def _all_finite(array: np.ndarray) -> bool:
-    """A sum, without a temporary as large as the array, is finite unless an entry is NaN or inf (or the sum
-    overflows: then every entry is looked at)."""
+    """A sum of squares (BLAS's dot: one pass, no temporary, the fastest way through memory) or a sum is finite
+    unless an entry is NaN or inf, or it overflows: then every entry is looked at."""
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(array)):
+        if array.flags.c_contiguous and array.dtype in (np.float32, np.float64):
+            flat = array.reshape(-1)
+            total = np.dot(flat, flat)
+        else:
+            total = np.sum(array)
+        if np.isfinite(total):
             return True
     return bool(np.isfinite(array).all())
 
