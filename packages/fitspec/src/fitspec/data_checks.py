@@ -8,6 +8,8 @@ values against what its loss and metrics take (their `targets` rule). docs/SPEC.
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,10 +41,10 @@ class DataCheck:
         """`adapter`: a data adapter (fitspec.data_adapters) or an ArrayDataset (the *_on_batch methods)."""
         self.model, self.where = model, where
         inner = adapter
-        while not isinstance(inner, (ArrayAdapter, ArrayDataset)) and hasattr(inner, "adapter"):  # ClassWeighted
+        while hasattr(inner, "adapter"):  # ClassWeighted
             inner = inner.adapter
-        if isinstance(inner, (ArrayAdapter, ArrayDataset)):
-            dataset = inner.dataset if isinstance(inner, ArrayAdapter) else inner
+        dataset = inner.dataset if isinstance(inner, ArrayAdapter) else inner
+        if isinstance(dataset, ArrayDataset):
             self.x, self.y, self.sample_weight = dataset.x, dataset.y, dataset.sample_weight
         else:
             x, y, sample_weight = unpack_x_y_sample_weight(adapter.peek())
@@ -55,7 +57,12 @@ class DataCheck:
         graph = getattr(self.model, "_graph", None)
         if graph is None or self.x is None:
             return  # a subclassed model (or a Sequential not built yet) has no Inputs to check against
-        for name, array, spec in self._matched_inputs(graph):
+        x, leaves = self.x, graph.input_leaves
+        if type(x) is np.ndarray and len(leaves) == 1 and type(graph.inputs) is not dict:  # the common case, fast
+            matched = [("x", x, leaves[0])]
+        else:
+            matched = self._matched_inputs(graph)
+        for name, array, spec in matched:
             if _is_array(array) and not _fits(array.shape[1:], spec.shape[1:]):
                 raise invalid_argument(self.where, name, f"an array of shape {_shape_text(spec.shape)} for input "
                                        f"{spec.name!r}", f"<an array of shape {array.shape}>")
@@ -82,45 +89,22 @@ class DataCheck:
         model = self.model
         if self.y is None or not getattr(model, "compiled", False):
             return
-        names, shapes = self._outputs()
-        if names is None:
+        plan = _output_plan(model)
+        if not plan:
             return
-        targets = match_targets(self.y, names, "y", self.where)
-        weights = match_targets(self.sample_weight, names, "sample_weight", self.where)
-        for index, (name, shape, y, weight) in enumerate(zip(names, shapes, targets, weights)):
-            label = "y" if len(names) == 1 else f"y[{name!r}]"
-            for rule, owner in self._rules(index, len(names)):
-                if _is_array(y):
-                    self._check_target(y, rule, owner, name, shape, label)
-            if _is_array(weight) and shape is not None:
-                self._check_weight(weight, name, shape)
-
-    def _outputs(self):
-        """(output names, their shapes with None for the batch; a shape None where unknown), or (None, None)."""
-        graph = getattr(self.model, "_graph", None)
-        if graph is not None:
-            names = output_names(self.model, graph.outputs)
-            tensors = ([graph.outputs[n] for n in names] if isinstance(graph.outputs, Mapping)
-                       else optree.tree_leaves(graph.outputs))
-            return names, [tuple(t.shape) for t in tensors]
-        loss = self.model._compiled_loss
-        names = loss.names if loss is not None else None
-        if names is None and self.model._compiled_metrics.entries:
-            names = ["output"]
-        return names, [None] * len(names) if names is not None else None
-
-    def _rules(self, index: int, outputs: int) -> list[tuple[str, str]]:
-        """[(targets rule, "loss <name>" or "metric <name>")] of the losses and metrics on output `index`."""
-        model, out = self.model, []
-        loss = model._compiled_loss
-        if loss is not None and loss.names is not None and len(loss.losses) == outputs:
-            owner = loss.losses[index]
-            if owner is not None and type(owner).targets is not None:
-                out.append((type(owner).targets, f"loss {owner.name!r}"))
-        for entry in model._compiled_metrics.entries or []:
-            if entry.output == index and type(entry.metric).targets is not None:
-                out.append((type(entry.metric).targets, f"metric {entry.metric.name!r}"))
-        return list(dict.fromkeys(out))
+        if len(plan) == 1 and _is_array(self.y) and (self.sample_weight is None or _is_array(self.sample_weight)):
+            targets, weights = [self.y], [self.sample_weight]  # one output, plain arrays: nothing to match
+        else:
+            names = [output.name for output in plan]
+            targets = match_targets(self.y, names, "y", self.where)
+            weights = match_targets(self.sample_weight, names, "sample_weight", self.where)
+        for output, y, weight in zip(plan, targets, weights):
+            label = "y" if len(plan) == 1 else f"y[{output.name!r}]"
+            if _is_array(y):
+                for rule, owner in output.rules:
+                    self._check_target(y, rule, owner, output.name, output.shape, label)
+            if _is_array(weight) and output.shape is not None:
+                self._check_weight(weight, output.name, output.shape)
 
     def _check_target(self, y, rule, owner, name, shape, label) -> None:
         where, under = self.where, f"for output {name!r} ({owner})"
@@ -168,3 +152,54 @@ def _refuse_first(bad, y, where, label, expected) -> None:
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     raise invalid_argument(where, label, expected, f"<{y[index]} at index {index}>")
 
+
+
+@dataclasses.dataclass(frozen=True)
+class _Output:
+    """One output as the target checks see it: its name, its shape (None: unknown), and the rules of its losses and
+    metrics, one (rule, "loss 'name'" or "metric 'name'") per rule."""
+
+    name: str
+    shape: tuple | None
+    rules: tuple
+
+
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _output_plan(model) -> list[_Output]:
+    """The model's outputs with their rules, kept until compile() or the matching of its losses and metrics changes:
+    train_on_batch checks every call, which should cost next to nothing."""
+    loss, metrics = model._compiled_loss, model._compiled_metrics
+    key = (loss, getattr(loss, "names", None), metrics, metrics.entries, getattr(model, "_graph", None))
+    cached = _plans.get(model)
+    if cached is not None and all(a is b for a, b in zip(cached[0], key)):
+        return cached[1]
+    plan = _make_output_plan(model, loss, metrics)
+    _plans[model] = (key, plan)
+    return plan
+
+
+def _make_output_plan(model, loss, metrics) -> list[_Output]:
+    graph = getattr(model, "_graph", None)
+    if graph is not None:
+        names = output_names(model, graph.outputs)
+        tensors = ([graph.outputs[n] for n in names] if isinstance(graph.outputs, Mapping)
+                   else optree.tree_leaves(graph.outputs))
+        shapes = [tuple(t.shape) for t in tensors]
+    else:  # a subclassed model: names as its losses were matched, shapes unknown
+        names = loss.names if loss is not None and loss.names is not None else (["output"] if metrics.entries else [])
+        shapes = [None] * len(names)
+    plan = []
+    for index, (name, shape) in enumerate(zip(names, shapes)):
+        owners = []
+        if loss is not None and loss.names is not None and len(loss.losses) == len(names):
+            owners.append(("loss", loss.losses[index]))
+        owners += [("metric", e.metric) for e in metrics.entries or [] if e.output == index]
+        rules = {}
+        for kind, owner in owners:
+            rule = getattr(type(owner), "targets", None) if owner is not None else None
+            if rule is not None and rule not in rules:
+                rules[rule] = f"{kind} {owner.name!r}"
+        plan.append(_Output(name, shape, tuple(rules.items())))
+    return plan
