@@ -28,7 +28,9 @@ def test_batch_frequency_is_due_at_the_first_execution_end_past_n_batches(freque
 
 def test_batch_frequency_counts_a_resumed_epoch_from_its_first_batch_run():
     counter = BatchFrequency(4)
-    counter.start_epoch(batches_done=5)
+    state = FitState(epoch=0, shuffle_seed=0)
+    state.advance(0, 5)
+    counter.start_epoch(state)
     assert not counter.due(7) and counter.due(9) and counter.total == 5
 
 

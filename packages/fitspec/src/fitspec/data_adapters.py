@@ -179,6 +179,7 @@ class TorchDatasetAdapter:
     def __init__(self, dataset, batch_size, shuffle, seed, where):
         self.dataset, self.batch_size, self.shuffle, self.seed, self.where = dataset, batch_size, shuffle, seed, where
         self.num_batches = math.ceil(len(dataset) / batch_size)
+        self._first = None
 
     def _loader(self, order):
         import torch.utils.data
@@ -186,7 +187,7 @@ class TorchDatasetAdapter:
         return torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, sampler=order.tolist())
 
     def peek(self) -> tuple:
-        if getattr(self, "_first", None) is None:
+        if self._first is None:
             first = next(iter(self._loader(np.arange(min(self.batch_size, len(self.dataset))))))
             self._first = standardize_batch(first, self.where)
         return self._first

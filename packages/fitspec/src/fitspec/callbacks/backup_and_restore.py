@@ -43,7 +43,7 @@ class BackupAndRestore(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._frequency is not None:
-            self._frequency.start_epoch(self.fit_state.steps_done)
+            self._frequency.start_epoch(self.fit_state)
 
     def _save(self) -> None:
         if not os.path.isdir(self.backup_dir):

@@ -23,9 +23,10 @@ class BatchFrequency:
         self._since_due = 0
         self._last_index = -1
 
-    def start_epoch(self, batches_done: int = 0) -> None:
-        """A new epoch whose first `batches_done` batches already ran (a resumed epoch) or none."""
-        self._last_index = batches_done - 1
+    def start_epoch(self, fit_state=None) -> None:
+        """A new epoch, whose first `fit_state.steps_done` batches already ran (a resumed epoch): none without a
+        fit state (a callback called outside fit)."""
+        self._last_index = (fit_state.steps_done if fit_state is not None else 0) - 1
 
     def restart(self) -> None:
         """Count from 0 again (after an action taken outside the batch hooks, such as at an epoch end)."""

@@ -64,7 +64,7 @@ class TensorBoard(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._frequency is not None:
-            self._frequency.start_epoch(self.fit_state.steps_done if self.fit_state is not None else 0)
+            self._frequency.start_epoch(self.fit_state)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._frequency is not None and self._frequency.due(batch):

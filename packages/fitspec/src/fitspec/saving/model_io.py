@@ -109,7 +109,7 @@ def _rebuilding(contents, part: str):
     """Errors of a malformed `part` of the file's metadata (a missing key, a wrong type) as the library's error."""
     try:
         yield
-    except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
+    except (KeyError, TypeError, IndexError, AttributeError, RecursionError, OverflowError) as error:
         contents.refuse(f"a {part} that rebuilds", f"whose {part} does not ({type(error).__name__}: {error})")
 
 
