@@ -178,10 +178,65 @@ def test_bad_callback_arguments_are_named(fs):
         fs.callbacks.EarlyStopping(patience=-1)
     with pytest.raises(ValueError, match=r"`factor`.*received 1\.5"):
         fs.callbacks.ReduceLROnPlateau(factor=1.5)
-    with pytest.raises(ValueError, match=r"`callbacks`.*Callback instances"):
+    with pytest.raises(ValueError, match=r"`callbacks`.*Callback instances.*built-in function print"):
         small_model(fs).fit(np.ones((2, 2)), np.ones((2, 1)), verbose=0, callbacks=[print])
     with pytest.raises(ValueError, match=r"monitor='val_thing'.*mode='max'"):
         cb = fs.callbacks.EarlyStopping(monitor="val_thing")
         cb.set_model(small_model(fs))
         cb.on_train_begin()
         cb.on_epoch_end(0, {"val_thing": 1.0})
+
+
+def test_every_hook_gets_a_dict_of_logs(fs):
+    """Keras passes a dict to every hook, `{}` where there is nothing to log: `logs.keys()` works everywhere."""
+    received = {}
+
+    class Keys(fs.callbacks.Callback):
+        pass
+
+    for name in fs.callbacks.HOOKS:
+        def record(*args, name=name):
+            logs = args[-1]
+            received.setdefault(name, []).append(sorted(logs.keys()))
+        setattr(Keys, name, lambda self, *args, record=record: record(*args))
+
+    model = small_model(fs)
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, validation_split=0.5, callbacks=[Keys()])
+    model.evaluate(x, y, batch_size=2, verbose=0, callbacks=[Keys()])
+    model.predict(x, batch_size=2, verbose=0, callbacks=[Keys()])
+    assert set(received) == set(fs.callbacks.HOOKS)
+    for name in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_test_begin", "on_predict_begin",
+                 "on_predict_end", "on_test_batch_begin", "on_predict_batch_begin"):
+        assert all(keys == [] for keys in received[name]), name
+    assert received["on_train_end"] == [["loss", "val_loss"]]
+    assert received["on_test_end"] == [["loss"], ["loss"]]
+    assert received["on_predict_batch_end"] == [["outputs"], ["outputs"]]
+
+
+def test_a_single_callback_is_accepted_as_in_keras(fs):
+    model = small_model(fs, lr=0.1)
+    stopper = fs.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    history = model.fit(np.ones((8, 2)), np.zeros((8, 1)), epochs=5, verbose=0, callbacks=stopper)
+    assert history.epoch == [0, 1] and stopper.stopped_epoch == 1
+    seen = []
+    record = fs.callbacks.LambdaCallback(on_test_end=lambda logs: seen.append("test"),
+                                         on_predict_end=lambda logs: seen.append("predict"))
+    model.evaluate(np.ones((2, 2)), np.ones((2, 1)), verbose=0, callbacks=record)
+    model.predict(np.ones((2, 2)), verbose=0, callbacks=(record,))
+    assert seen == ["test", "predict"]
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+def test_callbacks_that_are_not_callbacks_are_named(fs, method):
+    model = small_model(fs)
+    call = {"fit": lambda cbs: model.fit(np.ones((2, 2)), np.ones((2, 1)), verbose=0, callbacks=cbs),
+            "evaluate": lambda cbs: model.evaluate(np.ones((2, 2)), np.ones((2, 1)), verbose=0, callbacks=cbs),
+            "predict": lambda cbs: model.predict(np.ones((2, 2)), verbose=0, callbacks=cbs)}[method]
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=rf"^{method}: argument `callbacks` expected a Callback.*received 42"):
+        call(42)
+    with pytest.raises(ValueError, match=rf"^{method}: argument `callbacks`.*a list holding 'x'"):
+        call([fs.callbacks.History(), "x"])
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

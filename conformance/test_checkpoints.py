@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -108,3 +109,85 @@ def test_tensorboard_writes_scalars_that_tensorboard_reads(fs, tmp_path):
                                rtol=1e-6)
     np.testing.assert_allclose([v for _, v in scalars("train", "epoch_learning_rate")], [0.05] * 3, rtol=1e-6)
     assert [step for step, _ in scalars("train", "batch_loss")] == [2, 4, 6, 8]  # 3 epochs x 3 batches
+
+
+#: (save_freq, steps_per_execution) -> the (epoch, batch) ends after which a batch-level save happens, for 2
+#: epochs of 8 batches. A save is due at the first execution end by which save_freq batches ran since the last
+#: one (Keras 3's rule); the count runs on across epochs.
+SAVE_POINTS = {
+    (1, 1): [(e, b) for e in (1, 2) for b in range(1, 9)],
+    (3, 1): [(1, 3), (1, 6), (2, 1), (2, 4), (2, 7)],
+    (4, 1): [(1, 4), (1, 8), (2, 4), (2, 8)],
+    (1, 4): [(1, 4), (1, 8), (2, 4), (2, 8)],
+    (3, 4): [(1, 4), (1, 8), (2, 4), (2, 8)],
+    (4, 4): [(1, 4), (1, 8), (2, 4), (2, 8)],
+}
+X16, Y16 = np.random.default_rng(1).random((64, 3)), np.random.default_rng(2).random((64, 1))
+
+
+@pytest.mark.parametrize(("save_freq", "steps_per_execution"), list(SAVE_POINTS))
+def test_model_checkpoint_saves_every_save_freq_batches_whatever_steps_per_execution(fs, tmp_path, save_freq,
+                                                                                      steps_per_execution):
+    model = small_model(fs)
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=steps_per_execution)
+    checkpoint = fs.callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}-b{batch}.weights"), save_freq=save_freq,
+                                              save_weights_only=True)
+    model.fit(X16, Y16, epochs=2, batch_size=8, shuffle=False, verbose=0, callbacks=[checkpoint])
+    expected = SAVE_POINTS[(save_freq, steps_per_execution)]
+    assert sorted(os.listdir(tmp_path)) == sorted(f"e{e}-b{b}.weights" for e, b in expected)
+
+
+@pytest.mark.parametrize(("save_freq", "steps_per_execution"), list(SAVE_POINTS))
+def test_backup_and_restore_backs_up_every_save_freq_batches_whatever_steps_per_execution(
+        fs, tmp_path, save_freq, steps_per_execution):
+    from safetensors import safe_open
+
+    backup = tmp_path / "backup"
+    written = []
+
+    class ReadBackup(fs.callbacks.Callback):
+        """Runs after BackupAndRestore and records each new backup's position (epoch, batches done)."""
+
+        def read(self):
+            if (backup / "backup.fitspec").exists():
+                with safe_open(str(backup / "backup.fitspec"), "np") as f:
+                    state = json.loads(f.metadata()["fit_state"])
+                position = (state["epoch"], state["steps_done"])
+                if not written or written[-1] != position:
+                    written.append(position)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.read()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.read()
+
+    model = small_model(fs)
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=steps_per_execution)
+    model.fit(X16, Y16, epochs=2, batch_size=8, verbose=0,
+              callbacks=[fs.callbacks.BackupAndRestore(backup, save_freq=save_freq), ReadBackup()])
+    # A backup after batch b of epoch e stands at (e - 1, b), the one at epoch e's end at (e, 0). The epoch-end
+    # backup restarts the count, so each epoch has the save points of the first epoch above.
+    in_epoch = [b for e, b in SAVE_POINTS[(save_freq, steps_per_execution)] if e == 1]
+    expected = [position for e in (1, 2) for position in [(e - 1, b) for b in in_epoch] + [(e, 0)]]
+    assert written == expected
+    assert not backup.exists()
+
+
+def test_tensorboard_batch_steps_count_batches_with_steps_per_execution(fs, tmp_path):
+    pytest.importorskip("tensorboard", reason="the tensorboard package is installed by every nox session")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    model = small_model(fs)
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    model.fit(X16, Y16, epochs=2, batch_size=8, verbose=0,
+              callbacks=[fs.callbacks.TensorBoard(log_dir=tmp_path, update_freq=3)])
+    accumulator = EventAccumulator(str(tmp_path / "train"))
+    accumulator.Reload()
+    assert [e.step for e in accumulator.Scalars("batch_loss")] == [4, 8, 12, 16]
+
+
+@pytest.mark.parametrize("filepath", ["ckpt-{}.keras", "ckpt-{0}.keras", "ckpt-{epoch.real}.keras", "ckpt-{epoch"])
+def test_a_filepath_with_a_field_that_names_no_log_key_is_refused(fs, filepath):
+    with pytest.raises(ValueError, match=r"^ModelCheckpoint: argument `filepath` expected .*received <'ckpt-"):
+        fs.callbacks.ModelCheckpoint(filepath)

@@ -75,3 +75,39 @@ def test_a_backup_from_another_architecture_is_refused(fs, tmp_path):
         other.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0,
                   callbacks=[fs.callbacks.BackupAndRestore(tmp_path)])
     assert os.path.exists(tmp_path / "backup.fitspec")
+
+
+class TrainingInterruptedError(Exception):
+    pass
+
+
+def test_a_run_interrupted_between_executions_resumes_to_the_uninterrupted_weights(fs, tmp_path):
+    """steps_per_execution=4 with backups every 3 batches: they are taken at execution ends, after batches 4 and 8
+    of each epoch (docs/SPEC.md 8b), and the run resumed from one ends with the uninterrupted run's weights."""
+    x = np.random.default_rng(0).random((64, 3))
+    y = np.sin(x).sum(axis=1, keepdims=True)
+
+    def train(callbacks, seed):
+        fs.utils.set_random_seed(seed)
+        model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(4, activation="tanh"), fs.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"], steps_per_execution=4)
+        history = model.fit(x, y, epochs=3, batch_size=8, callbacks=callbacks, verbose=0)
+        return model, history
+
+    class InterruptAt(fs.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if (self.epoch, batch) == (1, 3):
+                raise TrainingInterruptedError
+
+    reference, reference_history = train([], seed=3)
+    with pytest.raises(TrainingInterruptedError):
+        train([fs.callbacks.BackupAndRestore(tmp_path / "b", save_freq=3), InterruptAt()], seed=3)
+    resumed, history = train([fs.callbacks.BackupAndRestore(tmp_path / "b", save_freq=3)], seed=99)
+    for a, b in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert history.epoch == [1, 2]
+    np.testing.assert_array_equal(history.history["mae"], reference_history.history["mae"][1:])
+    assert int(resumed.optimizer.iterations) == int(reference.optimizer.iterations) == 24

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fitspec import foreign_arrays
 from fitspec.floatx import Floatx
 from fitspec.numpy_style_ops import NumpyStyle
 from fitspec.numpy_style_ops import axis_argument as _axis
@@ -50,6 +51,8 @@ globals().update(_style.ops())  # structure, elementwise, reductions, creation: 
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = unwrap(x)
+    if foreign_arrays.is_foreign(x, "jax"):  # a tf or torch tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     if dtype is None:
         dtype = x.dtype if isinstance(x, np.ndarray) else floatx.of_python(x)
     return jnp.asarray(x, dtype=canonical_dtype(dtype))

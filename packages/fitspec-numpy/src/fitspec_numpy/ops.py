@@ -10,6 +10,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval
 
+from fitspec import foreign_arrays
 from fitspec.floatx import Floatx
 from fitspec.numpy_style_ops import NumpyStyle
 from fitspec.numpy_style_ops import axis_argument as _axis
@@ -40,6 +41,8 @@ globals().update(_style.ops())  # structure, elementwise, reductions, creation: 
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = unwrap(x)
+    if foreign_arrays.is_foreign(x, "numpy"):  # a tf, torch or jax tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     if _is_traced(x):
         return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
     return np.asarray(x, dtype=_dtype_name(dtype) or floatx.of_python(x))

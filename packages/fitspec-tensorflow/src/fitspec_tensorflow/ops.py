@@ -12,6 +12,7 @@ import builtins
 import numpy as np
 import tensorflow as tf
 
+from fitspec import foreign_arrays
 from fitspec.floatx import Floatx
 from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
@@ -79,6 +80,8 @@ def _axis(axis):
 # -- conversion and structure ------------------------------------------------------------------
 def convert_to_tensor(x, dtype=None):
     x = _t(x)
+    if foreign_arrays.is_foreign(x, "tensorflow"):  # a torch or jax tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     dtype = _dtype_name(dtype)
     if tf.is_tensor(x) or isinstance(x, tf.Variable):
         if dtype is not None and x.dtype.name != dtype:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fitspec import foreign_arrays
 from fitspec.floatx import Floatx
 from fitspec.ops_protocol import ops_of, unary_ops
 from fitspec.variables import Variable
@@ -133,6 +134,8 @@ def _scalar_like(s, other: torch.Tensor, keep_scalar: bool):
 def convert_to_tensor(x, dtype=None):
     if isinstance(x, torch.Tensor) and (dtype is None or _has_dtype(x, dtype)):
         return x  # already converted (the common call, on every step): no dtype resolution
+    if foreign_arrays.is_foreign(x, "torch"):  # a tf or jax tensor: through the host
+        x = foreign_arrays.to_numpy(x)
     return _tensor(x, to_torch_dtype(dtype))
 
 

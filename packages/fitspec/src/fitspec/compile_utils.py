@@ -28,14 +28,15 @@ def get_loss(identifier, api, where="compile", argument="loss"):
     if isinstance(identifier, core_losses.Loss):
         return identifier
     if inspect.isclass(identifier) and issubclass(identifier, core_losses.Loss):
+        if identifier.call is core_losses.Loss.call:  # the abstract base would fail in the first step
+            raise invalid_argument(where, argument, "a Loss subclass that implements call()", identifier)
         return identifier()
     if isinstance(identifier, str):
         name = core_losses.FUNCTION_ALIASES.get(identifier, identifier)
         class_name = core_losses.CLASS_BY_FUNCTION.get(name, name)
-        cls = getattr(api.losses, class_name, None)
-        if not (inspect.isclass(cls) and issubclass(cls, core_losses.Loss)):
+        if class_name not in core_losses.CLASSES:
             raise invalid_argument(where, argument, f"a Loss, a function or one of {_loss_names()}", identifier)
-        return cls()
+        return getattr(api.losses, class_name)()
     if callable(identifier):
         return api.losses.LossFunctionWrapper(identifier, name=getattr(identifier, "__name__", None))
     raise invalid_argument(where, argument, f"a Loss, a function or one of {_loss_names()}", identifier)
@@ -82,8 +83,7 @@ def get_optimizer(identifier, api):
     names = sorted({*core_optimizers.NAMES, *core_optimizers.CLASSES})
     if isinstance(identifier, str):
         class_name = core_optimizers.NAMES.get(identifier.lower(), identifier)
-        cls = getattr(api.optimizers, class_name, None)
-        if cls is None:
+        if class_name not in core_optimizers.CLASSES:  # neither a module (`schedules`) nor the abstract base
             raise invalid_argument("compile", "optimizer", f"an Optimizer or one of {names}", identifier)
-        return cls()
+        return getattr(api.optimizers, class_name)()
     raise invalid_argument("compile", "optimizer", f"an Optimizer or one of {names}", identifier)

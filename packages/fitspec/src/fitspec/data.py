@@ -1,4 +1,4 @@
-"""Array data: validation, the train/validation split, and the sample order of each epoch.
+"""Array data: validation of its values, the train/validation split, and the sample order of each epoch.
 
 Shuffling draws a permutation from numpy's generator seeded by (seed, epoch), so every backend
 sees the same batches in the same order. `validation_split` takes the last fraction of the
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import optree
 
+from fitspec import foreign_arrays
 from fitspec.errors import invalid_argument, invalid_type
 
 DEFAULT_BATCH_SIZE = 32
@@ -47,20 +48,64 @@ def _leaves(structure) -> list:
     return optree.tree_leaves(structure, none_is_leaf=False)
 
 
-def to_arrays(structure, argument: str, where: str):
-    """Nested dicts / lists / tuples of array-likes -> the same structure of numpy arrays."""
+#: numpy dtype kinds that data may hold: bool, signed and unsigned ints, floats
+REAL_KINDS = "biuf"
+_KIND_NAMES = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects", "M": "datetimes",
+               "m": "timedeltas", "V": "records"}
 
-    def convert(leaf):
-        array = np.asarray(leaf)
+
+def leaf_name(argument: str, path) -> str:
+    """`x`, `x['image']`, `y[0]`: how an error names one array of a structure."""
+    return argument + "".join(f"[{key!r}]" for key in path)
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """A sum of squares (BLAS's dot: one pass, no temporary, the fastest way through memory) or a sum is finite
+    unless an entry is NaN or inf, or it overflows: then every entry is looked at."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if array.flags.c_contiguous and array.dtype in (np.float32, np.float64):
+            flat = array.reshape(-1)
+            total = np.dot(flat, flat)
+        else:
+            total = np.sum(array)
+        if np.isfinite(total):
+            return True
+    return bool(np.isfinite(array).all())
+
+
+def check_values(array: np.ndarray, name: str, where: str, weights: bool = False) -> None:
+    """Real numbers (bool, int, float), floats finite; sample weights also non-negative."""
+    kind = array.dtype.kind
+    if kind not in REAL_KINDS:
+        received = f"<an array of {_KIND_NAMES.get(kind, array.dtype.name)} ({array.dtype})>"
+        raise invalid_argument(where, name, "arrays of real numbers (bool, int or float)", received)
+    if kind == "f" and not _all_finite(array):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise invalid_argument(where, name, "finite numbers (no NaN or inf)", f"<{array[index]} at index {index}>")
+    if weights and array.size and array.min() < 0:
+        index = tuple(int(i) for i in np.argwhere(array < 0)[0])
+        raise invalid_argument(where, name, "non-negative sample weights", f"<{array[index]} at index {index}>")
+
+
+def to_arrays(structure, argument: str, where: str):
+    """Nested dicts / lists / tuples of array-likes (any framework's tensors included) -> the same structure of
+    numpy arrays, each checked by `check_values`."""
+
+    def convert(path, leaf):
+        name = leaf_name(argument, path)
+        array = foreign_arrays.to_numpy(leaf)
         if array.dtype == object:
-            raise invalid_type(where, argument, "numeric arrays (or nested dicts/lists of them)", leaf)
+            raise invalid_type(where, name, "numeric arrays (or nested dicts/lists of them)", leaf)
         if array.ndim == 0:
-            raise invalid_argument(where, argument, "arrays with a leading sample axis", leaf)
+            raise invalid_argument(where, name, "arrays with a leading sample axis", leaf)
+        check_values(array, name, where, weights=argument == "sample_weight")
         return array
 
+    if type(structure) is np.ndarray:  # the common case, without a structure walk
+        return convert((), structure)
     if isinstance(structure, Mapping) and not isinstance(structure, dict):
         structure = dict(structure)
-    return optree.tree_map(convert, structure)
+    return optree.tree_map_with_path(convert, structure)
 
 
 def num_samples(structure) -> int:

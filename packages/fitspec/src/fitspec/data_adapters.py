@@ -78,11 +78,15 @@ class PyDatasetAdapter:
     def __init__(self, dataset: PyDataset, shuffle, seed, where):
         self.dataset, self.shuffle, self.seed, self.where = dataset, shuffle, seed, where
         self.num_batches = len(dataset)
+        self._first = None
 
     def peek(self) -> tuple:
-        if len(self.dataset) == 0:
-            raise invalid_argument(self.where, "x", "a PyDataset with at least one batch", "<len() == 0>")
-        return standardize_batch(self.dataset[0], self.where)
+        """The first batch (read once: building and checking look at it several times)."""
+        if self._first is None:
+            if len(self.dataset) == 0:
+                raise invalid_argument(self.where, "x", "a PyDataset with at least one batch", "<len() == 0>")
+            self._first = standardize_batch(self.dataset[0], self.where)
+        return self._first
 
     def batches(self, pass_index: int) -> Iterator[tuple]:
         n = len(self.dataset)
@@ -119,9 +123,12 @@ class IterableAdapter:
         self.source, self.where = source, where
         self.one_shot = iter(source) is source  # a generator or iterator: it cannot restart
         self.num_batches = num_batches
+        self._first = None
 
     def peek(self) -> tuple:
-        """The first batch; a one-shot generator gets it pushed back."""
+        """The first batch (read once); a one-shot generator gets it pushed back."""
+        if self._first is not None:
+            return self._first
         try:
             if self.one_shot:
                 first = next(self.source)
@@ -130,7 +137,8 @@ class IterableAdapter:
                 first = next(iter(self.source))
         except StopIteration:
             raise invalid_argument(self.where, "x", "at least one batch", "<an empty source>") from None
-        return standardize_batch(first, self.where)
+        self._first = standardize_batch(first, self.where)
+        return self._first
 
     def batches(self, pass_index: int) -> Iterator[tuple]:
         if self.one_shot:
@@ -171,6 +179,7 @@ class TorchDatasetAdapter:
     def __init__(self, dataset, batch_size, shuffle, seed, where):
         self.dataset, self.batch_size, self.shuffle, self.seed, self.where = dataset, batch_size, shuffle, seed, where
         self.num_batches = math.ceil(len(dataset) / batch_size)
+        self._first = None
 
     def _loader(self, order):
         import torch.utils.data
@@ -178,8 +187,10 @@ class TorchDatasetAdapter:
         return torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, sampler=order.tolist())
 
     def peek(self) -> tuple:
-        return standardize_batch(next(iter(self._loader(np.arange(min(self.batch_size, len(self.dataset)))))),
-                                 self.where)
+        if self._first is None:
+            first = next(iter(self._loader(np.arange(min(self.batch_size, len(self.dataset))))))
+            self._first = standardize_batch(first, self.where)
+        return self._first
 
     def batches(self, pass_index: int) -> Iterator[tuple]:
         n = len(self.dataset)

@@ -172,6 +172,10 @@ class Loss:
     """
 
     backend: ClassVar = None
+    #: what fit() checks of the targets on the host (fitspec.data_checks): "like_predictions" (the predictions'
+    #: shape, up to a trailing axis of 1), "probabilities" (that shape, values in [0, 1]), "class_ids" (integer
+    #: ids in [0, classes) of the predictions' shape without its last axis), or None (no rule: a user's loss)
+    targets: ClassVar = None
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         from fitspec.naming import to_snake_case
@@ -230,21 +234,29 @@ def _with_ops(fn, ops):
 
 
 class MeanSquaredError(LossFunctionWrapper):
+    targets = "like_predictions"
+
     def __init__(self, name="mean_squared_error", reduction="sum_over_batch_size", dtype=None):
         super().__init__(_with_ops(mean_squared_error, self.ops), name, reduction, dtype)
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
+    targets = "like_predictions"
+
     def __init__(self, name="mean_absolute_error", reduction="sum_over_batch_size", dtype=None):
         super().__init__(_with_ops(mean_absolute_error, self.ops), name, reduction, dtype)
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
+    targets = "probabilities"
+
     def __init__(self, from_logits=False, name="binary_crossentropy", reduction="sum_over_batch_size", dtype=None):
         super().__init__(_with_ops(binary_crossentropy, self.ops), name, reduction, dtype, from_logits=from_logits)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
+    targets = "like_predictions"
+
     def __init__(
         self, from_logits=False, axis=-1, name="categorical_crossentropy", reduction="sum_over_batch_size", dtype=None
     ):
@@ -254,6 +266,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    targets = "class_ids"
+
     def __init__(
         self, from_logits=False, name="sparse_categorical_crossentropy", reduction="sum_over_batch_size", dtype=None
     ):
@@ -271,7 +285,8 @@ def _simple_loss(class_name, fn, **defaults):
             raise TypeError(f"{class_name}: unexpected keyword arguments {unknown}; expected {sorted(defaults)}.")
         LossFunctionWrapper.__init__(self, _with_ops(fn, self.ops), name, reduction, dtype, **{**defaults, **kwargs})
 
-    return type(class_name, (LossFunctionWrapper,), {"__init__": init, "__doc__": fn.__doc__})
+    return type(class_name, (LossFunctionWrapper,),
+                {"__init__": init, "__doc__": fn.__doc__, "targets": "like_predictions"})
 
 
 KLDivergence = _simple_loss("KLDivergence", kl_divergence)

@@ -23,6 +23,8 @@ class Metric:
     backend: ClassVar = None
     #: "up" or "down" when a better model moves the result that way; callbacks read it in mode "auto".
     direction: ClassVar[str | None] = None
+    #: what fit() checks of the targets on the host, as fitspec.losses.Loss.targets (None: no rule)
+    targets: ClassVar[str | None] = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name or to_snake_case(type(self).__name__)
@@ -200,6 +202,7 @@ def _with_ops(fn, ops):
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "down"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -207,6 +210,7 @@ class MeanSquaredError(MeanMetricWrapper):
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
@@ -214,6 +218,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
 
 
 class Accuracy(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "up"
 
     def __init__(self, name="accuracy", dtype=None):
@@ -221,6 +226,7 @@ class Accuracy(MeanMetricWrapper):
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    targets = "probabilities"
     direction = "up"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -228,6 +234,7 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "up"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -235,6 +242,7 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    targets = "class_ids"
     direction = "up"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
@@ -256,6 +264,7 @@ def cosine_similarity(ops, y_true, y_pred, axis=-1):
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "down"
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
@@ -263,6 +272,7 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 
 
 class CosineSimilarity(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "up"
 
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
@@ -270,6 +280,7 @@ class CosineSimilarity(MeanMetricWrapper):
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
+    targets = "like_predictions"
     direction = "up"
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
@@ -279,6 +290,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 class RootMeanSquaredError(Mean):
     """sqrt(weighted mean of (p - t)^2)."""
 
+    targets = "like_predictions"
     direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
@@ -297,6 +309,8 @@ class RootMeanSquaredError(Mean):
 
 class _ConfusionCounts(Metric):
     """Weighted true/false positive/negative counts at `thresholds` (prediction > threshold is positive)."""
+
+    targets = "probabilities"
 
     def __init__(self, thresholds, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)

@@ -18,6 +18,7 @@ import numpy as np
 import optree
 
 from fitspec import keras2, seeding
+from fitspec.argument_checks import check_evaluate_arguments, check_fit_arguments, check_predict_arguments
 from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import get_optimizer
 from fitspec.compiled import (
@@ -32,8 +33,10 @@ from fitspec.compiled import (
 )
 from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
+from fitspec.data_checks import DataCheck
 from fitspec.errors import invalid_argument
 from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
+from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
 
@@ -310,12 +313,8 @@ class Trainer:
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         self._assert_compiled("fit")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-            raise invalid_argument("fit", "epochs", "a non-negative int", epochs)
-        if not isinstance(initial_epoch, int) or initial_epoch < 0:
-            raise invalid_argument("fit", "initial_epoch", "a non-negative int", initial_epoch)
-        if validation_split and not 0.0 < validation_split < 1.0:
-            raise invalid_argument("fit", "validation_split", "a float in (0, 1)", validation_split)
+        check_fit_arguments(epochs, verbose, validation_split, shuffle, initial_epoch, validation_steps,
+                            validation_batch_size, validation_freq)
         shuffle_seed = seeding.next_seed()
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=shuffle_seed,
                               where="fit")
@@ -338,33 +337,37 @@ class Trainer:
         if class_weight is not None:
             adapter = ClassWeighted(adapter, class_weight)
         iterator = self._epoch_iterator(adapter, steps_per_epoch, "fit")
+        val_where = "fit(validation_data)" if validation_data is not None else "fit"
+        checks = [DataCheck(self, a, where) for a, where in ((adapter, "fit"), (val_adapter, val_where)) if a]
+        for check in checks:
+            check.inputs()
         self._symbolic_build(adapter.peek())
+        for check in checks:
+            check.targets()
         verbose = 1 if verbose == "auto" else verbose
+        fit_state = FitState(initial_epoch, shuffle_seed, steps_per_epoch=iterator.steps)
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
-                           steps=iterator.steps, in_fit=True)
+                           steps=iterator.steps, in_fit=True, fit_state=fit_state)
         train = self._execution(TRAIN)
         self.stop_training = False
-        self._fit_state = {"epoch": initial_epoch, "steps_done": 0, "shuffle_seed": shuffle_seed}
-        self._resume_from = None
         cbs.on_train_begin()
         skip = 0
-        if self._resume_from is not None:  # set by BackupAndRestore: continue where the backup stands
-            initial_epoch, skip = self._resume_from["epoch"], self._resume_from["steps_done"]
-            _set_shuffle_seed(adapter, self._resume_from["shuffle_seed"])
-            self._fit_state["shuffle_seed"] = self._resume_from["shuffle_seed"]
+        if fit_state.resumed:  # a callback (BackupAndRestore) restored a backup: continue where it stands
+            initial_epoch, skip = fit_state.epoch, fit_state.steps_done
+            _set_shuffle_seed(adapter, fit_state.shuffle_seed)
             iterator.fast_forward(initial_epoch, skip)
         training_logs = {}
         batch_begin, batch_end = cbs.hook("on_train_batch_begin"), cbs.hook("on_train_batch_end")
-        fit_state = self._fit_state
         for epoch in range(initial_epoch, epochs):
             if skip == 0:
                 self.reset_metrics()  # a resumed epoch keeps the metric state of its backup
+            fit_state.advance(epoch, skip)
             cbs.on_epoch_begin(epoch)
             logs = {}
             for step, batches in iterator.epoch(epoch, skip=skip):
                 batch_begin(step)
                 logs = LazyLogs(self, TRAIN, train(batches))  # read when a callback reads it (SPEC 8.7d)
-                fit_state["epoch"], fit_state["steps_done"] = epoch, step + 1
+                fit_state.advance(epoch, step + 1)
                 batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -375,6 +378,7 @@ class Trainer:
             if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val_adapter, validation_steps, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            fit_state.advance(epoch + 1, 0)  # a backup taken at the epoch's end resumes with the next one
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
             if self.stop_training:
@@ -386,9 +390,15 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         self._assert_compiled("evaluate")
+        check_evaluate_arguments(verbose, steps, return_dict)
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate")
+        check = DataCheck(self, adapter, "evaluate")
+        check.inputs()
+        self._symbolic_build(adapter.peek())
+        check.targets()
         verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None)
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None,
+                           where="evaluate")
         logs = self._evaluate_adapter(adapter, steps, cbs)
         if return_dict:
             return logs
@@ -417,13 +427,15 @@ class Trainer:
 
     # -- predict --------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        check_predict_arguments(verbose, steps)
         adapter = get_adapter(x, batch_size=batch_size, where="predict")
+        DataCheck(self, adapter, "predict").inputs()
         iterator = self._epoch_iterator(adapter, steps, "predict")
         if not self.built:
             first_x, _, _ = unpack_x_y_sample_weight(self.backend.convert_batch(self, adapter.peek()))
             self(first_x, training=False)
         verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None)
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None, where="predict")
         predict_function = self._execution(PREDICT)
         cbs.on_predict_begin()
         outputs = []
@@ -442,7 +454,10 @@ class Trainer:
         sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight)
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
         data = batch.batch(np.arange(batch.size))
+        check = DataCheck(self, batch, "train_on_batch")
+        check.inputs()
         self._symbolic_build(data)
+        check.targets()
         logs = self._run_logged(TRAIN, [data])
         logs = self._get_metrics_result_or_logs(logs)
         return logs if return_dict else self._flatten_logs_in_metric_order(logs)
@@ -451,7 +466,10 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="test_on_batch")
         data = batch.batch(np.arange(batch.size))
+        check = DataCheck(self, batch, "test_on_batch")
+        check.inputs()
         self._symbolic_build(data)
+        check.targets()
         self.reset_metrics()
         logs = self._run_logged(TEST, [data])
         logs = self._get_metrics_result_or_logs(logs)
@@ -459,6 +477,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         batch = ArrayDataset(x, where="predict_on_batch")
+        DataCheck(self, batch, "predict_on_batch").inputs()
         (outputs,) = self._execution(PREDICT)([batch.batch(np.arange(batch.size))])
         return optree.tree_map(self.ops.convert_to_numpy, outputs)
 

@@ -3,11 +3,13 @@
 The trainer calls each hook through `CallbackList`; with steps_per_execution = N the batch hooks
 run once per execution, with the index of the execution's last batch. The user's callbacks run
 first, then History, then the progress bar, so History sees what callbacks added to the logs.
-As in Keras, every hook receives `logs` positionally (None where there are none), and the train
-batch hooks also call the older names `on_batch_begin` / `on_batch_end`.
+As in Keras, every hook receives `logs` positionally (a dict, empty where there are none), and the
+train batch hooks also call the older names `on_batch_begin` / `on_batch_end`.
 """
 
 from __future__ import annotations
+
+from fitspec.errors import describe, invalid_argument
 
 HOOKS = (
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -25,7 +27,12 @@ def _no_op(*args, **kwargs) -> None:
 
 
 class Callback:
-    """Base class: override any hook; `self.model` and `self.params` are set before training."""
+    """Base class: override any hook; `self.model` and `self.params` are set before training.
+
+    In fit(), `self.fit_state` is the run's fitspec.fit_state.FitState (None in evaluate and predict).
+    """
+
+    fit_state = None
 
     def __init__(self):
         self.model = None
@@ -36,6 +43,9 @@ class Callback:
 
     def set_params(self, params):
         self.params = params
+
+    def set_fit_state(self, fit_state):
+        self.fit_state = fit_state
 
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
@@ -60,16 +70,30 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
+def _as_list(callbacks, where: str) -> list:
+    """A Callback, or a (nested) list or tuple of them, as a flat list (Keras 3 flattens `callbacks`)."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if isinstance(callbacks, (list, tuple)):
+        return [cb for entry in callbacks for cb in _as_list_entry(entry, where)]
+    raise invalid_argument(where, "callbacks", "a Callback or a list of Callback instances", callbacks)
+
+
+def _as_list_entry(entry, where: str) -> list:
+    if not isinstance(entry, (Callback, list, tuple)):
+        raise invalid_argument(where, "callbacks", "a Callback or a list of Callback instances",
+                               f"<a list holding {describe(entry)}>")
+    return _as_list(entry, where)
+
+
 class CallbackList:
     """Calls every hook on every callback, in order; adds History and the progress bar."""
 
-    def __init__(self, callbacks=None, *, model, add_history=False, verbose=0, **params):
-        from fitspec.errors import invalid_argument
-
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise invalid_argument("fit", "callbacks", "a list of Callback instances", cb)
+    def __init__(self, callbacks=None, *, model, add_history=False, verbose=0, where="fit", fit_state=None,
+                 **params):
+        self.callbacks = _as_list(callbacks, where)
         from fitspec.callbacks.history import History
         from fitspec.callbacks.progbar_logger import ProgbarLogger
 
@@ -81,6 +105,7 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params({"verbose": verbose, **params})
+            cb.set_fit_state(fit_state)
 
     def hook(self, name: str):
         """`self.<name>`, or a no-op when no callback overrides that hook (History alone at verbose=0): fit(),
@@ -101,7 +126,7 @@ class CallbackList:
 
         def call(*args, **kwargs):
             if "logs" not in kwargs and len(args) < arity:
-                args = (*args, None)  # `def on_train_begin(self, logs)` (the guide's LossHistory) needs it
+                args = (*args, {})  # as Keras: a dict, which `def on_train_begin(self, logs)` reads
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
 

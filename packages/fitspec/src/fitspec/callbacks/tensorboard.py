@@ -1,9 +1,8 @@
 """`TensorBoard`: scalars as real TensorBoard event files, written with the tensorboard package.
 
 `log_dir/train` receives `epoch_<key>` at each epoch end (and `batch_<key>` every `update_freq`
-batches when it is an int or "batch"); `log_dir/validation` receives the `val_` keys without
-their prefix. The learning rate is logged as `epoch_learning_rate`. `tensorboard --logdir log_dir`
-lists them.
+batches when it is an int or "batch", at step = the batches trained so far); `log_dir/validation`
+receives the `val_` keys without their prefix. The learning rate is logged as `epoch_learning_rate`.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import time
 
 import numpy as np
 
+from fitspec.callbacks.batch_frequency import BatchFrequency
 from fitspec.callbacks.callback import Callback
 from fitspec.errors import invalid_argument
 
@@ -45,7 +45,7 @@ class TensorBoard(Callback):
         self.log_dir = os.fspath(log_dir)
         self.update_freq = 1 if update_freq == "batch" else update_freq
         self._writers = {}
-        self._global_batch = 0
+        self._frequency = None
 
     def _writer(self, name):
         if name not in self._writers:
@@ -60,12 +60,15 @@ class TensorBoard(Callback):
         writer.flush()
 
     def on_train_begin(self, logs=None):
-        self._global_batch = 0
+        self._frequency = BatchFrequency(self.update_freq) if self.update_freq != "epoch" else None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._frequency is not None:
+            self._frequency.start_epoch(self.fit_state)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._global_batch += 1
-        if self.update_freq != "epoch" and self._global_batch % self.update_freq == 0:
-            self._write("train", "batch", logs or {}, self._global_batch)
+        if self._frequency is not None and self._frequency.due(batch):
+            self._write("train", "batch", logs or {}, self._frequency.total)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})

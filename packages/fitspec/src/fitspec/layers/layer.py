@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 import optree
 
-from fitspec import initializers, naming
+from fitspec import foreign_arrays, initializers, naming, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
@@ -195,11 +195,12 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         shape = tuple(int(d) for d in shape)
+        name = name or f"variable_{len(self._own_variables)}"
+        weight_budget.charge(shape, f"{self.name}/{name}")  # a model rebuilt from a file: no larger than it
         value = initializers.get(initializer)(shape, dtype=dtype)
         value = np.asarray(value, dtype=dtype)
         if value.shape != shape:
             raise invalid_argument(f"{self.name}.add_weight", "initializer", f"an array of shape {shape}", value)
-        name = name or f"variable_{len(self._own_variables)}"
         variable = self.backend.Variable(value, dtype=dtype, trainable=trainable, name=name, path=f"{self.name}/{name}")
         self._track_variable(variable)
         return variable
@@ -332,8 +333,8 @@ class Layer:
         """Keras' autocast: floating inputs (numpy or backend tensors) take the layer's dtype."""
         if isinstance(x, Variable):
             return x.value
-        if isinstance(x, (np.ndarray, float, int, np.generic)):
-            array = np.asarray(x)
+        if isinstance(x, (np.ndarray, float, int, np.generic)) or foreign_arrays.is_foreign(x, self.backend.name):
+            array = foreign_arrays.to_numpy(x)  # another framework's tensor goes through the host
             return self.ops.convert_to_tensor(array, dtype=self.dtype if array.dtype.kind == "f" else None)
         if hasattr(x, "shape") and hasattr(x, "dtype"):
             dtype = self.ops.dtype(x)

@@ -1,16 +1,21 @@
 """`model.save`, `fs.models.load_model`, `model.save_weights`, `model.load_weights` (docs/SPEC.md, "Saving").
 
-Loading checks every count and shape against the file before it assigns anything: a file that does
-not fit leaves the model untouched.
+Loading checks every count, shape and dtype against the file before it assigns anything, and builds
+a model from a config only as large as the file's tensors: a file that does not fit leaves the
+model untouched and allocates nothing large.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+
 import numpy as np
 
+from fitspec import weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.saving import file_format
-from fitspec.saving.serialization import build_model, build_object, model_config, object_config
+from fitspec.saving.serialization import build_model, build_object, check_input_sizes, model_config, object_config
 
 
 def _entries(variables) -> list:
@@ -47,33 +52,72 @@ def save_weights(model, filepath) -> None:
                       {"weights": _entries(weights)})
 
 
-def _checked_values(variables, entries, contents, prefix, where, owner) -> list[np.ndarray]:
-    """The file's arrays for `variables`, after checking count and every shape."""
-    if len(entries) != len(variables):
+def _dtype_family(dtype: str) -> str:
+    return "float" if dtype.startswith(("float", "bfloat")) else "int" if dtype.startswith(("int", "uint")) else dtype
+
+
+def _cast(variable, array: np.ndarray, contents, owner) -> np.ndarray:
+    """`array` in the variable's dtype, by the cast rule: a floating tensor loads into a floating variable
+    (rounded to nearest; never to inf), an integer one into an integer variable when every value fits, a bool
+    into a bool; any other pairing is refused."""
+    stored, target = array.dtype.name, str(variable.dtype)
+    if _dtype_family(stored) != _dtype_family(target):
+        contents.refuse(f"a {target} tensor (or one of its family) for weight {variable.path!r} of {owner}",
+                        f"which stores it as {stored}")
+    if _dtype_family(target) == "int" and array.size:
+        info = np.iinfo(target)
+        if array.min() < info.min or array.max() > info.max:
+            contents.refuse(f"values that fit {target} for weight {variable.path!r} of {owner}",
+                            f"whose values reach [{array.min()}, {array.max()}]")
+    if stored == target or target == "bfloat16":  # numpy has no bfloat16: the backend casts from the stored floats
+        return array
+    with np.errstate(over="ignore"):  # an overflow is refused just below
+        cast = array.astype(target)
+    if _dtype_family(target) == "float" and not np.array_equal(np.isfinite(cast), np.isfinite(array)):
+        contents.refuse(f"values within the range of {target} for weight {variable.path!r} of {owner}",
+                        f"whose {stored} values overflow {target}")
+    return cast
+
+
+def _checked_values(variables, contents, prefix, where, owner, required=True) -> list[np.ndarray]:
+    """The file's arrays for `variables` in their dtypes, after checking count, every shape and every dtype."""
+    group = contents.group(prefix, required)
+    if group is None:
+        return None
+    if len(group) != len(variables):
         raise ValueError(
-            f"{where}: the file holds {len(entries)} {prefix} variables but {owner} has {len(variables)}: "
-            f"the architectures differ (file: {[e[0] for e in entries][:6]}..., "
+            f"{where}: the file holds {len(group)} {prefix} variables but {owner} has {len(variables)}: "
+            f"the architectures differ (file: {[path for path, _ in group][:6]}..., "
             f"model: {[v.path for v in variables][:6]}...)."
         )
-    values = contents.group(prefix, len(entries))
-    for variable, (path, _), value in zip(variables, entries, values):
+    for variable, (path, value) in zip(variables, group):
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"{where}: weight {variable.path!r} of {owner} has shape {tuple(variable.shape)}, but the file's "
                 f"{path!r} has shape {tuple(value.shape)}."
             )
-    return values
+    return [_cast(variable, value, contents, owner) for variable, (_, value) in zip(variables, group)]
 
 
 def _assign(variables, values, ops) -> None:
     for variable, value in zip(variables, values):
-        variable.assign(ops.convert_to_tensor(np.asarray(value, dtype=variable.dtype)))
+        variable.assign(ops.convert_to_tensor(value, dtype=variable.dtype))
+
+
+@contextlib.contextmanager
+def _rebuilding(contents, part: str):
+    """Errors of a malformed `part` of the file's metadata (a missing key, a wrong type) as the library's error."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, AttributeError, RecursionError, OverflowError) as error:
+        contents.refuse(f"a {part} that rebuilds", f"whose {part} does not ({type(error).__name__}: {error})")
 
 
 def load_weights(model, filepath) -> None:
     contents = file_format.Contents(filepath, "load_weights")
-    values = _checked_values(model.weights, contents.metadata["weights"], contents, "model", "load_weights",
-                             f"model {model.name!r}")
+    if contents.kind == "backup":
+        contents.refuse("a file written by model.save_weights() or model.save()", "a BackupAndRestore backup")
+    values = _checked_values(model.weights, contents, "model", "load_weights", f"model {model.name!r}")
     _assign(model.weights, values, model.ops)
 
 
@@ -81,54 +125,73 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
     contents = file_format.Contents(filepath, "load_model")
     if contents.kind != "model":
         raise invalid_argument("load_model", "filepath", "a file written by model.save()",
-                               "<a weights-only file: build the model and call model.load_weights()>")
-    model = build_model(contents.metadata["model"], api, custom_objects)
-    values = _checked_values(model.weights, contents.metadata["weights"], contents, "model", "load_model",
-                             f"model {model.name!r}")
-    _assign(model.weights, values, model.ops)
-    config = contents.metadata.get("compile")
+                               f"<a {contents.kind!r} file: build the model and call model.load_weights()>")
+    architecture = contents.json("model")
+    contents.group("model")  # the tensors match their entries before the config builds anything
+    with _rebuilding(contents, "model config"), weight_budget.bounded(contents.values("model"), contents):
+        check_input_sizes(architecture, contents)
+        model = build_model(architecture, api, custom_objects)
+    values = _checked_values(model.weights, contents, "model", "load_model", f"model {model.name!r}")
+    config = contents.json("compile", required=False)
+    optimizer_values = None
     if compile and config is not None:
-        wrap_loss = lambda fn, name: api.losses.LossFunctionWrapper(fn, name=name)
-        wrap_metric = lambda fn, name: api.metrics.MeanMetricWrapper(fn, name=name)
-        model.compile(
-            optimizer=build_object(config["optimizer"], api.optimizers, custom_objects, "load_model"),
-            loss=build_object(config["loss"], api.losses, custom_objects, "load_model", wrap_loss),
-            metrics=build_object(config["metrics"], api.metrics, custom_objects, "load_model", wrap_metric) or None,
-            weighted_metrics=build_object(config["weighted_metrics"], api.metrics, custom_objects, "load_model",
-                                          wrap_metric) or None,
-            loss_weights=build_object(config["loss_weights"], api.losses, custom_objects, "load_model"),
-            steps_per_execution=config["steps_per_execution"],
-            run_eagerly=config["run_eagerly"],
-        )
-        entries = contents.metadata.get("optimizer")
-        if entries is not None:
+        with _rebuilding(contents, "compile config"):
+            compile_model(model, config, api, custom_objects)
+        if contents.group("optimizer", required=False) is not None:
             model.optimizer.build(model.trainable_variables)
-            values = _checked_values(model.optimizer.variables, entries, contents, "optimizer", "load_model",
-                                     f"the optimizer of {model.name!r}")
-            _assign(model.optimizer.variables, values, model.ops)
+            optimizer_values = _checked_values(model.optimizer.variables, contents, "optimizer", "load_model",
+                                               f"the optimizer of {model.name!r}")
+    _assign(model.weights, values, model.ops)
+    if optimizer_values is not None:
+        _assign(model.optimizer.variables, optimizer_values, model.ops)
     return model
 
 
-def save_training_state(model, filepath, fit_state: dict) -> None:
+def compile_model(model, config: dict, api, custom_objects) -> None:
+    wrap_loss = lambda fn, name: api.losses.LossFunctionWrapper(fn, name=name)
+    wrap_metric = lambda fn, name: api.metrics.MeanMetricWrapper(fn, name=name)
+    model.compile(
+        optimizer=build_object(config["optimizer"], api.optimizers, custom_objects, "load_model"),
+        loss=build_object(config["loss"], api.losses, custom_objects, "load_model", wrap_loss),
+        metrics=build_object(config["metrics"], api.metrics, custom_objects, "load_model", wrap_metric) or None,
+        weighted_metrics=build_object(config["weighted_metrics"], api.metrics, custom_objects, "load_model",
+                                      wrap_metric) or None,
+        loss_weights=build_object(config["loss_weights"], api.losses, custom_objects, "load_model"),
+        steps_per_execution=config["steps_per_execution"],
+        run_eagerly=config["run_eagerly"],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingState:
+    """What a backup restores besides the variables: fit()'s snapshot and whether a backup made its folder."""
+
+    fit_state: dict
+    created_folder: bool
+
+
+def save_training_state(model, filepath, fit_state: dict, created_folder: bool = False) -> None:
     """Weights, optimizer, metric variables and where fit() stands (BackupAndRestore)."""
     groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
-    tensors, metadata = {}, {"fit_state": fit_state}
+    tensors, metadata = {}, {"fit_state": fit_state, "created_folder": bool(created_folder)}
     for prefix, variables in groups.items():
         tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
         metadata[prefix] = _entries(variables)
     file_format.write(filepath, "backup", tensors, metadata)
 
 
-def load_training_state(model, filepath) -> dict:
-    """Restore what `save_training_state` wrote (checking everything first); return the fit state."""
-    contents = file_format.Contents(filepath, "BackupAndRestore")
+def load_training_state(model, filepath, validate_fit_state) -> TrainingState:
+    """Restore what `save_training_state` wrote. Everything is checked first (digests, counts, shapes, dtypes,
+    and the fit state by `validate_fit_state(snapshot, where, filepath)`): a backup that does not fit leaves the model
+    untouched."""
+    contents = file_format.Contents(filepath, "BackupAndRestore", "backup_dir")
     if contents.kind != "backup":
-        raise invalid_argument("BackupAndRestore", "backup_dir", "a folder holding a fitspec backup",
-                               f"<a {contents.kind!r} file>")
+        contents.refuse("a folder holding a fitspec backup", f"a {contents.kind!r} file")
     groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
-    checked = {prefix: _checked_values(variables, contents.metadata[prefix], contents, prefix, "BackupAndRestore",
-                                       f"model {model.name!r}")
+    checked = {prefix: _checked_values(variables, contents, prefix, "BackupAndRestore", f"model {model.name!r}")
                for prefix, variables in groups.items()}
+    fit_state = validate_fit_state(contents.json("fit_state", object), "BackupAndRestore", contents.path)
+    created_folder = contents.json("created_folder", bool, required=False)
     for prefix, variables in groups.items():
         _assign(variables, checked[prefix], model.ops)
-    return contents.metadata["fit_state"]
+    return TrainingState(fit_state, created_folder is True)

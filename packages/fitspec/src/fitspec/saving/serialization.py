@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import optree
@@ -138,10 +139,36 @@ def build_model(config: dict, api, custom_objects=None, where="load_model"):
     return model
 
 
+#: the most numbers one sample of a model's inputs may hold in a config that is loaded: building the model
+#: runs each layer once on zeros of that shape, which a file alone must not make arbitrarily large
+MAX_INPUT_VALUES = 2**26
+
+
+def check_input_sizes(config: dict, contents) -> None:
+    """Refuse (`contents.refuse`) a config whose inputs would build on more than MAX_INPUT_VALUES per sample."""
+    if config.get("class_name") == "Sequential":
+        shapes = [config["input"]["shape"]] if config.get("input") is not None else []
+    elif config.get("functional"):
+        shapes = [spec["shape"] for spec in config["input_specs"]]
+    else:
+        shapes = optree.tree_leaves(config.get("build_shapes"), is_leaf=_is_shape, none_is_leaf=False)
+    for shape in shapes:
+        if not _is_shape(shape):
+            contents.refuse("input shapes that are lists of non-negative ints or None", f"with the shape {shape!r}")
+        values = math.prod(1 if d is None else d for d in shape)
+        if values > MAX_INPUT_VALUES:
+            contents.refuse(f"inputs of at most {MAX_INPUT_VALUES} values per sample",
+                            f"whose config has an input of shape {shape}")
+
+
+def _is_shape(s) -> bool:
+    return isinstance(s, list) and all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+                                       for d in s)
+
+
 def _zeros_like_shapes(shapes, dtype):
-    is_shape = lambda s: isinstance(s, list) and all(isinstance(d, int) or d is None for d in s)
     return optree.tree_map(lambda s: np.zeros([1 if d is None else d for d in s], dtype=dtype), shapes,
-                           is_leaf=is_shape)
+                           is_leaf=_is_shape)
 
 
 # -- compile arguments ---------------------------------------------------------------------------------
