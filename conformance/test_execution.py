@@ -110,3 +110,10 @@ def test_make_train_function_is_the_execution_of_the_train_steps(fs):
     assert len(predictions) == 2
     np.testing.assert_allclose(np.concatenate([np.asarray(p) for p in predictions]), model.predict(x, verbose=0),
                                rtol=1e-6)
+
+
+def test_a_class_weight_error_of_train_on_batch_names_train_on_batch(fs):
+    model = dense_model(fs, optimizer="sgd", loss="mse")
+    x, y = data(8)
+    with pytest.raises(ValueError, match=r"^train_on_batch: argument `class_weight`"):
+        model.train_on_batch(x, np.zeros((8, 1)), class_weight={1: 2.0})

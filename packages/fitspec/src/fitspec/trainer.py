@@ -451,7 +451,7 @@ class Trainer:
     # -- single batches -------------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
-        sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight)
+        sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight, where="train_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
         data = batch.batch(np.arange(batch.size))
         check = DataCheck(self, batch, "train_on_batch")
@@ -515,24 +515,24 @@ class ClassWeighted:
         self.adapter.on_epoch_end()
 
 
-def _class_weight_to_sample_weight(class_weight, y, sample_weight, check_only=False):
-    """sample_weight[i] = class_weight[class of y[i]] (times any given sample_weight)."""
+def _class_weight_to_sample_weight(class_weight, y, sample_weight, check_only=False, where="fit"):
+    """sample_weight[i] = class_weight[class of y[i]] (times any given sample_weight); errors name `where`."""
     if class_weight is None:
         return sample_weight
     if not isinstance(class_weight, Mapping):
-        raise invalid_argument("fit", "class_weight", "a dict {class index: weight}", class_weight)
+        raise invalid_argument(where, "class_weight", "a dict {class index: weight}", class_weight)
     if check_only:
         return None
     if y is None or isinstance(y, (dict, list, tuple)):
-        raise invalid_argument("fit", "class_weight", "a single-output model with array targets `y`", y)
+        raise invalid_argument(where, "class_weight", "a single-output model with array targets `y`", y)
     y = np.asarray(y)
     if y.ndim == 0:
-        raise invalid_argument("fit", "class_weight", "targets with a sample axis", y)
+        raise invalid_argument(where, "class_weight", "targets with a sample axis", y)
     classes = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
     missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
     if missing:
         expected = f"a weight for every class in y, including {missing}"
-        raise invalid_argument("fit", "class_weight", expected, class_weight)
+        raise invalid_argument(where, "class_weight", expected, class_weight)
     weights = np.asarray([class_weight[int(c)] for c in classes], dtype="float64")
     if sample_weight is not None:
         weights = weights * np.asarray(sample_weight, dtype="float64").reshape(len(weights), -1).mean(axis=-1)
