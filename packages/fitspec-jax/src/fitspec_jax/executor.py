@@ -121,11 +121,7 @@ class JitExecutor:
         variables = self.model._state_variables(self.step)
         mapping = [(v, value) for group, values in zip(variables, state) for v, value in zip(group, values)]
         with StepScope(mapping) as scope:
-            if self.step == "predict_step":
-                outputs, non_trainable = self.step_fn(tuple(state), batch)
-                new_state = (state[0], non_trainable)
-            else:
-                outputs, new_state = self.step_fn(state, batch)
+            outputs, new_state = self.step_fn(state, batch)
         self._apply_stray_writes(scope)
         return outputs, self._conform(variables, state, new_state, scope)
 

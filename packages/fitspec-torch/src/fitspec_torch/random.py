@@ -1,23 +1,83 @@
-"""`fs.random` on PyTorch: draws from a `torch.Generator` seeded by a 64-bit key.
+"""`fs.random` on PyTorch: the portable generator on int32 tensors; natively, a `torch.Generator` seeded by the key.
 
-A SeedGenerator's state (a uint32 Parameter) is read on the host and split by SplitMix64 into the
-next state and a key; a key seeds a fresh `torch.Generator` on the state's device (Philox on CUDA,
-Mersenne Twister on the CPU), which draws with torch's own functions. Host reads and generators
-have no place in a torch.compile graph, so every public function runs outside compilation
-(`torch.compiler.disable`): under `jit_compile=True` a draw is a graph break, not a recompilation.
-The public functions and the checks are the core's (fitspec.random).
+torch lacks uint32 addition and shifts, so the words are int32 tensors holding the same bits: addition
+and multiplication wrap alike, a logical right shift masks the sign's copies away, and the unsigned
+remainder, order and float value go through int64. Host reads and generators have no place in a
+torch.compile graph, so every public function runs outside compilation (`torch.compiler.disable`):
+under `jit_compile=True` a draw is a graph break, not a recompilation. The public functions, the
+checks and the draws are the core's (fitspec.random, fitspec.random_draws).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from fitspec import random as core_random
+from fitspec.threefry import MASK32, Words
 from fitspec.variables import unwrap
 from fitspec_torch import ops as torch_ops
+
+_I32 = torch.int32
+
+
+def _unsigned(a):
+    """The words' unsigned values, as int64."""
+    return a.to(torch.int64) & MASK32
+
+
+class TorchWords(Words):
+    def constant(self, values):
+        array = np.asarray(values, dtype=np.uint32).view(np.int32)
+        return torch.from_numpy(np.array(array)).to(torch_ops._device())
+
+    def from_key(self, key):
+        key = unwrap(key).to(device=torch_ops._device()).to(_I32)
+        return key[0], key[1]
+
+    def to_key(self, high, low):
+        return torch.stack([high, low]).to(torch.uint32)
+
+    def counters(self, shape):
+        size = int(np.prod(shape, dtype=np.int64))
+        low = torch.arange(size, dtype=torch.int64, device=torch_ops._device()).to(_I32).reshape(shape)
+        return torch.zeros_like(low), low
+
+    def add(self, a, b):
+        return a + b
+
+    def multiply(self, a, b):
+        return a * b
+
+    def remainder(self, a, b):
+        return torch.remainder(_unsigned(a), _unsigned(b)).to(_I32)
+
+    def xor(self, a, b):
+        return a ^ b
+
+    def bitwise_and(self, a, mask):
+        return a & mask
+
+    def bitwise_or(self, a, b):
+        return a | b
+
+    def shift_left(self, a, n):
+        return a << n
+
+    def shift_right(self, a, n):
+        return (a >> n) & ((1 << (32 - n)) - 1)
+
+    def to_float(self, a, dtype):
+        return _unsigned(a).to(torch_ops.to_torch_dtype(dtype))
+
+    def to_int(self, a, dtype):
+        return _unsigned(a).to(torch_ops.to_torch_dtype(dtype))
+
+    def argsort(self, a):
+        return torch.argsort(_unsigned(a), stable=True)
+
 
 _MASK64 = (1 << 64) - 1
 
@@ -30,44 +90,42 @@ def splitmix64(x: int) -> int:
     return z ^ (z >> 31)
 
 
-class TorchKey(NamedTuple):
-    seed: int  # a 64-bit seed for torch.Generator.manual_seed
-    device: torch.device
+class TorchNative(core_random.NativeDraws):
+    """A fresh `torch.Generator` per draw (Philox on CUDA, Mersenne Twister on the CPU), seeded by SplitMix64 of
+    the key's 64 bits."""
+
+    @staticmethod
+    def _generator(key) -> torch.Generator:
+        high, low = (int(w) for w in unwrap(key).tolist())
+        generator = torch.Generator(device=torch_ops._device())
+        generator.manual_seed(splitmix64((high << 32) | low))
+        return generator
+
+    def uniform01(self, key, shape, dtype):
+        return torch.rand(shape, generator=self._generator(key), dtype=torch_ops.to_torch_dtype(dtype),
+                          device=torch_ops._device())
+
+    def normal01(self, key, shape, dtype):
+        return torch.randn(shape, generator=self._generator(key), dtype=torch_ops.to_torch_dtype(dtype),
+                           device=torch_ops._device())
+
+    def randint(self, key, shape, minval, maxval, dtype):
+        values = torch.randint(minval, maxval, shape, generator=self._generator(key), device=torch_ops._device(),
+                               dtype=torch.int64)
+        return values.to(torch_ops.to_torch_dtype(dtype))
+
+    def permutation(self, key, n):
+        return torch.randperm(n, generator=self._generator(key), device=torch_ops._device())
 
 
 class TorchRandom(core_random.RandomPrimitives):
+    words = TorchWords()
+
     def key(self, data):
-        return TorchKey(splitmix64((int(data[0]) << 32) | int(data[1])), torch_ops._device())
+        return torch.from_numpy(np.asarray(data, dtype=np.uint32).copy()).to(torch_ops._device())
 
-    def split(self, state):
-        state = unwrap(state)
-        high, low = (int(w) for w in state.tolist())
-        word = (high << 32) | low
-        new_word, seed = splitmix64(word), splitmix64(word ^ 0xD1B54A32D192ED03)
-        new_state = torch.tensor([new_word >> 32, new_word & 0xFFFFFFFF], dtype=torch.uint32, device=state.device)
-        return new_state, TorchKey(seed, state.device)
-
-    @staticmethod
-    def _generator(key: TorchKey) -> torch.Generator:
-        generator = torch.Generator(device=key.device)
-        generator.manual_seed(key.seed)
-        return generator
-
-    def normal(self, key, shape, dtype):
-        return torch.randn(shape, generator=self._generator(key), dtype=torch_ops.to_torch_dtype(dtype),
-                           device=key.device)
-
-    def uniform(self, key, shape, dtype):
-        return torch.rand(shape, generator=self._generator(key), dtype=torch_ops.to_torch_dtype(dtype),
-                          device=key.device)
-
-    def randint(self, key, shape, minval, maxval, dtype):
-        values = torch.randint(minval, maxval, shape, generator=self._generator(key), device=key.device,
-                               dtype=torch.int64)
-        return values.to(getattr(torch, dtype))
-
-    def permutation(self, key, n):
-        return torch.randperm(n, generator=self._generator(key), device=key.device)
+    def native(self, ops, portable):
+        return TorchNative(ops, portable)
 
     def outside_compilation(self, fn):
         return torch.compiler.disable(fn)

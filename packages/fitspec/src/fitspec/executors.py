@@ -52,15 +52,12 @@ def scoped_step(model, step_fn, step: str):
             outputs, new_state = step_fn(state, batch)
         for variable in scope.stray:
             variable.assign(scope.get_current_value(variable))
-        groups = variables[1:2] if step == "predict_step" else variables
-        olds = state[1:2] if step == "predict_step" else state
-        news = (new_state,) if step == "predict_step" else new_state
         kept = tuple(
             [scope.get_current_value(v) if new is old else new for v, old, new in zip(group, old_part, new_part)]
             if isinstance(new_part, (list, tuple)) else new_part
-            for group, old_part, new_part in zip(groups, olds, news)
+            for group, old_part, new_part in zip(variables, state, new_state)
         )
-        return outputs, (kept[0] if step == "predict_step" else kept)
+        return outputs, kept
 
     return run
 
@@ -71,12 +68,11 @@ def python_loop(step_fn, step: str, model=None):
     if step == "predict_step":
 
         def execute(state, batches):
-            trainable, non_trainable = state
             outputs = []
             for batch in batches:
-                y_pred, non_trainable = step_fn((trainable, non_trainable), batch)
+                y_pred, state = step_fn(state, batch)
                 outputs.append(y_pred)
-            return outputs, (trainable, non_trainable)
+            return outputs, state
 
         return execute
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import optree
 
+from fitspec import random
 from fitspec.data import unpack_x_y_sample_weight
 from fitspec.errors import describe
 from fitspec.executors import DeferredOutputs
@@ -27,13 +28,14 @@ STATE_PARTS = {
     "test_step": ("trainable_variables", "non_trainable_variables", "metrics_variables"),
     "predict_step": ("trainable_variables", "non_trainable_variables"),
 }
-#: the part the executors carry after the step's state in a train step: the other optimizers' variables
+#: the part the executors carry after the step's state: the other optimizers' variables and the process-wide seed
+#: state (fitspec.random: unseeded draws inside a step advance it)
 CARRIED = "other_optimizers_variables"
 
 
 def executor_parts(step: str) -> tuple[str, ...]:
     """The names of the parts of the state an executor runs `step` with: the step's, then what is carried."""
-    return STATE_PARTS[step] + ((CARRIED,) if step == "train_step" else ())
+    return STATE_PARTS[step] + (CARRIED,)
 
 
 class StatelessTrainer:
@@ -99,7 +101,8 @@ class StatelessTrainer:
             "non_trainable_variables": lambda: self.non_trainable_variables,
             "optimizer_variables": lambda: self.optimizer.variables,
             "metrics_variables": lambda: self.metrics_variables,
-            CARRIED: lambda: [v for optimizer in self._other_optimizers() for v in optimizer.variables],
+            CARRIED: lambda: ([v for optimizer in self._other_optimizers() for v in optimizer.variables]
+                              + random.process_seed_states(self.backend)),
         }
         return tuple(groups[part]() for part in executor_parts(step))
 
@@ -150,6 +153,8 @@ class StatelessTrainer:
             if not isinstance(out, tuple) or len(out) != 2:
                 raise TypeError(f"{type(self).__name__}.{step} must return (logs, state); received {describe(out)}.")
             logs, new_state = out
+            if step == "predict_step":  # it returns the non-trainable values alone
+                new_state = (given[0], new_state)
             self._check_state(step, given, new_state)
             return logs, tuple(list(part) for part in new_state) + carried
 
@@ -158,7 +163,7 @@ class StatelessTrainer:
     def _make_step_function(self, step: str):
         cache = self.__dict__.setdefault("_step_functions", {})
         if step not in cache:
-            single = self._checked_step(step) if step != "predict_step" else self.predict_step
+            single = self._checked_step(step)
             execute = self.backend.make_executor(self, single, step)
 
             # An executor that returns each value cast and shaped as its Variable's (`conforms_state`) is
