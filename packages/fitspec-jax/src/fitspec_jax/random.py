@@ -81,24 +81,31 @@ class JaxWords(Words):
         return jnp.argsort(a, stable=True)
 
 
-def _with_x64(method):
-    """The core computes float transforms in float64: turned on for the draw (XLA mixes precisions in one program)."""
+def _with_x64(method, static_argnums=None):
+    """The core computes float transforms in float64: x64 is turned on for the draw (XLA mixes precisions in one
+    program). With `static_argnums`, the transform is one jitted program per shape and dtype, not hundreds of ops
+    dispatched (and compiled) one by one when it runs eagerly."""
+    if static_argnums is not None:
+        method = jax.jit(method, static_argnums=static_argnums)
 
     def run(self, *args):
         with jax.enable_x64(True):
             return method(self, *args)
 
-    run.__name__, run.__doc__ = method.__name__, method.__doc__
+    run.__name__, run.__doc__ = getattr(method, "__name__", "draw"), method.__doc__
     return run
 
 
 class JaxPortable(PortableDraws):
     """The portable generator with jax.random's kernels for the draws they give exactly."""
 
-    uniform = _with_x64(PortableDraws.uniform)
-    normal = _with_x64(PortableDraws.normal)
-    truncated_normal = _with_x64(PortableDraws.truncated_normal)
-    categorical = _with_x64(PortableDraws.categorical)
+    __hash__ = object.__hash__  # `self` is a static argument of the jitted transforms
+
+    # (self, key, shape, dtype, a, b): all static but the key; categorical: (self, key, logits, samples, dtype)
+    uniform = _with_x64(PortableDraws.uniform, (0, 2, 3, 4, 5))
+    normal = _with_x64(PortableDraws.normal, (0, 2, 3, 4, 5))
+    truncated_normal = _with_x64(PortableDraws.truncated_normal, (0, 2, 3, 4, 5))
+    categorical = _with_x64(PortableDraws.categorical, (0, 3, 4))
 
     def bits(self, key, shape):
         return jax.random.bits(_key(key), shape, dtype=_U32)

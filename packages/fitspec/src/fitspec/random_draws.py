@@ -78,7 +78,7 @@ class PortableDraws:
         return threefry.bits32(self.words, key, shape)
 
     def uniform01(self, key, shape, dtype: str):
-        """`jax.random.uniform(key, shape, dtype)` in [0, 1): the random bits as the mantissa of a float in [1, 2), less 1.
+        """`jax.random.uniform(key, shape, dtype)`: random bits as the mantissa of a float in [1, 2), less 1.
 
         float64 draws 64 bits (the two hash words, high first), float32 32, float16 the low 16 and
         bfloat16 the low 8 of the xor-ed words; u = (bits >> (width - mantissa)) * 2**-mantissa, exactly.

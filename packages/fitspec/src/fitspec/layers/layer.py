@@ -249,7 +249,7 @@ class Layer:
 
     @property
     def non_trainable_variables(self) -> list[Variable]:
-        """The non-trainable weights and the SeedGenerators' states: what `stateless_call` maps besides the trainables."""
+        """The non-trainable weights and the SeedGenerators' states: what `stateless_call` maps besides trainables."""
         return self._non_trainable(self.variables)
 
     def _non_trainable(self, variables) -> list[Variable]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fitspec.errors import invalid_argument
-from fitspec.saving import file_format
+from fitspec.saving import file_format, seed_states
 from fitspec.saving.serialization import build_model, build_object, model_config, object_config
 
 
@@ -38,13 +38,15 @@ def save_model(model, filepath) -> None:
         if model.optimizer.built:
             tensors.update(file_format.numbered("optimizer", [v.numpy() for v in model.optimizer.variables]))
             metadata["optimizer"] = _entries(model.optimizer.variables)
+    seed_states.save(model, tensors, metadata)
     file_format.write(filepath, "model", tensors, metadata)
 
 
 def save_weights(model, filepath) -> None:
     weights = model.weights
-    file_format.write(filepath, "weights", file_format.numbered("model", [v.numpy() for v in weights]),
-                      {"weights": _entries(weights)})
+    tensors, metadata = file_format.numbered("model", [v.numpy() for v in weights]), {"weights": _entries(weights)}
+    seed_states.save(model, tensors, metadata)
+    file_format.write(filepath, "weights", tensors, metadata)
 
 
 def _checked_values(variables, entries, contents, prefix, where, owner) -> list[np.ndarray]:
@@ -74,7 +76,9 @@ def load_weights(model, filepath) -> None:
     contents = file_format.Contents(filepath, "load_weights")
     values = _checked_values(model.weights, contents.metadata["weights"], contents, "model", "load_weights",
                              f"model {model.name!r}")
+    seeds = seed_states.checked(model, contents, "load_weights")
     _assign(model.weights, values, model.ops)
+    seed_states.assign(seeds, model.ops)
 
 
 def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
@@ -85,7 +89,9 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
     model = build_model(contents.metadata["model"], api, custom_objects)
     values = _checked_values(model.weights, contents.metadata["weights"], contents, "model", "load_model",
                              f"model {model.name!r}")
+    seeds = seed_states.checked(model, contents, "load_model")
     _assign(model.weights, values, model.ops)
+    seed_states.assign(seeds, model.ops)
     config = contents.metadata.get("compile")
     if compile and config is not None:
         wrap_loss = lambda fn, name: api.losses.LossFunctionWrapper(fn, name=name)
@@ -116,6 +122,7 @@ def save_training_state(model, filepath, fit_state: dict) -> None:
     for prefix, variables in groups.items():
         tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
         metadata[prefix] = _entries(variables)
+    seed_states.save(model, tensors, metadata, process_wide=True)
     file_format.write(filepath, "backup", tensors, metadata)
 
 
@@ -129,6 +136,8 @@ def load_training_state(model, filepath) -> dict:
     checked = {prefix: _checked_values(variables, contents.metadata[prefix], contents, prefix, "BackupAndRestore",
                                        f"model {model.name!r}")
                for prefix, variables in groups.items()}
+    seeds = seed_states.checked(model, contents, "BackupAndRestore", process_wide=True)
     for prefix, variables in groups.items():
         _assign(variables, checked[prefix], model.ops)
+    seed_states.assign(seeds, model.ops)
     return contents.metadata["fit_state"]
