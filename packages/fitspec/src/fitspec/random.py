@@ -295,14 +295,14 @@ class _Draws:
         scope = scope_holding(variable)
         if scope is not None:
             scope.record(variable, new_state)
-        elif current_scope() is None:
-            variable.assign(new_state)
         elif self.primitives.is_traced(new_state):
             raise RuntimeError(
                 "An fs.random draw with seed=None ran inside a traced function that does not carry the process-wide "
                 "seed state (a fitspec step carries it; a jax.jit of stateless_call does not): the state could not "
                 "advance. Pass `seed=` a fs.random.SeedGenerator owned by a layer or the model."
             )
+        elif current_scope() is None:
+            variable.assign(new_state)
         else:
             current_scope().record(variable, new_state)  # a stateless scope keeps its writes to itself
         return key

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from fitspec.errors import invalid_argument
+
 #: the rotation distances of the even and odd groups of four rounds (Salmon et al., 2011)
 ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 #: the key schedule's parity constant
@@ -99,9 +101,11 @@ def hash2x32(words: Words, k1, k2, x1, x2):
 
 
 def check_size(shape) -> None:
-    size = math.prod(int(d) for d in shape) if all(isinstance(d, (int, np.integer)) for d in shape) else 0
-    if size >= 2**32:
-        raise ValueError(f"random draws of more than 2**32 values at once are not supported; received shape {shape}.")
+    """Counters are one word: at most 2**32 draws at once (a symbolic shape is not checked)."""
+    if not isinstance(shape, (tuple, list)) or not all(isinstance(d, (int, np.integer)) for d in shape):
+        return
+    if math.prod(int(d) for d in shape) >= 2**32:
+        raise invalid_argument("random", "shape", "a shape of fewer than 2**32 values (one counter word)", shape)
 
 
 def hashed_counters(words: Words, key, shape):
