@@ -73,9 +73,13 @@ class PortableDraws:
         return x32 if dtype == "float32" else ops.cast(x32, dtype)
 
     # -- bits and uniforms -----------------------------------------------------------------------------------
+    def hashed_counters(self, key, shape):
+        """The two hash words of every entry's counter (fitspec.threefry); a backend may fuse them into one kernel."""
+        return threefry.hashed_counters(self.words, key, shape)
+
     def bits(self, key, shape):
-        """`jax.random.bits(key, shape)`: uint32 words."""
-        return threefry.bits32(self.words, key, shape)
+        """`jax.random.bits(key, shape)`: uint32 words, the xor of the two hash words."""
+        return self.words.xor(*self.hashed_counters(key, shape))
 
     def uniform01(self, key, shape, dtype: str):
         """`jax.random.uniform(key, shape, dtype)`: random bits as the mantissa of a float in [1, 2), less 1.
@@ -86,7 +90,7 @@ class PortableDraws:
         words, ops = self.words, self.ops
         width, mantissa = UNIFORM_BITS[dtype]
         if width == 64:
-            high, low = threefry.hashed_counters(words, key, shape)
+            high, low = self.hashed_counters(key, shape)
             return ops.add(ops.multiply(words.to_float(high, "float64"), 2.0**-32),
                            ops.multiply(words.to_float(words.shift_right(low, 12), "float64"), 2.0**-52))
         bits = self.bits(key, shape)

@@ -116,12 +116,6 @@ def hashed_counters(words: Words, key, shape):
     return hash2x32(words, k1, k2, high, low)
 
 
-def bits32(words: Words, key, shape):
-    """`jax.random.bits(key, shape, "uint32")`."""
-    bits1, bits2 = hashed_counters(words, key, shape)
-    return words.xor(bits1, bits2)
-
-
 def split(words: Words, key, count: int = 2) -> list:
     """`jax.random.split(key, count)`: `count` keys, each the hash of the counter i."""
     k1, k2 = words.from_key(key)
