@@ -29,22 +29,13 @@ def save(model, tensors: dict, metadata: dict, process_wide: bool = False) -> No
 
 def checked(model, contents, where: str, process_wide: bool = False) -> list:
     """[(variable, value)] from the file, after checking count and shapes; [] for a file without seed states."""
+    from fitspec.saving.model_io import _checked_values  # model_io calls this module: imported when needed
+
     entries = contents.metadata.get(PREFIX)
     if entries is None:
         return []
     variables = _variables(model, process_wide)
-    if len(entries) != len(variables):
-        raise ValueError(
-            f"{where}: the file holds {len(entries)} seed states but model {model.name!r} has {len(variables)}: "
-            f"the architectures differ (file: {[e[0] for e in entries][:6]}, "
-            f"model: {[v.path for v in variables][:6]})."
-        )
-    values = contents.group(PREFIX, len(entries))
-    for variable, (path, _), value in zip(variables, entries, values):
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"{where}: seed state {variable.path!r} has shape {tuple(variable.shape)}, but the "
-                             f"file's {path!r} has shape {tuple(value.shape)}.")
-    return list(zip(variables, values))
+    return list(zip(variables, _checked_values(variables, entries, contents, PREFIX, where, f"model {model.name!r}")))
 
 
 def assign(pairs, ops) -> None:
