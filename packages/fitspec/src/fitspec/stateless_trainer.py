@@ -11,7 +11,8 @@ backend's executor, checks the returned state's structure and shapes, and writes
 Optimizers the model holds besides `model.optimizer` (the GAN's `d_optimizer` and `g_optimizer`)
 are not in the step's state, as in Keras 3, but their variables travel with it: the executor
 carries them as one more part (`CARRIED`), mapped in the step's stateless scope, so a train_step
-that reads them (`v.value`) and assigns them (`v.assign`) works in a compiled step too.
+that reads them (`v.value`) and assigns them (`v.assign`) works in a compiled step too. Every
+step carries the backend's process-wide seed state there as well (unseeded `fs.random` draws).
 """
 
 from __future__ import annotations
