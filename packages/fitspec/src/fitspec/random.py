@@ -248,14 +248,9 @@ class SeedGenerator(Layer):
         return {"seed": self.initial_seed, "name": self.name}
 
 
-def is_seed_state(variable) -> bool:
-    """Whether `variable` is the state of a SeedGenerator (saved with the model, but not one of its weights)."""
-    return getattr(variable, "name", None) in ("seed_generator_state", GLOBAL_STATE_NAME)
-
-
 def seed_states(model) -> list:
-    """The SeedGenerator states among `model.variables`, in order."""
-    return [v for v in model.variables if is_seed_state(v)]
+    """The states of the SeedGenerators in `model` (saved with it, though not among its weights), in layer order."""
+    return [layer.state for layer in model._flatten_layers() if isinstance(layer, SeedGenerator)]
 
 
 GLOBAL_STATE_NAME = "global_seed_state"
@@ -279,7 +274,8 @@ class _Draws:
         self.global_state.assign(self.backend.ops.convert_to_tensor(initial_state(seeding.process_seed_word())))
 
     @property
-    def draws(self):
+    def generator(self):
+        """The generator in force: the portable one, or the framework's (`set_random_implementation`)."""
         return self.portable if self.implementation == "portable" else self.native
 
     def set_implementation(self, name: str) -> None:
@@ -328,7 +324,7 @@ def normal(draws: _Draws, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     shape = check_shape("random.normal", shape)
     mean, stddev = (check_number("random.normal", a, v) for a, v in (("mean", mean), ("stddev", stddev)))
     dtype = check_dtype("random.normal", dtype, FLOAT_DTYPES, draws.backend.floatx())
-    return draws.draws.normal(draws.key(seed, "random.normal"), shape, dtype, mean, stddev)
+    return draws.generator.normal(draws.key(seed, "random.normal"), shape, dtype, mean, stddev)
 
 
 def truncated_normal(draws: _Draws, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -336,7 +332,7 @@ def truncated_normal(draws: _Draws, shape, mean=0.0, stddev=1.0, dtype=None, see
     shape = check_shape("random.truncated_normal", shape)
     mean, stddev = (check_number("random.truncated_normal", a, v) for a, v in (("mean", mean), ("stddev", stddev)))
     dtype = check_dtype("random.truncated_normal", dtype, FLOAT_DTYPES, draws.backend.floatx())
-    return draws.draws.truncated_normal(draws.key(seed, "random.truncated_normal"), shape, dtype, mean, stddev)
+    return draws.generator.truncated_normal(draws.key(seed, "random.truncated_normal"), shape, dtype, mean, stddev)
 
 
 def uniform(draws: _Draws, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
@@ -346,7 +342,7 @@ def uniform(draws: _Draws, shape, minval=0.0, maxval=1.0, dtype=None, seed=None)
     dtype = check_dtype("random.uniform", dtype, FLOAT_DTYPES, draws.backend.floatx())
     if not minval < maxval:
         raise invalid_argument("random.uniform", "maxval", f"a number above minval={minval}", maxval)
-    return draws.draws.uniform(draws.key(seed, "random.uniform"), shape, dtype, minval, maxval)
+    return draws.generator.uniform(draws.key(seed, "random.uniform"), shape, dtype, minval, maxval)
 
 
 def randint(draws: _Draws, shape, minval, maxval, dtype="int32", seed=None):
@@ -362,7 +358,7 @@ def randint(draws: _Draws, shape, minval, maxval, dtype="int32", seed=None):
     info = np.iinfo(dtype)
     if minval < info.min or maxval - 1 > info.max:
         raise invalid_argument("random.randint", "dtype", f"an integer dtype holding [{minval}, {maxval})", dtype)
-    return draws.draws.randint(draws.key(seed, "random.randint"), shape, int(minval), int(maxval), dtype)
+    return draws.generator.randint(draws.key(seed, "random.randint"), shape, int(minval), int(maxval), dtype)
 
 
 def categorical(draws: _Draws, logits, num_samples, dtype="int32", seed=None):
@@ -374,7 +370,7 @@ def categorical(draws: _Draws, logits, num_samples, dtype="int32", seed=None):
     if not _is_int(num_samples) or num_samples < 0:
         raise invalid_argument("random.categorical", "num_samples", "a non-negative int", num_samples)
     dtype = check_dtype("random.categorical", dtype, INT_DTYPES, "int32")
-    return draws.draws.categorical(draws.key(seed, "random.categorical"), logits, int(num_samples), dtype)
+    return draws.generator.categorical(draws.key(seed, "random.categorical"), logits, int(num_samples), dtype)
 
 
 def dropout(draws: _Draws, inputs, rate, noise_shape=None, seed=None):
@@ -397,7 +393,7 @@ def dropout(draws: _Draws, inputs, rate, noise_shape=None, seed=None):
     noise_shape = tuple(d if n is None else n for n, d in zip(noise_shape, shape))
     if rate == 0:
         return inputs
-    keep = draws.draws.bernoulli(draws.key(seed, "random.dropout"), 1.0 - rate, noise_shape)
+    keep = draws.generator.bernoulli(draws.key(seed, "random.dropout"), 1.0 - rate, noise_shape)
     return ops.where(keep, inputs / (1.0 - rate), ops.zeros_like(inputs))
 
 
@@ -409,7 +405,7 @@ def shuffle(draws: _Draws, x, axis=0, seed=None):
     if not _is_int(axis) or not -len(shape) <= axis < len(shape):
         raise invalid_argument("random.shuffle", "axis", f"an int in [-{len(shape)}, {len(shape)})", axis)
     key = draws.key(seed, "random.shuffle")
-    return ops.take(x, draws.draws.permutation(key, shape[axis]), axis=int(axis))
+    return ops.take(x, draws.generator.permutation(key, shape[axis]), axis=int(axis))
 
 
 PUBLIC = {"normal": normal, "truncated_normal": truncated_normal, "uniform": uniform, "randint": randint,
@@ -457,4 +453,4 @@ def bind(api, primitives: RandomPrimitives, module):
 
 
 __all__ = ["NativeDraws", "RandomPrimitives", "SeedGenerator", "bind", "check_rate", "check_seed", "initial_state",
-           "is_seed_state", "process_seed_states", "seed_states"]
+           "process_seed_states", "seed_states"]
