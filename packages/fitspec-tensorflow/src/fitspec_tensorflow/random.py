@@ -1,10 +1,11 @@
 """`fs.random` on TensorFlow: the portable generator on tf.uint32 tensors; natively, stateless_* ops keyed by the key.
 
-Threefry's rounds are graph ops on uint32 tensors (TensorFlow's uint32 arithmetic wraps), so a draw
-inside a tf.function step reads and advances the seed state's tf.Variable in the graph, XLA included;
-a shape may be symbolic (`tf.shape(x)`). Under XLA (`jit_compile=True`) multiply-adds may fuse, so
-the core rounds each product itself (`fuses_multiply_add`). The public functions, the checks and the
-draws are the core's (fitspec.random, fitspec.random_draws).
+Threefry's rounds are ops on uint32 tensors (TensorFlow's uint32 arithmetic wraps), compiled by XLA
+into one kernel (`jit_compile=True`; the graph executor would run some 130 ops), so a draw inside a
+tf.function step reads and advances the seed state's tf.Variable in the graph; a shape may be
+symbolic (`tf.shape(x)`). Under XLA multiply-adds may fuse, so the core rounds each product itself
+(`fuses_multiply_add`). The public functions, the checks and the draws are the core's
+(fitspec.random, fitspec.random_draws).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from fitspec import random as core_random
+from fitspec import threefry
+from fitspec.random_draws import PortableDraws
 from fitspec.threefry import Words
 from fitspec.variables import unwrap
 
@@ -75,6 +78,25 @@ class TensorflowWords(Words):
         return tf.argsort(tf.cast(a, tf.int64), stable=True)
 
 
+_WORDS = TensorflowWords()
+
+
+@tf.function(jit_compile=True, autograph=False, reduce_retracing=True)
+def _hash_counters(key, low):
+    """The core's Threefry rounds on the flat counters (0, low) under `key`, as one XLA kernel."""
+    return threefry.hash2x32(_WORDS, key[0], key[1], tf.zeros_like(low), low)
+
+
+class TensorflowPortable(PortableDraws):
+    """The portable generator with Threefry's rounds compiled by XLA into one kernel."""
+
+    def hashed_counters(self, key, shape):
+        threefry.check_size(shape)
+        low = tf.cast(tf.range(tf.reduce_prod(tf.cast(shape, tf.int64)), dtype=tf.int64), tf.uint32)
+        high, low = _hash_counters(_words(key), low)
+        return tf.reshape(high, shape), tf.reshape(low, shape)
+
+
 class TensorflowNative(core_random.NativeDraws):
     """TensorFlow's stateless random ops (Philox), seeded by the key as an int64 pair."""
 
@@ -103,8 +125,11 @@ class TensorflowNative(core_random.NativeDraws):
 
 
 class TensorflowRandom(core_random.RandomPrimitives):
-    words = TensorflowWords()
-    fuses_multiply_add = True  # under jit_compile=True
+    words = _WORDS
+    fuses_multiply_add = True  # under XLA
+
+    def portable(self, ops):
+        return TensorflowPortable(self.words, ops, fuses_multiply_add=True)
 
     def key(self, data):
         return tf.constant(np.asarray(data, dtype=np.uint32))
