@@ -28,7 +28,7 @@ DEFAULT_STORAGE = "file://./.benchmarks"
 #: pytest-benchmark's default --benchmark-min-rounds, raised here: the table takes the fastest call, and a fastest
 #: of five calls on a shared machine is too often a disturbed one.
 DEFAULT_MIN_ROUNDS, MIN_ROUNDS = 5, 10
-MODEL_NAMES = "guide,mlp,convnet"  # benchmarks.models.MODELS, not imported here (it imports numpy)
+MODEL_NAMES = "guide,mlp,convnet,dropout_mlp"  # benchmarks.models.MODELS, not imported here (it imports numpy)
 
 
 

@@ -38,6 +38,8 @@ class ModelSpec:
     classes: int | None = None
     conv: tuple[int, int] | None = None
     requires: tuple[str, ...] = ()
+    #: a Dropout(dropout) after each hidden Dense layer; 0: none
+    dropout: float = 0.0
 
     def missing_layer(self, fs) -> str | None:
         """The name of a layer this model needs and `fs` lacks, or None."""
@@ -70,8 +72,10 @@ def apply_layers(layers, spec: ModelSpec, inputs):
         filters, kernel_size = spec.conv
         h = layers.Conv2D(filters, kernel_size, activation="relu")(h)
         h = layers.Flatten()(layers.MaxPooling2D(2)(h))
-    for units, activation in spec.layers:
+    for i, (units, activation) in enumerate(spec.layers):
         h = layers.Dense(units, activation=None if activation == "linear" else activation)(h)
+        if spec.dropout and i < len(spec.layers) - 1:
+            h = layers.Dropout(spec.dropout, seed=i)(h)
     return h
 
 
@@ -104,4 +108,9 @@ WIDE = ModelSpec(
     optimizer="adam", loss="sparse_categorical_crossentropy", metric="accuracy", classes=10,
 )
 
-MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET, MLP_SMALL, WIDE)}
+DROPOUT_MLP = dataclasses.replace(
+    MLP, name="dropout_mlp", description="the mlp with Dropout(0.25) after each hidden layer", dropout=0.25,
+    requires=("Dropout",),
+)
+
+MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET, DROPOUT_MLP, MLP_SMALL, WIDE)}

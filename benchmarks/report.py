@@ -18,7 +18,7 @@ STATS = ("min", "median", "mean")
 #: the main table's columns: (heading, role); the ratios divide by the "native" role.
 COLUMNS = (("native", "native"), ("fit spe=1", "fit1"), ("fit spe=8", "fit8"), ("native logs/epoch", "native_async"),
            ("fit jit*", "fit1_jit"), ("native jit", "native_jit"), ("train_on_batch", "train_on_batch"),
-           ("keras spe=1", "keras1"))
+           ("keras spe=1", "keras1"), ("fit random=native", "fit1_native_random"))
 
 
 def per_step(bench: dict, stat: str = "min") -> float:
@@ -52,19 +52,21 @@ def _x(value) -> str:
 def format_table(benchmarks: list[dict], stat: str = "min") -> str:
     """The main table (microseconds per step) with fit/native ratios."""
     head = ["backend", "device", "model", *(f"{h} us" for h, _ in COLUMNS), "fit1/native", "fit8/native",
-            "fit1/native-logs/epoch"]
+            "fit1/native-logs/epoch", "fit1/fit1-random=native"]
     lines = [head]
     for (backend, device, model), by_role in groups(benchmarks).items():
         lines.append([backend, device, model, *(_us(by_role.get(role), stat) for _, role in COLUMNS),
                       _x(ratio(by_role, "fit1", stat=stat)), _x(ratio(by_role, "fit8", stat=stat)),
-                      _x(ratio(by_role, "fit1", "native_async", stat))])
+                      _x(ratio(by_role, "fit1", "native_async", stat)),
+                      _x(ratio(by_role, "fit1", "fit1_native_random", stat))])
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     text = ["  ".join(cell.rjust(w) if i > 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
             for row in lines]
     text.insert(1, "-" * len(text[0]))
     notes = (f"us = microseconds per step ({stat} over timed calls of one epoch / steps); ratios < 1: faster than "
              "native. fit jit* = fit spe=1 with the backend's non-default jit_compile (JAX: False = eager; "
-             "TensorFlow on CPU: True = XLA; torch: True = torch.compile).")
+             "TensorFlow on CPU: True = XLA; torch: True = torch.compile). fit random=native = fit spe=1 with "
+             "fs.config.set_random_implementation('native') (models with dropout).")
     return "\n".join([*text, notes])
 
 

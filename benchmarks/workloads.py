@@ -40,11 +40,13 @@ class Variant:
     loop: str = "native"
     logs_every_step: bool = True
     min_rounds: int | None = None  # fewer timed calls for a variant that is slow by design (eager JAX)
+    random: str = "portable"  # fs.config.set_random_implementation while it runs (models with dropout only)
 
 
 def variants(backend: str, device: str) -> list[Variant]:
     """Every variant measured for `backend` on `device`, fitspec's first, then the native loops, then Keras."""
     out = [Variant("fit spe=1", "fitspec", "fit", "fit1"),
+           Variant("fit spe=1 random=native", "fitspec", "fit", "fit1_native_random", random="native"),
            Variant("fit spe=8", "fitspec", "fit", "fit8", steps_per_execution=8)]
     other = OTHER_JIT.get((backend, device))
     if other is not None:
@@ -87,10 +89,29 @@ def sync_fitspec(fs, device: str, model) -> None:
         tf.test.experimental.sync_devices()
 
 
+def _with_random(fs, implementation: str, run: Callable[[], None]) -> Callable[[], None]:
+    """`run` with `fs.config.set_random_implementation(implementation)` in force (it is per backend: restored after)."""
+
+    def call():
+        before = fs.config.random_implementation()
+        fs.config.set_random_implementation(implementation)
+        try:
+            return run()
+        finally:
+            fs.config.set_random_implementation(before)
+
+    return call
+
+
 def make_workload(variant: Variant, fs, device: str, spec, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     """A no-argument callable running one epoch of `variant` (len(x) / batch_size steps), synchronised."""
     epochs = itertools.count()
     batch_size = spec.batch_size
+    if variant.random != "portable":
+        if not spec.dropout:
+            raise NotImplementedError(f"model {spec.name!r} draws nothing: the random implementation changes nothing")
+        return _with_random(fs, variant.random, make_workload(dataclasses.replace(variant, random="portable"), fs,
+                                                              device, spec, x, y))
     if variant.kind == "native":
         model = spec.build(fs)
         loop = load(fs.backend.name).LOOPS[variant.loop](spec, [np.asarray(w) for w in model.get_weights()], device)

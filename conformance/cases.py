@@ -212,4 +212,21 @@ CASES.append(
          {"epochs": 2, "batch_size": 32, "class_weight": {0: 0.5, 1: 1.0, 2: 2.0, 3: 4.0}}),
 )
 
+#: randomness inside the step: dropout masks and unseeded noise, the same bits on every backend and in both precisions
+CASES += [
+    Case("random_dropout_training", "dropout_mlp", Data(samples=160, x_shape=(20,), target="sparse", classes=4,
+                                                         seed=29),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["accuracy"]},
+         {"epochs": 3, "batch_size": 32, "validation_split": 0.25}),
+    Case("random_row_dropout_fused_steps", "row_dropout_sequential",
+         Data(samples=90, x_shape=(5,), target="regression", classes=2, seed=30),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"],
+          "steps_per_execution": 3},
+         {"epochs": 2, "batch_size": 10}),
+    Case("random_unseeded_noise", "unseeded_noise", Data(samples=64, x_shape=(6,), target="regression", seed=31),
+         {"optimizer": ("SGD", {"learning_rate": 0.05}), "loss": "mse"},
+         {"epochs": 3, "batch_size": 16}),
+]
+
 BY_NAME = {case.name: case for case in CASES}

@@ -41,6 +41,21 @@ DEVIATIONS: dict[str, str] = {
         "Keras 3.15's GlobalAveragePooling1D (ops.mean) on JAX averages float64 in float32 (off by 4.6e-8); with "
         "float64 kept the case agrees"
     ),
+    "random_dropout_training": (
+        "Keras 3 on JAX draws a float64 model's dropout masks from float64 uniforms (bernoulli with a float64 p) "
+        "and seeds an unseeded Dropout from Python's random; fitspec draws float32 uniforms in every precision, so "
+        "that float32 and float64 runs share their masks (docs/SPEC.md R.4). Keras in float32 draws fitspec's "
+        "masks for a seeded Dropout: the same seed state [seed, n] and jax.random.bernoulli"
+    ),
+    "random_row_dropout_fused_steps": "its Dropout: the float64 masks of Keras 3 on JAX, as above",
+}
+
+#: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.
+NOT_RUN: dict[str, str] = {
+    "random_unseeded_noise": (
+        "Keras 3 on JAX refuses an unseeded draw inside a jitted step ('When tracing a JAX function, you should only "
+        "use seeded random ops'); fitspec carries the process-wide seed state through the step (docs/SPEC.md R.3)"
+    ),
 }
 
 
@@ -74,6 +89,9 @@ def main() -> int:
     failures = 0
     for case in CASES:
         if case.model_class != "Model" or case.fit is None:
+            continue
+        if case.name in NOT_RUN:
+            print(f"not run in Keras: {case.name}: {NOT_RUN[case.name]}")
             continue
         ours = run_case(fs, case, fit_overrides={"shuffle": False})
         theirs = run_case(keras, case, fit_overrides={"shuffle": False}, initial_weights=ours["initial_weights"])

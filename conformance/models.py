@@ -180,3 +180,39 @@ def batch_normalized(fs, cls="Model"):
 
 BUILDERS.update({f.__name__: f for f in (small_conv_net, conv1d_sequence, embedding_average, layer_normalized,
                                          batch_normalized)})
+
+
+# -- randomness inside the step: the same masks and noise on every backend (docs/SPEC.md "Random") ------------------
+def dropout_mlp(fs, cls="Model"):
+    """20 -> 16 relu -> Dropout(0.25, seed 5) -> 16 relu -> Dropout(0.5, unseeded) -> 4 softmax."""
+    inputs = fs.Input(shape=(20,))
+    x = fs.layers.Dense(16, activation="relu")(inputs)
+    x = fs.layers.Dropout(0.25, seed=5)(x)
+    x = fs.layers.Dense(16, activation="relu")(x)
+    x = fs.layers.Dropout(0.5)(x)  # seeded from fitspec's seed stream: set_random_seed fixes it
+    outputs = fs.layers.Dense(4, activation="softmax")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def row_dropout_sequential(fs, cls="Model"):
+    """Sequential: 5 -> 12 tanh -> Dropout(0.3, noise_shape=(None, 1), seed 6): whole rows -> 2."""
+    return fs.Sequential([fs.Input(shape=(5,)), fs.layers.Dense(12, activation="tanh"),
+                          fs.layers.Dropout(0.3, noise_shape=(None, 1), seed=6), fs.layers.Dense(2)])
+
+
+def unseeded_noise(fs, cls="Model"):
+    """Dense(8 tanh) -> 0.1 N(0, 1) noise in training, drawn unseeded (the process-wide seed state) as float32, so
+    that the float32 and float64 runs add the same noise -> Dense(1)."""
+
+    class TrainingNoise(fs.layers.Layer):
+        def call(self, x, training=False):
+            if not training:
+                return x
+            noise = fs.random.normal(fs.ops.shape(x), stddev=0.1, dtype="float32")
+            return x + fs.ops.cast(noise, x.dtype)
+
+    return fs.Sequential([fs.Input(shape=(6,)), fs.layers.Dense(8, activation="tanh"), TrainingNoise(),
+                          fs.layers.Dense(1)])
+
+
+BUILDERS.update({f.__name__: f for f in (dropout_mlp, row_dropout_sequential, unseeded_noise)})

@@ -1,5 +1,6 @@
 """BackupAndRestore: a training process killed with SIGKILL mid-epoch and restarted ends where an
-uninterrupted run ends, bit for bit in float64, on every backend."""
+uninterrupted run ends, bit for bit in float64, on every backend; with randomness in the step, it
+continues the same dropout masks and noise (the backup holds the seed states)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,15 @@ TRAINING = textwrap.dedent('''
     fs.config.set_floatx("float64")
     fs.backend.use_device(sys.argv[2])
     backup_dir, kill_at, seed, out = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-    fs.utils.set_random_seed(seed)  # a restarted run draws other initial weights and another shuffle seed
-    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(4, activation="tanh"), fs.layers.Dense(1)])
+    fs.utils.set_random_seed(seed)  # a restarted run draws other initial weights, shuffle and seeds
+
+    class UnseededNoise(fs.layers.Layer):  # draws from the process-wide seed state
+        def call(self, x, training=False):
+            return x + 0.1 * fs.random.normal(fs.ops.shape(x), dtype="float64") if training else x
+
+    random_layers = [fs.layers.Dropout(0.25, seed=2), fs.layers.Dropout(0.3), UnseededNoise()]
+    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(4, activation="tanh"),
+                           *(random_layers if sys.argv[7] == "random" else []), fs.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     x = np.random.default_rng(0).random((40, 3))
     y = np.sin(x).sum(axis=1, keepdims=True)
@@ -39,21 +47,23 @@ TRAINING = textwrap.dedent('''
 ''')
 
 
-def run(backend, device, tmp_path, backup_dir, kill_at, seed, out):
+def run(backend, device, tmp_path, backup_dir, kill_at, seed, out, layers):
     script = tmp_path / "train.py"
     script.write_text(TRAINING)
     return subprocess.run([sys.executable, str(script), backend, device, str(backup_dir), str(kill_at), str(seed),
-                           str(out)], capture_output=True, text=True, timeout=300)
+                           str(out), layers], capture_output=True, text=True, timeout=300)
 
 
-def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(backend_module, backend_name, device, tmp_path):
-    reference = run(backend_name, device, tmp_path, "-", 0, 3, tmp_path / "reference.npz")
+@pytest.mark.parametrize("layers", ["dense", "random"])
+def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(backend_module, backend_name, device, tmp_path,
+                                                                     layers):
+    reference = run(backend_name, device, tmp_path, "-", 0, 3, tmp_path / "reference.npz", layers)
     assert reference.returncode == 0, reference.stderr[-2000:]
     backups = tmp_path / "backups"
-    killed = run(backend_name, device, tmp_path, backups, 7, 3, tmp_path / "killed.npz")
+    killed = run(backend_name, device, tmp_path, backups, 7, 3, tmp_path / "killed.npz", layers)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert (backups / "backup.fitspec").exists() and not (tmp_path / "killed.npz").exists()
-    resumed = run(backend_name, device, tmp_path, backups, 0, 99, tmp_path / "resumed.npz")
+    resumed = run(backend_name, device, tmp_path, backups, 0, 99, tmp_path / "resumed.npz", layers)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert not backups.exists()  # deleted once training completed
     expected, actual = np.load(tmp_path / "reference.npz"), np.load(tmp_path / "resumed.npz")

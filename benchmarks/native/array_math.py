@@ -28,8 +28,11 @@ def max_pool_2x2(xp, h):
     return xp.max(xp.reshape(h, (n, height // 2, 2, width // 2, 2, channels)), axis=(2, 4))
 
 
-def forward(xp, spec, params, x, conv2d=conv2d_valid, max_pool=max_pool_2x2):
-    """The model; `params` is [conv kernel, conv bias (with spec.conv), kernel, bias, kernel, bias, ...]."""
+def forward(xp, spec, params, x, conv2d=conv2d_valid, max_pool=max_pool_2x2, dropout=None):
+    """The model; `params` is [conv kernel, conv bias (with spec.conv), kernel, bias, kernel, bias, ...].
+
+    `dropout(h, i)`, in training, drops entries of hidden layer i's output (spec.dropout); None: inference.
+    """
     h = x
     if spec.conv is not None:
         h = xp.maximum(conv2d(xp, h, params[0]) + params[1], 0.0)
@@ -43,6 +46,8 @@ def forward(xp, spec, params, x, conv2d=conv2d_valid, max_pool=max_pool_2x2):
         elif activation == "softmax":
             e = xp.exp(h - xp.max(h, axis=-1, keepdims=True))
             h = e / xp.sum(e, axis=-1, keepdims=True)
+        if dropout is not None and spec.dropout and i < len(spec.layers) - 1:
+            h = dropout(h, i)
     return h
 
 

@@ -1,7 +1,8 @@
 """The JAX loop a user writes by hand: one jax.jit step (donated state), optimizer math in jax.numpy, no optax.
 
-The state is (params, optimizer slots, step count, loss total, metric total, sample count); the
-running means stay on the device and come back to the host when `logs()` asks.
+The state is (params, optimizer slots, step count, loss total, metric total, sample count, dropout key);
+the running means stay on the device and come back to the host when `logs()` asks. Dropout draws
+`jax.random.bernoulli` with a key split off at every step and folded with the layer's index, as flax does.
 """
 
 from __future__ import annotations
@@ -25,22 +26,31 @@ def _max_pool(xp, h):
     return jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
 
 
-def _forward(spec, params, x):
-    return array_math.forward(jnp, spec, params, x, conv2d=_conv2d, max_pool=_max_pool)
+def _forward(spec, params, x, key=None):
+    dropout = None
+    if key is not None:
+        keep = 1.0 - spec.dropout
+
+        def dropout(h, i):
+            return jnp.where(jax.random.bernoulli(jax.random.fold_in(key, i), keep, h.shape), h / keep, 0.0)
+
+    return array_math.forward(jnp, spec, params, x, conv2d=_conv2d, max_pool=_max_pool, dropout=dropout)
 
 
 def _train_step(spec, state, x, y):
-    params, slots, t, loss_total, metric_total, count = state
+    params, slots, t, loss_total, metric_total, count, key = state
+    key, step_key = jax.random.split(key)
 
     def loss_fn(params):
-        p = _forward(spec, params, x)
+        p = _forward(spec, params, x, step_key)
         return array_math.loss(jnp, spec, y, p), p
 
     (loss, p), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     t = t + 1
     params, slots = array_math.apply_gradients(jnp, spec, params, grads, slots, t.astype(x.dtype))
     n = x.shape[0]
-    state = (params, slots, t, loss_total + loss * n, metric_total + array_math.metric(jnp, spec, y, p) * n, count + n)
+    state = (params, slots, t, loss_total + loss * n, metric_total + array_math.metric(jnp, spec, y, p) * n, count + n,
+             key)
     return state, (state[3] / state[5], state[4] / state[5])
 
 
@@ -50,7 +60,7 @@ class JaxLoop(NativeLoop):
         params = [jnp.asarray(w) for w in weights]
         dtype = params[0].dtype
         self.state = (params, array_math.optimizer_slots(jnp, spec, params), jnp.zeros((), jnp.int32),
-                      *(jnp.zeros((), dtype) for _ in range(3)))
+                      *(jnp.zeros((), dtype) for _ in range(3)), jax.random.key(0))
         self._step = jax.jit(functools.partial(_train_step, spec), donate_argnums=0)
         self._forward = jax.jit(functools.partial(_forward, spec))
         self._logs = None
@@ -64,7 +74,7 @@ class JaxLoop(NativeLoop):
 
     def reset_metrics(self):
         dtype = self.state[3].dtype
-        self.state = (*self.state[:3], *(jnp.zeros((), dtype) for _ in range(3)))  # distinct buffers: donated
+        self.state = (*self.state[:3], *(jnp.zeros((), dtype) for _ in range(3)), self.state[6])  # distinct: donated
 
     def predict_batch(self, x):
         return np.asarray(self._forward(self.state[0], x))

@@ -18,10 +18,15 @@ class NumpyLoop(NativeLoop):
         self.slots = array_math.optimizer_slots(np, spec, self.params)
         self.t = 0
         self._grad = autograd.value_and_grad(self._loss, argnum=0)
+        self._rng = np.random.default_rng(0)
         self.reset_metrics()
 
+    def _dropout(self, h, i):
+        keep = 1.0 - self.spec.dropout
+        return h * (self._rng.random(h.shape) < keep) / keep
+
     def _loss(self, params, x, y):
-        p = array_math.forward(anp, self.spec, params, x)
+        p = array_math.forward(anp, self.spec, params, x, dropout=self._dropout)
         self._predictions = getval(p)  # for the metric: autograd's value_and_grad returns no auxiliary output
         return array_math.loss(anp, self.spec, y, p)
 

@@ -29,7 +29,7 @@ class TensorflowLoop(NativeLoop):
         self._logs = None
 
     # -- the model ----------------------------------------------------------------------------------
-    def _forward_pass(self, x):
+    def _forward_pass(self, x, training=False):
         h, params = x, self.params
         if self.spec.conv is not None:
             h = tf.nn.relu(tf.nn.conv2d(h, params[0], strides=1, padding="VALID") + params[1])
@@ -42,6 +42,8 @@ class TensorflowLoop(NativeLoop):
                 h = tf.nn.relu(h)
             elif activation == "softmax":
                 h = tf.nn.softmax(h)
+            if training and self.spec.dropout and i < len(self.spec.layers) - 1:
+                h = tf.nn.dropout(h, rate=self.spec.dropout)
         return h
 
     def _loss_and_metric(self, y, p):
@@ -70,7 +72,7 @@ class TensorflowLoop(NativeLoop):
 
     def _train_step(self, x, y):
         with tf.GradientTape() as tape:
-            p = self._forward_pass(x)
+            p = self._forward_pass(x, training=True)
             loss, metric = self._loss_and_metric(y, p)
         self._apply(tape.gradient(loss, self.params))
         n = tf.cast(tf.shape(x)[0], loss.dtype)

@@ -45,6 +45,8 @@ def _network(spec, weights) -> torch.nn.Sequential:
         modules.append(linear)
         if activation in ACTIVATIONS:
             modules.append(ACTIVATIONS[activation]())
+        if spec.dropout and i < len(spec.layers) - 1:
+            modules.append(torch.nn.Dropout(spec.dropout))
     return torch.nn.Sequential(*modules)
 
 
@@ -97,8 +99,12 @@ class TorchLoop(NativeLoop):
         self.totals.zero_()
 
     def predict_batch(self, x):
-        with torch.no_grad():
-            return self.net(self._inputs(x)).cpu().numpy()
+        self.net.eval()  # no dropout
+        try:
+            with torch.no_grad():
+                return self.net(self._inputs(x)).cpu().numpy()
+        finally:
+            self.net.train()
 
     def sync(self):
         if self.torch_device.type == "cuda":

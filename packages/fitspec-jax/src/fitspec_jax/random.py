@@ -1,11 +1,11 @@
-"""`fs.random` on JAX: threefry keys, split at every draw.
+"""`fs.random` on JAX: the portable generator's bits, uniforms, masks, integers and permutations are jax.random's own.
 
-A SeedGenerator's state (a uint32 Variable holding threefry key data) splits with
-`jax.random.split` into the next state and a key; the draws are `jax.random` functions of that
-key. The state travels in the step's state, so a draw works inside a jitted step; an unseeded draw
-(the process-wide generator) inside a compiled step is refused by the executor with a clear error.
+A key is the (2,) uint32 data of a threefry key; `jax.random.bits`, `uniform`, `bernoulli`, `randint`
+and `permutation` give exactly the portable values (fitspec.random_draws is written in their
+algorithms), so they run natively. Normals and the other float transforms are the core's: XLA fuses
+multiply-adds, so this backend declares `fuses_multiply_add` and the core rounds each product itself.
 Besides the core's seeds (a SeedGenerator, an int, None), a jax key or its (2,) uint32 data is
-accepted as `seed`. The public functions and the checks are the core's (fitspec.random).
+accepted as `seed`.
 """
 
 from __future__ import annotations
@@ -14,43 +14,161 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fitspec import random as core_random
+from fitspec.random_draws import PortableDraws
+from fitspec.threefry import Words
 from fitspec.variables import unwrap
 from fitspec_jax import ops
 
 _IMPL = "threefry2x32"
+_U32 = jnp.uint32
+
+
+def _key(data):
+    return jax.random.wrap_key_data(jnp.asarray(unwrap(data), dtype=_U32), impl=_IMPL)
+
+
+class JaxWords(Words):
+    """uint32 jax arrays: jax's arithmetic wraps as Threefry needs (the portable reference, run by JAX)."""
+
+    def constant(self, values):
+        return jnp.asarray(np.asarray(values, dtype=np.uint32))
+
+    def from_key(self, key):
+        key = jnp.asarray(unwrap(key), dtype=_U32)
+        return key[0], key[1]
+
+    def to_key(self, high, low):
+        return jnp.stack([high, low]).astype(_U32)
+
+    def counters(self, shape):
+        low = jnp.arange(int(np.prod(shape, dtype=np.int64)), dtype=_U32).reshape(shape)
+        return jnp.zeros_like(low), low
+
+    def add(self, a, b):
+        return jnp.add(a, b).astype(_U32)
+
+    def multiply(self, a, b):
+        return jnp.multiply(a, b).astype(_U32)
+
+    def remainder(self, a, b):
+        return jax.lax.rem(jnp.asarray(a, _U32), jnp.broadcast_to(jnp.asarray(b, _U32), jnp.shape(a)))
+
+    def xor(self, a, b):
+        return jnp.bitwise_xor(a, b).astype(_U32)
+
+    def bitwise_and(self, a, mask):
+        return jnp.bitwise_and(a, _U32(mask))
+
+    def bitwise_or(self, a, b):
+        return jnp.bitwise_or(a, b).astype(_U32)
+
+    def shift_left(self, a, n):
+        return jax.lax.shift_left(a, _U32(n))
+
+    def shift_right(self, a, n):
+        return jax.lax.shift_right_logical(a, _U32(n))
+
+    def to_float(self, a, dtype):
+        return jnp.asarray(a).astype(ops.canonical_dtype(dtype))
+
+    def to_int(self, a, dtype):
+        return jnp.asarray(a).astype(ops.canonical_dtype(dtype))
+
+    def argsort(self, a):
+        return jnp.argsort(a, stable=True)
+
+
+def _with_x64(method, static_argnums=None):
+    """The core computes float transforms in float64: x64 is turned on for the draw (XLA mixes precisions in one
+    program). With `static_argnums`, the transform is one jitted program per shape and dtype, not hundreds of ops
+    dispatched (and compiled) one by one when it runs eagerly."""
+    if static_argnums is not None:
+        method = jax.jit(method, static_argnums=static_argnums)
+
+    def run(self, *args):
+        with jax.enable_x64(True):
+            return method(self, *args)
+
+    run.__name__, run.__doc__ = getattr(method, "__name__", "draw"), method.__doc__
+    return run
+
+
+class JaxPortable(PortableDraws):
+    """The portable generator with jax.random's kernels for the draws they give exactly."""
+
+    __hash__ = object.__hash__  # `self` is a static argument of the jitted transforms
+
+    # (self, key, shape, dtype, a, b): all static but the key; categorical: (self, key, logits, samples, dtype)
+    uniform = _with_x64(PortableDraws.uniform, (0, 2, 3, 4, 5))
+    normal = _with_x64(PortableDraws.normal, (0, 2, 3, 4, 5))
+    truncated_normal = _with_x64(PortableDraws.truncated_normal, (0, 2, 3, 4, 5))
+    categorical = _with_x64(PortableDraws.categorical, (0, 3, 4))
+
+    def bits(self, key, shape):
+        return jax.random.bits(_key(key), shape, dtype=_U32)
+
+    @_with_x64
+    def uniform01(self, key, shape, dtype):
+        return jax.random.uniform(_key(key), shape, dtype=dtype)
+
+    def bernoulli(self, key, p, shape):
+        return jax.random.bernoulli(_key(key), np.float32(p), shape)
+
+    def randint(self, key, shape, minval, maxval, dtype):
+        values = jax.random.randint(_key(key), shape, minval, maxval, dtype="int32")
+        return values.astype(ops.canonical_dtype(dtype))
+
+    def permutation(self, key, n):
+        return jax.random.permutation(_key(key), n)
+
+
+class JaxNative(core_random.NativeDraws):
+    """jax.random's own float transforms (its erf_inv for normals)."""
+
+    def uniform01(self, key, shape, dtype):
+        return jax.random.uniform(_key(key), shape, dtype=ops.canonical_dtype(dtype))
+
+    def normal01(self, key, shape, dtype):
+        return jax.random.normal(_key(key), shape, dtype=ops.canonical_dtype(dtype))
+
+    def randint(self, key, shape, minval, maxval, dtype):
+        return self.portable.randint(key, shape, minval, maxval, dtype)
+
+    def permutation(self, key, n):
+        return self.portable.permutation(key, n)
+
+    def truncated_normal(self, key, shape, dtype, mean, stddev):
+        z = jax.random.truncated_normal(_key(key), -2.0, 2.0, shape, dtype=ops.canonical_dtype(dtype))
+        return z * stddev + mean
 
 
 class JaxRandom(core_random.RandomPrimitives):
-    def key(self, data):
-        """`jax.random.PRNGKey(seed)` as x64 gives it, whatever x64 is: the core's [high, low] words."""
-        return jax.random.wrap_key_data(jnp.asarray(data), impl=_IMPL)
+    words = JaxWords()
+    fuses_multiply_add = True
 
-    def split(self, state):
-        new_state, key = jax.random.split(jax.random.wrap_key_data(unwrap(state), impl=_IMPL))
-        return jax.random.key_data(new_state), key
+    def key(self, data):
+        return jnp.asarray(np.asarray(data, dtype=np.uint32))
+
+    def portable(self, backend_ops):
+        return JaxPortable(self.words, backend_ops, fuses_multiply_add=True)
+
+    def native(self, backend_ops, portable):
+        return JaxNative(backend_ops, portable)
 
     def native_key(self, seed):
         seed = unwrap(seed)
         if isinstance(seed, jax.Array):
             if jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):
-                return seed
+                return jax.random.key_data(seed) if str(jax.random.key_impl(seed)) == _IMPL else None
             if seed.dtype == jnp.uint32 and seed.shape == (2,):
-                return jax.random.wrap_key_data(seed, impl=_IMPL)
+                return seed
         return None
 
-    def normal(self, key, shape, dtype):
-        return jax.random.normal(key, shape, dtype=ops.canonical_dtype(dtype))
-
-    def uniform(self, key, shape, dtype):
-        return jax.random.uniform(key, shape, dtype=ops.canonical_dtype(dtype))
-
-    def randint(self, key, shape, minval, maxval, dtype):
-        return jax.random.randint(key, shape, minval, maxval, dtype=ops.canonical_dtype(dtype))
-
-    def permutation(self, key, n):
-        return jax.random.permutation(key, n)
+    def is_traced(self, value) -> bool:
+        return isinstance(value, jax.core.Tracer)
 
 
 def bind(api):

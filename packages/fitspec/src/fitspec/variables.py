@@ -31,6 +31,14 @@ def current_scope() -> StatelessScope | None:
     return stack[-1] if stack else None
 
 
+def scope_holding(variable) -> StatelessScope | None:
+    """The innermost open scope that maps `variable` or recorded a write to it; None when no scope does."""
+    scope = current_scope()
+    while scope is not None and id(variable) not in scope._values:
+        scope = scope._parent
+    return scope
+
+
 class StatelessScope:
     """Maps variables to values for reading, and records every assignment made inside it."""
 

@@ -8,13 +8,15 @@ step returned, keeps what the step assigned outside the stateless API, and casts
 Variable's dtype, so the state never drifts in dtype between executions.
 
 Besides the step's own state, an execution carries Variables the step may read and assign without
-returning them: the optimizers the model holds besides `model.optimizer` (the GAN's two optimizers).
+returning them: the optimizers the model holds besides `model.optimizer` (the GAN's two optimizers),
+and the backend's process-wide seed state.
 """
 
 from __future__ import annotations
 
 import itertools
 
+from fitspec import random
 from fitspec.errors import describe
 from fitspec.execution.step_kind import METRICS, NON_TRAINABLE, OPTIMIZER, TRAINABLE
 from fitspec.variables import StatelessScope
@@ -53,10 +55,10 @@ def state_variables(model, kind) -> tuple[list, ...]:
 
 
 def carried_variables(model, kind) -> list:
-    """Variables a step may assign besides its state: the other optimizers' (train steps)."""
-    if not kind.trains:
-        return []
-    return [v for optimizer in other_optimizers(model) for v in optimizer.variables]
+    """Variables a step may assign besides its state: the other optimizers' (train steps), and in every step the
+    backend's process-wide seed state (unseeded `fs.random` draws advance it, SPEC 8d)."""
+    optimizers = other_optimizers(model) if kind.trains else []
+    return [v for optimizer in optimizers for v in optimizer.variables] + random.process_seed_states(model.backend)
 
 
 def other_optimizers(model) -> list:

@@ -213,16 +213,22 @@ class Layer:
 
     @property
     def weights(self) -> list[Variable]:
-        """Own trainable, own non-trainable, then each sublayer's, depth first."""
+        """Own trainable, own non-trainable, then each sublayer's, depth first; seed states are not weights."""
+        return self._walk_variables("weights")
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The weights and the SeedGenerators' states, in the order of `weights` (Keras 3: all the layer's state)."""
+        return self._walk_variables("variables")
+
+    def _walk_variables(self, kind: str) -> list[Variable]:
         own = [v for v in self._own_variables if v.trainable] + [v for v in self._own_variables if not v.trainable]
         out, seen = [], set()
-        for v in own + [w for layer in self._sublayers() for w in layer.weights]:
+        for v in own + [w for layer in self._sublayers() for w in getattr(layer, kind)]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
         return out
-
-    variables = weights
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -233,13 +239,20 @@ class Layer:
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
+        return self._non_trainable(self.weights)
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """The non-trainable weights and the SeedGenerators' states: what `stateless_call` maps besides trainables."""
+        return self._non_trainable(self.variables)
+
+    def _non_trainable(self, variables) -> list[Variable]:
         if not self.trainable:
-            return self.weights
+            return variables
         trainable = {id(v) for v in self.trainable_weights}
-        return [v for v in self.weights if id(v) not in trainable]
+        return [v for v in variables if id(v) not in trainable]
 
     trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         return [np.array(v.numpy()) for v in self.weights]

@@ -13,7 +13,8 @@ class Dropout(Layer):
 
     `noise_shape` shapes the draw, broadcast against the inputs (None entries take the inputs'
     dimension); `seed` seeds the layer's `fs.random.SeedGenerator`, whose state is the layer's one
-    non-trainable variable (none when rate is 0). The draws come from the backend's own generator.
+    variable (none when rate is 0): a seed state, not a weight. The masks are `fs.random.dropout`'s,
+    the same on every backend and in every float dtype.
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):

@@ -7,6 +7,7 @@
     metadata["compile"]          JSON: the compile arguments     (kind "model", compiled models)
     metadata["weights"]          JSON: [[path, shape], ...] of tensors `model.0000`, `model.0001`, ...
     metadata["optimizer"]        JSON: [[path, shape], ...] of tensors `optimizer.0000`, ...
+    metadata["seed_states"]      JSON: [[path, shape], ...] of tensors `seed_states.0000`, ... (saving.seed_states)
     metadata["tensor_sha256"]    JSON: {tensor name: SHA-256 of its dtype, shape and little-endian bytes}
     metadata["metadata_sha256"]  SHA-256 of every other metadata entry (sorted (key, value) pairs as JSON)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from fitspec import weight_budget
 from fitspec.errors import invalid_argument
-from fitspec.saving import file_format
+from fitspec.saving import file_format, seed_states
 from fitspec.saving.serialization import build_model, build_object, check_input_sizes, model_config, object_config
 
 
@@ -43,13 +43,15 @@ def save_model(model, filepath) -> None:
         if model.optimizer.built:
             tensors.update(file_format.numbered("optimizer", [v.numpy() for v in model.optimizer.variables]))
             metadata["optimizer"] = _entries(model.optimizer.variables)
+    seed_states.save(model, tensors, metadata)
     file_format.write(filepath, "model", tensors, metadata)
 
 
 def save_weights(model, filepath) -> None:
     weights = model.weights
-    file_format.write(filepath, "weights", file_format.numbered("model", [v.numpy() for v in weights]),
-                      {"weights": _entries(weights)})
+    tensors, metadata = file_format.numbered("model", [v.numpy() for v in weights]), {"weights": _entries(weights)}
+    seed_states.save(model, tensors, metadata)
+    file_format.write(filepath, "weights", tensors, metadata)
 
 
 def _dtype_family(dtype: str) -> str:
@@ -118,7 +120,9 @@ def load_weights(model, filepath) -> None:
     if contents.kind == "backup":
         contents.refuse("a file written by model.save_weights() or model.save()", "a BackupAndRestore backup")
     values = _checked_values(model.weights, contents, "model", "load_weights", f"model {model.name!r}")
+    seeds = seed_states.checked(model, contents, "load_weights")
     _assign(model.weights, values, model.ops)
+    seed_states.assign(seeds, model.ops)
 
 
 def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
@@ -132,6 +136,7 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
         check_input_sizes(architecture, contents)
         model = build_model(architecture, api, custom_objects)
     values = _checked_values(model.weights, contents, "model", "load_model", f"model {model.name!r}")
+    seeds = seed_states.checked(model, contents, "load_model")
     config = contents.json("compile", required=False)
     optimizer_values = None
     if compile and config is not None:
@@ -142,6 +147,7 @@ def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 
             optimizer_values = _checked_values(model.optimizer.variables, contents, "optimizer", "load_model",
                                                f"the optimizer of {model.name!r}")
     _assign(model.weights, values, model.ops)
+    seed_states.assign(seeds, model.ops)
     if optimizer_values is not None:
         _assign(model.optimizer.variables, optimizer_values, model.ops)
     return model
@@ -177,6 +183,7 @@ def save_training_state(model, filepath, fit_state: dict, created_folder: bool =
     for prefix, variables in groups.items():
         tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
         metadata[prefix] = _entries(variables)
+    seed_states.save(model, tensors, metadata, process_wide=True)
     file_format.write(filepath, "backup", tensors, metadata)
 
 
@@ -192,6 +199,8 @@ def load_training_state(model, filepath, validate_fit_state) -> TrainingState:
                for prefix, variables in groups.items()}
     fit_state = validate_fit_state(contents.json("fit_state", object), "BackupAndRestore", contents.path)
     created_folder = contents.json("created_folder", bool, required=False)
+    seeds = seed_states.checked(model, contents, "BackupAndRestore", process_wide=True)
     for prefix, variables in groups.items():
         _assign(variables, checked[prefix], model.ops)
+    seed_states.assign(seeds, model.ops)
     return TrainingState(fit_state, created_folder is True)
