@@ -190,27 +190,6 @@ def test_added_losses_are_read_and_cleared_as_without_the_fast_path():
     assert plain.losses == []
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_adam_over_many_steps_equals_the_core_bit_for_bit(dtype):
-    """Adam's bias corrections come from a table of the coming steps: across its refills, and with the learning
-    rate changed midway, the variables stay the core's."""
-    rng = np.random.default_rng(4)
-    shapes = [(3, 2), (2,)]
-    fused_vars = [fs.Variable(rng.normal(size=s).astype(dtype)) for s in shapes]
-    core_vars = [fs.Variable(v.numpy()) for v in fused_vars]
-    fused = fs.optimizers.Adam(0.01, beta_2=0.99)
-    core = fs.optimizers.Adam.__bases__[1](0.01, beta_2=0.99)  # the bound core class, without the fused update
-    for step in range(600):
-        if step == 300:
-            fused.learning_rate = core.learning_rate = 0.003
-        grads = [torch.from_numpy(rng.normal(size=s).astype(dtype)) for s in shapes]
-        with torch.no_grad():
-            fused.apply(grads, fused_vars)
-            core.apply(grads, core_vars)
-    for a, b in zip(fused_vars + fused.variables, core_vars + core.variables):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
-
-
 @pytest.mark.parametrize(("x_shape", "index_shape", "axis"),
                          [((6, 4), (6, 1), -1), ((6, 4), (2, 4), 0), ((6, 4), (1, 1), 1)])
 def test_take_along_axis_equals_take_along_dim(x_shape, index_shape, axis):

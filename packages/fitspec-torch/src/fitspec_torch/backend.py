@@ -18,6 +18,7 @@ from fitspec.errors import invalid_argument
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
 from fitspec_torch.layer import TorchLayer, first_parameter
+from fitspec_torch.optimizer import ForeachGroup
 from fitspec_torch.trainer import TorchTrainer
 from fitspec_torch.variables import TorchVariable
 
@@ -29,6 +30,7 @@ class TorchBackend(fitspec.Backend):
     layer_class = TorchLayer
     trainer_class = TorchTrainer
     random_module = staticmethod(torch_random.bind)
+    optimizer_group = ForeachGroup
 
     def __init__(self):
         super().__init__()

@@ -24,6 +24,9 @@ class Backend:
     Variable = None
     layer_class: type = Layer
     trainer_class: type = object
+    #: maps the optimizers' updates, written once over lists of variables, to this backend's kernels: a subclass of
+    #: `fitspec.optimizers.leaves.Group` (that class itself, variable by variable with `ops`, by default)
+    optimizer_group: type | None = None
     #: `random_module(api) -> module`: the backend's `fs.random`, filled by `fitspec.random.bind` from the
     #: backend's `RandomPrimitives` (its key handling and draws)
     random_module = None
