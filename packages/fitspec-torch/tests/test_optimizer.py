@@ -47,14 +47,13 @@ def per_variable():
 def foreach_groups(monkeypatch):
     """The groups the foreach mapping forms, as (dtype, number of variables)."""
     formed = []
-    split = ForeachGroup.split.__func__
+    init = ForeachGroup.__init__
 
-    def spy(cls, optimizer, gradients, variables):
-        for group, g, v in split(cls, optimizer, gradients, variables):
-            formed.append((group.dtype, len(v)))
-            yield group, g, v
+    def spy(self, ops, dtype, indices, *args):
+        formed.append((dtype, len(indices)))
+        init(self, ops, dtype, indices, *args)
 
-    monkeypatch.setattr(ForeachGroup, "split", classmethod(spy))
+    monkeypatch.setattr(ForeachGroup, "__init__", spy)
     return formed
 
 

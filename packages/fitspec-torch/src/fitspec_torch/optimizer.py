@@ -14,16 +14,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves
+from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves, take
 from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
 
 HOST = {torch.float32: np.float32, torch.float64: np.float64}
-#: foreach kernels of the binary ops (fitspec.optimizers.leaves.BINARY) and of the unary functions
-BINARY = {"add": torch._foreach_add, "sub": torch._foreach_sub, "mul": torch._foreach_mul, "div": torch._foreach_div}
-UNARY = {"sqrt": torch._foreach_sqrt, "abs": torch._foreach_abs, "sign": torch._foreach_sign,
-         "negative": torch._foreach_neg, "square": lambda xs: torch._foreach_mul(xs, xs)}
+#: foreach kernels (new list, in place) of the binary ops (fitspec.optimizers.leaves.BINARY) and of the functions
+BINARY = {"add": (torch._foreach_add, torch._foreach_add_), "sub": (torch._foreach_sub, torch._foreach_sub_),
+          "mul": (torch._foreach_mul, torch._foreach_mul_), "div": (torch._foreach_div, torch._foreach_div_),
+          "maximum": (torch._foreach_maximum, torch._foreach_maximum_),
+          "minimum": (torch._foreach_minimum, torch._foreach_minimum_)}
+UNARY = {"sqrt": (torch._foreach_sqrt, torch._foreach_sqrt_), "abs": (torch._foreach_abs, torch._foreach_abs_),
+         "sign": (torch._foreach_sign, torch._foreach_sign_), "negative": (torch._foreach_neg, torch._foreach_neg_),
+         "square": (lambda xs: torch._foreach_mul(xs, xs), lambda xs: torch._foreach_mul_(xs, xs))}
 WRITES = {"assign": torch._foreach_copy_, "assign_add": torch._foreach_add_, "assign_sub": torch._foreach_sub_}
+COMMUTATIVE = ("add", "mul", "maximum", "minimum")
 #: how many coming steps a table of bias corrections holds
 TABLE_STEPS = 256
 
@@ -36,17 +41,16 @@ class ForeachGroup(Group):
     #: (host dtype, value) -> torch's sqrt of value, for the values in `_corrections` (Adam takes their roots)
     _roots: dict = {}
 
-    def __init__(self, ops, dtype, indices, device: torch.device, torch_dtype: torch.dtype):
+    def __init__(self, ops, dtype, indices, device: torch.device, torch_dtype: torch.dtype, compiling=False):
         super().__init__(ops, dtype, indices)
         self.device, self.torch_dtype = device, torch_dtype
         # Under torch.compile the scalars stay tensors: Python floats would be specialised on, step by step.
-        on_host = device.type == "cpu" and not torch.compiler.is_compiling()
-        self.host = HOST.get(torch_dtype) if on_host else None
+        self.host = HOST.get(torch_dtype) if device.type == "cpu" and not compiling else None
 
     # -- forming groups ------------------------------------------------------------------------------------------
     @classmethod
     def update(cls, optimizer, gradients, variables, step) -> None:
-        if current_scope() is not None or not _fusable(gradients, variables):
+        if current_scope() is not None:  # writes are recorded in the scope: the core's groups
             return Group.update(optimizer, gradients, variables, step)
         if not torch.is_grad_enabled():  # a train step's update already runs without autograd
             return super().update(optimizer, gradients, variables, step)
@@ -55,61 +59,74 @@ class ForeachGroup(Group):
 
     @classmethod
     def split(cls, optimizer, gradients, variables):
-        groups: dict = {}
-        for g, v in zip(gradients, variables):
-            param = v._storage
-            pairs = groups.get((param.device, param.dtype))
-            if pairs is None:
-                pairs = groups[(param.device, param.dtype)] = ([], [])
-            pairs[0].append(g)
-            pairs[1].append(v)
-        for (device, dtype), (group_gradients, group_variables) in groups.items():
+        groups = _groups(gradients, variables)
+        if groups is None:  # a gradient the foreach ops cannot take as it is: the core's groups
+            yield from Group.split(optimizer, gradients, variables)
+            return
+        compiling = torch.compiler.is_compiling()
+        for (device, dtype), (group_gradients, group_variables, params) in groups.items():
             indices = [optimizer._get_variable_index(v) for v in group_variables]
-            group = cls(optimizer.ops, torch_ops.DTYPE_NAMES[dtype], indices, device, dtype)
-            yield group, Leaves(group, group_gradients), VariableLeaves(group, group_variables)
+            group = cls(optimizer.ops, torch_ops.DTYPE_NAMES[dtype], indices, device, dtype, compiling)
+            yield group, Leaves(group, group_gradients), VariableLeaves(group, group_variables, params)
 
-    # -- reading and writing variables: their Parameters, in place ---------------------------------------------------
+    # -- reading and writing variables: their Parameters, in place (so a read holds for the whole update) ----------
     def read(self, variables):
         return [v._storage for v in variables]
 
-    def write(self, kind, variables, value):
-        storages = self.read(variables)
+    def slots(self, slot_variables):
+        variables = [slot_variables[i] for i in self.indices]
+        return VariableLeaves(self, variables, self.read(variables))
+
+    def write(self, kind, target, value):
+        storages = take(target)
         if isinstance(value, Leaves):
-            WRITES[kind](storages, value.tensors)
+            WRITES[kind](storages, take(value))
         elif kind == "assign":
             for storage in storages:
-                storage.fill_(self._arg(value))
+                storage.fill_(_arg(value))
         else:
-            WRITES[kind](storages, self._arg(value))
+            WRITES[kind](storages, _arg(value))
 
-    # -- elementwise ops: one foreach op each ----------------------------------------------------------------------
+    # -- elementwise ops: one foreach op each, in place on an intermediate result ------------------------------------
     def binary(self, name, x, y):
         if isinstance(x, Leaves):
             if isinstance(y, Leaves):
-                return Leaves(self, BINARY[name](x.tensors, y.tensors))
-            y = self._arg(y)
-            if name == "sub" and isinstance(y, torch.Tensor):  # no foreach `sub` of a tensor scalar: x + (-1) y
-                return Leaves(self, torch._foreach_add(x.tensors, y, alpha=-1))
-            return Leaves(self, BINARY[name](x.tensors, y))
-        x = self._arg(x)
-        if name in ("add", "mul"):  # s + y = y + s and s y = y s, exactly
+                if y.intermediate and not x.intermediate and name in COMMUTATIVE:
+                    x, y = y, x  # computed in place on the intermediate
+                y = take(y)
+            elif type(y) is not float:
+                if isinstance(y, np.generic):
+                    y = float(y)
+                elif name == "sub":  # a tensor scalar, for which foreach has no `sub`: x + (-y), exactly
+                    return self.binary("add", x, -y)
+            new, in_place = BINARY[name]
+            if x.intermediate:
+                xs = take(x)
+                in_place(xs, y)
+                return Leaves(self, xs, True)
+            return Leaves(self, new(take(x), y), True)
+        if name in COMMUTATIVE:  # a scalar first: s + y = y + s, s y = y s, exactly
             return self.binary(name, y, x)
         if name == "sub":  # s - y = (-y) + s, exactly
-            return Leaves(self, torch._foreach_add(torch._foreach_neg(y.tensors), x))
-        return Leaves(self, [x / t for t in y.tensors])
+            return self.binary("add", self.unary("negative", y), x)
+        return Leaves(self, [x / t for t in take(y)], True)
 
     def unary(self, name, x):
         if isinstance(x, Leaves):
-            return Leaves(self, UNARY[name](x.tensors))
+            new, in_place = UNARY[name]
+            if x.intermediate:
+                xs = take(x)
+                in_place(xs)
+                return Leaves(self, xs, True)
+            return Leaves(self, new(take(x)), True)
         if name == "sqrt" and self.host is not None:
             return self._host_sqrt(x)
         return super().unary(name, x)
 
-    def _pairwise(self, name, x, y):
+    def pairwise(self, name, x, y):
         if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
-            kernel = torch._foreach_maximum if name == "maximum" else torch._foreach_minimum
-            return Leaves(self, kernel(x.tensors, y.tensors if isinstance(y, Leaves) else self._arg(y)))
-        return super()._pairwise(name, x, y)
+            return self.binary(name, x, y)
+        return super().pairwise(name, x, y)
 
     # -- scalars ------------------------------------------------------------------------------------------------------
     def cast(self, value):
@@ -149,16 +166,26 @@ class ForeachGroup(Group):
             root = self.host(torch.full((), float(x), dtype=self.torch_dtype).sqrt_().item())
         return root
 
-    @staticmethod
-    def _arg(x):
-        """A scalar for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
-        return float(x) if isinstance(x, np.generic) else x
 
 
-def _fusable(gradients, variables) -> bool:
-    """Whether every gradient is a tensor of its variable's dtype and device (as a train step's are)."""
+def _arg(x):
+    """A scalar for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
+    return float(x) if isinstance(x, np.generic) else x
+
+
+def _groups(gradients, variables) -> dict | None:
+    """{(device, dtype): (gradients, variables, their Parameters)}, or None where a gradient is not a tensor of its
+    variable's dtype and device (as a train step's are)."""
+    groups: dict = {}
     for g, v in zip(gradients, variables):
         param = v._storage
-        if not isinstance(g, torch.Tensor) or g.dtype != param.dtype or g.device != param.device:
-            return False
-    return True
+        device = param.device
+        if not isinstance(g, torch.Tensor) or g.dtype != param.dtype or g.device != device:
+            return None
+        group = groups.get((device, param.dtype))
+        if group is None:
+            group = groups[(device, param.dtype)] = ([], [], [])
+        group[0].append(g)
+        group[1].append(v)
+        group[2].append(param)
+    return groups

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 
 
 def squeeze_or_expand_to_same_rank(ops, x1, x2, expand_rank_1=True):
@@ -28,27 +29,33 @@ def squeeze_or_expand_to_same_rank(ops, x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_size"):
+def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", exact_mean=None):
+    """sum(values), or sum(values) / size for the mean reductions (sum(values) / sum(sample_weight) for
+    mean_with_sample_weight). `exact_mean(values)`, a backend's: whether its `ops.mean` of these values computes
+    exactly sum(values) / size, in one kernel, which is then used."""
     if reduction in (None, "none") or len(ops.shape(values)) == 0 or tuple(ops.shape(values)) == (0,):
         return values
-    loss = ops.sum(values)
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = ops.cast(ops.sum(sample_weight), ops.dtype(loss))
-        else:
-            divisor = math.prod(ops.shape(values))
-        loss = ops.divide_no_nan(loss, ops.cast(divisor, ops.dtype(loss)))
-    return loss
+    if reduction not in MEAN_REDUCTIONS:
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return ops.divide_no_nan(ops.sum(values), ops.cast(ops.sum(sample_weight), ops.dtype(values)))
+    size = math.prod(ops.shape(values))
+    if size == 0:
+        return ops.sum(values)  # 0, as divide_no_nan gives
+    if exact_mean is not None and exact_mean(values):
+        return ops.mean(values)
+    return ops.sum(values) / size
 
 
-def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None):
+def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None,
+                           exact_mean=None):
     """Weight per-sample values, then reduce them: sum(values * w) / number_of_values by default."""
     values = ops.convert_to_tensor(values, dtype=dtype)
     if sample_weight is not None:
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), ops.dtype(values))
         values, sample_weight = squeeze_or_expand_to_same_rank(ops, values, sample_weight)
         values = values * sample_weight
-    return reduce_values(ops, values, sample_weight, reduction)
+    return reduce_values(ops, values, sample_weight, reduction, exact_mean)
 
 
 def reduce_to_samplewise_values(ops, values, sample_weight, dtype):

@@ -1,9 +1,14 @@
 """Elementwise math over lists of tensors, one per variable: the language every built-in update is written in.
 
 An update runs once per `Group` (variables of one dtype, and of one device where the backend has several): `Leaves`
-wraps the group's list of gradients, slot values or temporaries, and each op on it maps over the list. `Group` maps
-it variable by variable with the backend's ops; a backend may declare a subclass (`Backend.optimizer_group`) that
-maps each op to one fused kernel over the list (fitspec_torch: `torch._foreach_*`) and gives the same numbers.
+wraps the group's list of gradients, slot values or intermediate results, and each op on it maps over the list.
+`Group` maps it variable by variable with the backend's ops; a backend may declare a subclass
+(`Backend.optimizer_group`) that maps each op to one fused kernel over the list (fitspec_torch: `torch._foreach_*`)
+and gives the same numbers.
+
+An intermediate result (what an op returns) is used once: the op that uses it may overwrite it in place (a fused
+mapping does, sparing an allocation per op). A second use raises, on every backend; `group.keep(x)` makes a result
+reusable. Gradients, variables and slots are never overwritten.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ class Leaves:
     """A group's tensors, one per variable, with elementwise arithmetic: `m * beta + g * (1 - beta)`.
 
     The other operand is another Leaves of the group or a scalar (a Python number, or a value of `group.cast`).
+    `intermediate`: made by an op, so used once (see the module docstring).
     """
 
-    __slots__ = ("group", "_tensors")
+    __slots__ = ("group", "_tensors", "intermediate")
 
-    def __init__(self, group, tensors):
-        self.group, self._tensors = group, tensors
+    def __init__(self, group, tensors, intermediate=False):
+        self.group, self._tensors, self.intermediate = group, tensors, intermediate
 
     @property
     def tensors(self) -> list:
@@ -62,29 +68,42 @@ class Leaves:
 
 class VariableLeaves(Leaves):
     """Variables of a group (the model's, or an optimizer's slots): read as their current values, written with
-    `assign`, `assign_add`, `assign_sub` (Keras's optimizer writes)."""
+    `assign`, `assign_add`, `assign_sub` (Keras's optimizer writes). `tensors`, when given, are what every read
+    returns (a mapping whose writes are in place reads the same tensors throughout)."""
 
     __slots__ = ("variables",)
 
-    def __init__(self, group, variables):
-        super().__init__(group, None)
+    def __init__(self, group, variables, tensors=None):
+        super().__init__(group, tensors)
         self.variables = variables
 
     @property
     def tensors(self) -> list:
-        return self.group.read(self.variables)
+        return self._tensors if self._tensors is not None else self.group.read(self.variables)
 
     def __len__(self):
         return len(self.variables)
 
     def assign(self, value) -> None:
-        self.group.write("assign", self.variables, value)
+        self.group.write("assign", self, value)
 
     def assign_add(self, value) -> None:
-        self.group.write("assign_add", self.variables, value)
+        self.group.write("assign_add", self, value)
 
     def assign_sub(self, value) -> None:
-        self.group.write("assign_sub", self.variables, value)
+        self.group.write("assign_sub", self, value)
+
+
+def take(x: Leaves) -> list:
+    """The tensors of `x` for an op; an intermediate result is used up by it."""
+    tensors = x._tensors
+    if x.intermediate:
+        if tensors is None:
+            raise RuntimeError("an intermediate result of an optimizer's update was used twice; make it reusable "
+                               "with `group.keep(value)` (fitspec.optimizers.leaves)")
+        x._tensors = None
+        return tensors
+    return tensors if tensors is not None else x.group.read(x.variables)
 
 
 class Group:
@@ -128,29 +147,33 @@ class Group:
         (Keras: `slot_variables[self._get_variable_index(variable)]`)."""
         return VariableLeaves(self, [slot_variables[i] for i in self.indices])
 
-    # -- reading and writing variables ---------------------------------------------------------------------------
+    # -- reading, writing, using once ------------------------------------------------------------------------------
     def read(self, variables: list) -> list:
         return [v.value for v in variables]
 
-    def write(self, kind: str, variables: list, value) -> None:
-        """`variable.assign(value)` (or assign_add / assign_sub) for each variable and its value."""
-        values = value.tensors if isinstance(value, Leaves) else [value] * len(variables)
-        for variable, v in zip(variables, values):
+    def write(self, kind: str, target: VariableLeaves, value) -> None:
+        """`variable.assign(value)` (or assign_add / assign_sub) for each variable of `target` and its value."""
+        values = take(value) if isinstance(value, Leaves) else [value] * len(target)
+        for variable, v in zip(target.variables, values):
             getattr(variable, kind)(v)
+
+    def keep(self, x: Leaves) -> Leaves:
+        """`x`, reusable: no op overwrites it."""
+        return Leaves(self, take(x))
 
     # -- elementwise ops over Leaves (and scalars) ------------------------------------------------------------------
     def binary(self, name: str, x, y) -> Leaves:
         op = BINARY[name]
         if isinstance(x, Leaves):
             if isinstance(y, Leaves):
-                return Leaves(self, [op(a, b) for a, b in zip(x.tensors, y.tensors)])
-            return Leaves(self, [op(a, y) for a in x.tensors])
-        return Leaves(self, [op(x, b) for b in y.tensors])
+                return Leaves(self, [op(a, b) for a, b in zip(take(x), take(y))], True)
+            return Leaves(self, [op(a, y) for a in take(x)], True)
+        return Leaves(self, [op(x, b) for b in take(y)], True)
 
     def unary(self, name: str, x):
         """ops.<name> of a scalar, or of each tensor of a Leaves."""
         fn = getattr(self.ops, name)
-        return Leaves(self, [fn(a) for a in x.tensors]) if isinstance(x, Leaves) else fn(x)
+        return Leaves(self, [fn(a) for a in take(x)], True) if isinstance(x, Leaves) else fn(x)
 
     def sqrt(self, x):
         return self.unary("sqrt", x)
@@ -165,22 +188,23 @@ class Group:
         return self.unary("sign", x)
 
     def maximum(self, x, y):
-        return self._pairwise("maximum", x, y)
+        return self.pairwise("maximum", x, y)
 
     def minimum(self, x, y):
-        return self._pairwise("minimum", x, y)
+        return self.pairwise("minimum", x, y)
 
-    def _pairwise(self, name, x, y):
+    def pairwise(self, name: str, x, y):
+        """ops.<name>(x, y) of two scalars, or of each tensor of a Leaves and the other operand."""
         fn = getattr(self.ops, name)
         if isinstance(x, Leaves) or isinstance(y, Leaves):
-            xs = x.tensors if isinstance(x, Leaves) else [x] * len(y)
-            ys = y.tensors if isinstance(y, Leaves) else [y] * len(x)
-            return Leaves(self, [fn(a, b) for a, b in zip(xs, ys)])
+            xs = take(x) if isinstance(x, Leaves) else [x] * len(y)
+            ys = take(y) if isinstance(y, Leaves) else [y] * len(xs)
+            return Leaves(self, [fn(a, b) for a, b in zip(xs, ys)], True)
         return fn(x, y)
 
     # -- scalars in the group's dtype ----------------------------------------------------------------------------------
     def cast(self, value):
-        """`ops.cast(value, dtype)` of a number or a 0-d tensor (the learning rate, `iterations + 1`, a beta)."""
+        """`ops.cast(value, dtype)` of a number or a 0-d tensor (the learning rate, a beta)."""
         return self.ops.cast(value, self.dtype)
 
     def local_step(self, iterations):

@@ -23,7 +23,7 @@ class SGD(Optimizer):
             self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
 
     def update_group(self, group, gradients, variables, learning_rate):
-        step = gradients * group.cast(learning_rate)  # g lr
+        step = group.keep(gradients * group.cast(learning_rate))  # g lr, used twice with nesterov
         if self.momentum == 0:
             variables.assign_sub(step)
             return
