@@ -146,6 +146,17 @@ class Optimizer:
             return self._new_variable(value, reference_variable.dtype, name)
         return self.add_variable(reference_variable.shape, initializer, reference_variable.dtype, name=name)
 
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """One variable per trainable variable, from `add_variable_from_reference`; for a list of names, a tuple of
+        such lists, made variable by variable (Keras's order: each variable's slots together)."""
+        names = [name] if isinstance(name, str) else list(name)
+        initializers_ = [initializer] * len(names) if isinstance(initializer, str) else list(initializer)
+        made = tuple([] for _ in names)
+        for variable in trainable_variables:
+            for slots, slot_name, slot_initializer in zip(made, names, initializers_):
+                slots.append(self.add_variable_from_reference(variable, slot_name, slot_initializer))
+        return made[0] if isinstance(name, str) else made
+
     def _new_variable(self, value, dtype, name) -> Variable:
         return self._track(self.backend.Variable(value, dtype=dtype, trainable=False, name=name,
                                                  path=f"{self.name}/{name}"))
