@@ -90,6 +90,24 @@ def test_foreach_update_equals_the_per_variable_update_bit_for_bit(name, kwargs,
     assert int(fused.iterations) == 5
 
 
+@pytest.mark.parametrize(("name", "kwargs"), CONFIGS, ids=[f"{n}-{sorted(k)}" for n, k in CONFIGS])
+def test_foreach_update_with_tensor_scalars_equals_the_per_variable_update(name, kwargs, monkeypatch):
+    """The scalars stay 0-d tensors where a group is not on the host (a GPU, a torch.compile trace): the path of a
+    GPU step, taken here on the CPU by reporting a trace."""
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    hosts = []
+    init = ForeachGroup.__init__
+
+    def spy(self, *args):
+        init(self, *args)
+        hosts.append(self.host)
+
+    monkeypatch.setattr(ForeachGroup, "__init__", spy)
+    fused_vars, core_vars, fused, reference = train_both(name, kwargs, ["float32"] * 3)
+    assert hosts == [None] * 5
+    assert_bit_identical(fused_vars, core_vars, fused, reference)
+
+
 def test_variables_of_two_dtypes_form_two_groups_with_the_core_numbers(foreach_groups):
     fused_vars, core_vars, fused, reference = train_both("Adam", {"learning_rate": 0.01},
                                                          ["float32", "float64", "float32"], steps=3)
