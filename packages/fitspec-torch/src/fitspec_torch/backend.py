@@ -18,7 +18,7 @@ from fitspec.errors import invalid_argument
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
 from fitspec_torch.layer import TorchLayer, first_parameter
-from fitspec_torch.loss import exact_mean
+from fitspec_torch.loss import mean_of_all
 from fitspec_torch.metric import TorchMeanState
 from fitspec_torch.optimizer import ForeachGroup
 from fitspec_torch.trainer import TorchTrainer
@@ -33,7 +33,7 @@ class TorchBackend(fitspec.Backend):
     trainer_class = TorchTrainer
     random_module = staticmethod(torch_random.bind)
     optimizer_group = ForeachGroup
-    exact_mean = staticmethod(exact_mean)
+    mean_of_all = staticmethod(mean_of_all)
     mean_state = TorchMeanState
 
     def __init__(self):

@@ -13,7 +13,9 @@ import torch
 _EXACT_DTYPES = frozenset({torch.float32, torch.float64})
 
 
-def exact_mean(values) -> bool:
-    """`Backend.exact_mean` of fitspec_torch."""
-    return (isinstance(values, torch.Tensor) and values.is_cpu and values.dtype in _EXACT_DTYPES
-            and not torch.compiler.is_compiling())
+def mean_of_all(values):
+    """`Backend.mean_of_all` of fitspec_torch: `torch.mean(values)` where it is exactly sum(values) / size."""
+    if (isinstance(values, torch.Tensor) and values.is_cpu and values.dtype in _EXACT_DTYPES
+            and not torch.compiler.is_compiling()):
+        return torch.mean(values)
+    return None

@@ -19,14 +19,15 @@ from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
 
 HOST = {torch.float32: np.float32, torch.float64: np.float64}
-#: foreach kernels (new list, in place) of the binary ops (fitspec.optimizers.leaves.BINARY) and of the functions
-BINARY = {"add": (torch._foreach_add, torch._foreach_add_), "sub": (torch._foreach_sub, torch._foreach_sub_),
-          "mul": (torch._foreach_mul, torch._foreach_mul_), "div": (torch._foreach_div, torch._foreach_div_),
-          "maximum": (torch._foreach_maximum, torch._foreach_maximum_),
-          "minimum": (torch._foreach_minimum, torch._foreach_minimum_)}
-UNARY = {"sqrt": (torch._foreach_sqrt, torch._foreach_sqrt_), "abs": (torch._foreach_abs, torch._foreach_abs_),
-         "sign": (torch._foreach_sign, torch._foreach_sign_), "negative": (torch._foreach_neg, torch._foreach_neg_),
-         "square": (lambda xs: torch._foreach_mul(xs, xs), lambda xs: torch._foreach_mul_(xs, xs))}
+#: foreach kernels of the binary ops (fitspec.optimizers.leaves.BINARY) and functions: a new list, and in place
+NEW = {"add": torch._foreach_add, "sub": torch._foreach_sub, "mul": torch._foreach_mul, "div": torch._foreach_div,
+       "maximum": torch._foreach_maximum, "minimum": torch._foreach_minimum, "sqrt": torch._foreach_sqrt,
+       "abs": torch._foreach_abs, "sign": torch._foreach_sign, "negative": torch._foreach_neg,
+       "square": lambda xs: torch._foreach_mul(xs, xs)}
+IN_PLACE = {"add": torch._foreach_add_, "sub": torch._foreach_sub_, "mul": torch._foreach_mul_,
+            "div": torch._foreach_div_, "maximum": torch._foreach_maximum_, "minimum": torch._foreach_minimum_,
+            "sqrt": torch._foreach_sqrt_, "abs": torch._foreach_abs_, "sign": torch._foreach_sign_,
+            "negative": torch._foreach_neg_, "square": lambda xs: torch._foreach_mul_(xs, xs)}
 WRITES = {"assign": torch._foreach_copy_, "assign_add": torch._foreach_add_, "assign_sub": torch._foreach_sub_}
 COMMUTATIVE = ("add", "mul", "maximum", "minimum")
 #: how many coming steps a table of bias corrections holds
@@ -42,7 +43,7 @@ class ForeachGroup(Group):
     _roots: dict = {}
 
     def __init__(self, ops, dtype, indices, device: torch.device, torch_dtype: torch.dtype, compiling=False):
-        super().__init__(ops, dtype, indices)
+        self.ops, self.dtype, self.indices = ops, dtype, indices  # Group's attributes, set here: made every step
         self.device, self.torch_dtype = device, torch_dtype
         # Under torch.compile the scalars stay tensors: Python floats would be specialised on, step by step.
         self.host = HOST.get(torch_dtype) if device.type == "cpu" and not compiling else None
@@ -78,33 +79,31 @@ class ForeachGroup(Group):
         return VariableLeaves(self, variables, self.read(variables))
 
     def write(self, kind, target, value):
-        storages = take(target)
+        storages = target._tensors
         if isinstance(value, Leaves):
-            WRITES[kind](storages, take(value))
+            WRITES[kind](storages, take(value) if value.intermediate else value._tensors)
         elif kind == "assign":
             for storage in storages:
-                storage.fill_(_arg(value))
+                storage.fill_(value)
         else:
-            WRITES[kind](storages, _arg(value))
+            WRITES[kind](storages, value)
 
     # -- elementwise ops: one foreach op each, in place on an intermediate result ------------------------------------
     def binary(self, name, x, y):
+        """A scalar operand is a Python number, a numpy scalar of the host (which foreach ops take as its exact
+        value) or a 0-d tensor."""
         if isinstance(x, Leaves):
             if isinstance(y, Leaves):
                 if y.intermediate and not x.intermediate and name in COMMUTATIVE:
                     x, y = y, x  # computed in place on the intermediate
-                y = take(y)
-            elif type(y) is not float:
-                if isinstance(y, np.generic):
-                    y = float(y)
-                elif name == "sub":  # a tensor scalar, for which foreach has no `sub`: x + (-y), exactly
-                    return self.binary("add", x, -y)
-            new, in_place = BINARY[name]
+                y = take(y) if y.intermediate else y._tensors  # (a mapping's Leaves always hold their tensors)
+            elif name == "sub" and isinstance(y, torch.Tensor):  # foreach has no `sub` of a tensor: x + (-y), exactly
+                return self.binary("add", x, -y)
             if x.intermediate:
                 xs = take(x)
-                in_place(xs, y)
+                IN_PLACE[name](xs, y)
                 return Leaves(self, xs, True)
-            return Leaves(self, new(take(x), y), True)
+            return Leaves(self, NEW[name](x._tensors, y), True)
         if name in COMMUTATIVE:  # a scalar first: s + y = y + s, s y = y s, exactly
             return self.binary(name, y, x)
         if name == "sub":  # s - y = (-y) + s, exactly
@@ -113,12 +112,11 @@ class ForeachGroup(Group):
 
     def unary(self, name, x):
         if isinstance(x, Leaves):
-            new, in_place = UNARY[name]
             if x.intermediate:
                 xs = take(x)
-                in_place(xs)
+                IN_PLACE[name](xs)
                 return Leaves(self, xs, True)
-            return Leaves(self, new(take(x)), True)
+            return Leaves(self, NEW[name](x._tensors), True)
         if name == "sqrt" and self.host is not None:
             return self._host_sqrt(x)
         return super().unary(name, x)
@@ -166,11 +164,6 @@ class ForeachGroup(Group):
             root = self.host(torch.full((), float(x), dtype=self.torch_dtype).sqrt_().item())
         return root
 
-
-
-def _arg(x):
-    """A scalar for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
-    return float(x) if isinstance(x, np.generic) else x
 
 
 def _groups(gradients, variables) -> dict | None:

@@ -27,9 +27,9 @@ class Backend:
     #: maps the optimizers' updates, written once over lists of variables, to this backend's kernels: a subclass of
     #: `fitspec.optimizers.leaves.Group` (that class itself, variable by variable with `ops`, by default)
     optimizer_group: type | None = None
-    #: `exact_mean(values) -> bool`: whether `ops.mean(values)` over every axis is exactly sum(values) / size for
-    #: these values (a loss's mean reduction then takes that one kernel); None: never assumed
-    exact_mean = None
+    #: `mean_of_all(values) -> tensor | None`: sum(values) / size computed by one kernel where this backend has one
+    #: that gives exactly that for these values, else None (a loss's mean reduction then takes it)
+    mean_of_all = None
     #: the arithmetic of a Mean metric's state mapped to this backend's kernels: a subclass of
     #: `fitspec.metrics.MeanState` (that class itself, through Variables and `ops`, by default)
     mean_state: type | None = None

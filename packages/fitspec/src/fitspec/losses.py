@@ -199,7 +199,7 @@ class Loss:
     def _reduce(self, values, sample_weight):
         """reduce(values * sample_weight) by `reduction`, in one mean kernel where the backend's is exact."""
         return reduce_weighted_values(self.ops, values, sample_weight, self.reduction, dtype=self.dtype,
-                                      exact_mean=self.backend.exact_mean)
+                                      mean_of_all=self.backend.mean_of_all)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")

@@ -134,17 +134,18 @@ class Mean(Metric):
         total += Σ mean(v over axes > 0) and count += len(v); a scalar v with a Python int weight w (the loss
         tracker's batch size), total += v·w and count += w."""
         ops = self.ops
-        if sample_weight is None or (_is_int(sample_weight) and ops.ndim(values) == 0):
-            values = ops.cast(ops.convert_to_tensor(values), self.dtype)
-            if sample_weight is not None:
+        if sample_weight is None or _is_int(sample_weight):
+            values = ops.cast(values, self.dtype)
+            shape = ops.shape(values)
+            if sample_weight is None:
+                if len(shape) > 1:
+                    values = ops.mean(values, axis=tuple(range(1, len(shape))))
+                self._state.add(self.total, self.count, ops.sum(values), shape[0] if shape else 1)
+                return
+            if not shape:
                 weight = int(sample_weight)  # a Python int: cast to the values' dtype by every backend, as 1.0 * w
                 self._state.add(self.total, self.count, values * weight, weight)
                 return
-            ndim = ops.ndim(values)
-            if ndim > 1:
-                values = ops.mean(values, axis=tuple(range(1, ndim)))
-            self._state.add(self.total, self.count, ops.sum(values), ops.shape(values)[0] if ndim >= 1 else 1)
-            return
         values, sample_weight = reduce_to_samplewise_values(ops, values, sample_weight, self.dtype)
         self._state.add(self.total, self.count, ops.sum(values), ops.sum(sample_weight))
 

@@ -214,7 +214,9 @@ class Optimizer:
         """var <- update(var, grad) for each pair with a gradient, then iterations += 1."""
         grads, variables = self._checked_arguments(grads, trainable_variables)
         ops = self.ops
-        grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
+        grads = [None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)]
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            grads = self._clip(grads)
         if any(g is None for g in grads):
             variables = [v for g, v in zip(grads, variables) if g is not None]
             grads = [g for g in grads if g is not None]
@@ -253,6 +255,7 @@ class Optimizer:
         return grads, trainable_variables
 
     def _clip(self, grads: list) -> list:
+        """The gradients clipped by the one clip option set."""
         ops = self.ops
 
         def norm(g):
@@ -264,9 +267,7 @@ class Optimizer:
             total = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads if g is not None))
             scale = self.global_clipnorm / ops.maximum(total, self.global_clipnorm)
             return [None if g is None else g * ops.cast(scale, ops.dtype(g)) for g in grads]
-        if self.clipvalue is not None:
-            return [None if g is None else ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+        return [None if g is None else ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """(new trainable values, new optimizer values) from values, without touching any Variable."""

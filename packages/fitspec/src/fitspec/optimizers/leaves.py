@@ -74,8 +74,7 @@ class VariableLeaves(Leaves):
     __slots__ = ("variables",)
 
     def __init__(self, group, variables, tensors=None):
-        super().__init__(group, tensors)
-        self.variables = variables
+        self.group, self._tensors, self.intermediate, self.variables = group, tensors, False, variables
 
     @property
     def tensors(self) -> list:
