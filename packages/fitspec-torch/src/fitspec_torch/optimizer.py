@@ -2,8 +2,9 @@
 
 The core's `Group` applies each op of an update once per variable, a dozen small torch ops per variable; here each
 op covers every variable of a (device, dtype) group in one foreach op, which applies the same op to each tensor: the
-result is the core's, bit for bit on CPU. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in
-the group's dtype for CPU float32 / float64 groups, passed to the foreach ops as Python floats, with torch's sqrt (in
+result is the core's, bit for bit on CPU. An op on an intermediate result overwrites it (`_foreach_*_`), as the
+use-once rule of the list math allows. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in the
+group's dtype for CPU float32 / float64 groups, which foreach ops take at their exact value, with torch's sqrt (in
 float32 and float64 it is not numpy's); 0-d tensors on the group's device otherwise, so a GPU step never waits for
 the host and torch.compile does not specialise on them. Inside a StatelessScope (`stateless_apply`), or for gradients
 that are not tensors of their variable's dtype and device, the core's `Group` runs instead.
@@ -45,7 +46,7 @@ class ForeachGroup(Group):
     def __init__(self, ops, dtype, indices, device: torch.device, torch_dtype: torch.dtype, compiling=False):
         self.ops, self.dtype, self.indices = ops, dtype, indices  # Group's attributes, set here: made every step
         self.device, self.torch_dtype = device, torch_dtype
-        # Under torch.compile the scalars stay tensors: Python floats would be specialised on, step by step.
+        # Under torch.compile the scalars stay tensors: host numbers would be specialised on, step by step.
         self.host = HOST.get(torch_dtype) if device.type == "cpu" and not compiling else None
 
     # -- forming groups ------------------------------------------------------------------------------------------
@@ -163,7 +164,6 @@ class ForeachGroup(Group):
         if root is None:  # torch.full makes the 0-d tensor in one op (torch.tensor of a numpy scalar takes four)
             root = self.host(torch.full((), float(x), dtype=self.torch_dtype).sqrt_().item())
         return root
-
 
 
 def _groups(gradients, variables) -> dict | None:
