@@ -3,7 +3,7 @@
 The core's `Group` applies each op of an update once per variable, a dozen small torch ops per variable; here each
 op covers every variable of a (device, dtype) group in one foreach op, which applies the same op to each tensor: the
 result is the core's, bit for bit on CPU. An op on an intermediate result overwrites it (`_foreach_*_`), as the
-use-once rule of the list math allows. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in the
+list math's use-once rule allows. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in the
 group's dtype for CPU float32 / float64 groups, which foreach ops take at their exact value, with torch's sqrt (in
 float32 and float64 it is not numpy's); 0-d tensors on the group's device otherwise, so a GPU step never waits for
 the host and torch.compile does not specialise on them. Inside a StatelessScope (`stateless_apply`), or for gradients
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves, take
+from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves
 from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
 
@@ -82,7 +82,7 @@ class ForeachGroup(Group):
     def write(self, kind, target, value):
         storages = target._tensors
         if isinstance(value, Leaves):
-            WRITES[kind](storages, take(value) if value.intermediate else value._tensors)
+            WRITES[kind](storages, value._tensors)
         elif kind == "assign":
             for storage in storages:
                 storage.fill_(value)
@@ -90,6 +90,8 @@ class ForeachGroup(Group):
             WRITES[kind](storages, value)
 
     # -- elementwise ops: one foreach op each, in place on an intermediate result ------------------------------------
+    # An intermediate result is used once: the core's Group enforces it on every backend (each formula runs there in
+    # the conformance suite), and this mapping relies on it: an op overwrites an intermediate and returns it.
     def binary(self, name, x, y):
         """A scalar operand is a Python number, a numpy scalar of the host (which foreach ops take as its exact
         value) or a 0-d tensor."""
@@ -97,26 +99,24 @@ class ForeachGroup(Group):
             if isinstance(y, Leaves):
                 if y.intermediate and not x.intermediate and name in COMMUTATIVE:
                     x, y = y, x  # computed in place on the intermediate
-                y = take(y) if y.intermediate else y._tensors  # (a mapping's Leaves always hold their tensors)
+                y = y._tensors
             elif name == "sub" and isinstance(y, torch.Tensor):  # foreach has no `sub` of a tensor: x + (-y), exactly
                 return self.binary("add", x, -y)
             if x.intermediate:
-                xs = take(x)
-                IN_PLACE[name](xs, y)
-                return Leaves(self, xs, True)
+                IN_PLACE[name](x._tensors, y)
+                return x
             return Leaves(self, NEW[name](x._tensors, y), True)
         if name in COMMUTATIVE:  # a scalar first: s + y = y + s, s y = y s, exactly
             return self.binary(name, y, x)
         if name == "sub":  # s - y = (-y) + s, exactly
             return self.binary("add", self.unary("negative", y), x)
-        return Leaves(self, [x / t for t in take(y)], True)
+        return Leaves(self, [x / t for t in y._tensors], True)
 
     def unary(self, name, x):
         if isinstance(x, Leaves):
             if x.intermediate:
-                xs = take(x)
-                IN_PLACE[name](xs)
-                return Leaves(self, xs, True)
+                IN_PLACE[name](x._tensors)
+                return x
             return Leaves(self, NEW[name](x._tensors), True)
         if name == "sqrt" and self.host is not None:
             return self._host_sqrt(x)
