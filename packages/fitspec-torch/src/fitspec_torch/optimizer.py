@@ -7,7 +7,7 @@ list math's use-once rule allows. Scalars (the learning rate, Adam's bias correc
 group's dtype for CPU float32 / float64 groups, which foreach ops take at their exact value, with torch's sqrt (in
 float32 and float64 it is not numpy's); 0-d tensors on the group's device otherwise, so a GPU step never waits for
 the host and torch.compile does not specialise on them. Inside a StatelessScope (`stateless_apply`), or for gradients
-that are not tensors of their variable's dtype and device, the core's `Group` runs instead.
+that are not tensors, the core's `Group` runs instead.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ IN_PLACE = {"add": torch._foreach_add_, "sub": torch._foreach_sub_, "mul": torch
             "negative": torch._foreach_neg_, "square": lambda xs: torch._foreach_mul_(xs, xs)}
 WRITES = {"assign": torch._foreach_copy_, "assign_add": torch._foreach_add_, "assign_sub": torch._foreach_sub_}
 COMMUTATIVE = ("add", "mul", "maximum", "minimum")
+CPU = torch.device("cpu")
 #: how many coming steps a table of bias corrections holds
 TABLE_STEPS = 256
 
@@ -62,14 +63,15 @@ class ForeachGroup(Group):
     @classmethod
     def split(cls, optimizer, gradients, variables):
         groups = _groups(gradients, variables)
-        if groups is None:  # a gradient the foreach ops cannot take as it is: the core's groups
-            yield from Group.split(optimizer, gradients, variables)
-            return
-        compiling = torch.compiler.is_compiling()
+        if groups is None:  # a gradient that is not a tensor: the core's groups convert it
+            return list(Group.split(optimizer, gradients, variables))
+        compiling, index = torch.compiler.is_compiling(), optimizer._trainable_variables_indices
+        split = []
         for (device, dtype), (group_gradients, group_variables, params) in groups.items():
-            indices = [optimizer._get_variable_index(v) for v in group_variables]
-            group = cls(optimizer.ops, torch_ops.DTYPE_NAMES[dtype], indices, device, dtype, compiling)
-            yield group, Leaves(group, group_gradients), VariableLeaves(group, group_variables, params)
+            group = cls(optimizer.ops, torch_ops.DTYPE_NAMES[dtype], [index[id(v)] for v in group_variables], device,
+                        dtype, compiling)
+            split.append((group, Leaves(group, group_gradients), VariableLeaves(group, group_variables, params)))
+        return split
 
     # -- reading and writing variables: their Parameters, in place (so a read holds for the whole update) ----------
     def read(self, variables):
@@ -95,22 +97,23 @@ class ForeachGroup(Group):
     def binary(self, name, x, y):
         """A scalar operand is a Python number, a numpy scalar of the host (which foreach ops take as its exact
         value) or a 0-d tensor."""
-        if isinstance(x, Leaves):
-            if isinstance(y, Leaves):
-                if y.intermediate and not x.intermediate and name in COMMUTATIVE:
-                    x, y = y, x  # computed in place on the intermediate
-                y = y._tensors
-            elif name == "sub" and isinstance(y, torch.Tensor):  # foreach has no `sub` of a tensor: x + (-y), exactly
-                return self.binary("add", x, -y)
-            if x.intermediate:
-                IN_PLACE[name](x._tensors, y)
-                return x
-            return Leaves(self, NEW[name](x._tensors, y), True)
-        if name in COMMUTATIVE:  # a scalar first: s + y = y + s, s y = y s, exactly
-            return self.binary(name, y, x)
+        if isinstance(y, Leaves):
+            if y.intermediate and not x.intermediate and name in COMMUTATIVE:
+                x, y = y, x  # computed in place on the intermediate
+            y = y._tensors
+        elif name == "sub" and isinstance(y, torch.Tensor):  # foreach has no `sub` of a tensor: x + (-y), exactly
+            return self.binary("add", x, -y)
+        if x.intermediate:
+            IN_PLACE[name](x._tensors, y)
+            return x
+        return Leaves(self, NEW[name](x._tensors, y), True)
+
+    def scalar_first(self, name, s, y):
+        if name in COMMUTATIVE:  # s + y = y + s, s y = y s, exactly
+            return self.binary(name, y, s)
         if name == "sub":  # s - y = (-y) + s, exactly
-            return self.binary("add", self.unary("negative", y), x)
-        return Leaves(self, [x / t for t in y._tensors], True)
+            return self.binary("add", self.unary("negative", y), s)
+        return Leaves(self, [s / t for t in y._tensors], True)
 
     def unary(self, name, x):
         if isinstance(x, Leaves):
@@ -125,6 +128,8 @@ class ForeachGroup(Group):
     def pairwise(self, name, x, y):
         if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
             return self.binary(name, x, y)
+        if isinstance(y, Leaves) and self.host is not None:  # max(s, y) = max(y, s)
+            return self.binary(name, y, x)
         return super().pairwise(name, x, y)
 
     # -- scalars ------------------------------------------------------------------------------------------------------
@@ -167,17 +172,25 @@ class ForeachGroup(Group):
 
 
 def _groups(gradients, variables) -> dict | None:
-    """{(device, dtype): (gradients, variables, their Parameters)}, or None where a gradient is not a tensor of its
-    variable's dtype and device (as a train step's are)."""
+    """{(device, dtype): (gradients, variables, their Parameters)}, each gradient cast to its variable's dtype and
+    device; None where a gradient is not a tensor (the core's groups convert it)."""
+    params = [v._storage for v in variables]
+    dtype = params[0].dtype
+    # The common case, one CPU group whose gradients are already in place, told in two passes without a
+    # torch.device object.
+    if all(p.is_cpu and p.dtype is dtype for p in params) and all(
+            isinstance(g, torch.Tensor) and g.is_cpu and g.dtype is dtype for g in gradients):
+        return {(CPU, dtype): (list(gradients), list(variables), params)}
     groups: dict = {}
-    for g, v in zip(gradients, variables):
-        param = v._storage
-        device = param.device
-        if not isinstance(g, torch.Tensor) or g.dtype != param.dtype or g.device != device:
+    for g, v, param in zip(gradients, variables, params):
+        if not isinstance(g, torch.Tensor):
             return None
-        group = groups.get((device, param.dtype))
+        key = (param.device, param.dtype)
+        if g.dtype is not key[1] or g.device != key[0]:
+            g = g.to(device=key[0], dtype=key[1])
+        group = groups.get(key)
         if group is None:
-            group = groups[(device, param.dtype)] = ([], [], [])
+            group = groups[key] = ([], [], [])
         group[0].append(g)
         group[1].append(v)
         group[2].append(param)

@@ -1,9 +1,10 @@
 """`Optimizer`: Keras 3's optimizer contract (build, add_variable, update_step, apply, stateless_apply).
 
-apply(grads, variables): cast each gradient to its variable's dtype, clip (at most one of: clipnorm, each
-g · c / max(‖g‖, c); global_clipnorm, every g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)), skip variables
-without a gradient, then per group of variables (fitspec.optimizers.leaves): weight decay var -= var · wd · lr,
-then the update; finally iterations += 1. The learning rate may be a schedule, evaluated at `iterations`.
+apply(grads, variables): clip, in the variables' dtypes (at most one of: clipnorm, each g · c / max(‖g‖, c);
+global_clipnorm, every g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)), skip variables without a gradient,
+then per group of variables of one dtype (fitspec.optimizers.leaves), gradients cast to it: weight decay
+var -= var · wd · lr, then the update; finally iterations += 1. The learning rate may be a schedule, evaluated at
+`iterations`.
 """
 
 from __future__ import annotations
@@ -213,10 +214,9 @@ class Optimizer:
     def apply(self, grads, trainable_variables=None):
         """var <- update(var, grad) for each pair with a gradient, then iterations += 1."""
         grads, variables = self._checked_arguments(grads, trainable_variables)
-        ops = self.ops
-        grads = [None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)]
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
-            grads = self._clip(grads)
+            ops = self.ops  # clipped in the variables' dtypes
+            grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
         if any(g is None for g in grads):
             variables = [v for g, v in zip(grads, variables) if g is not None]
             grads = [g for g in grads if g is not None]

@@ -42,25 +42,25 @@ class Leaves:
         return self.group.binary("add", self, other)
 
     def __radd__(self, other):
-        return self.group.binary("add", other, self)
+        return self.group.scalar_first("add", other, self)
 
     def __sub__(self, other):
         return self.group.binary("sub", self, other)
 
     def __rsub__(self, other):
-        return self.group.binary("sub", other, self)
+        return self.group.scalar_first("sub", other, self)
 
     def __mul__(self, other):
         return self.group.binary("mul", self, other)
 
     def __rmul__(self, other):
-        return self.group.binary("mul", other, self)
+        return self.group.scalar_first("mul", other, self)
 
     def __truediv__(self, other):
         return self.group.binary("div", self, other)
 
     def __rtruediv__(self, other):
-        return self.group.binary("div", other, self)
+        return self.group.scalar_first("div", other, self)
 
     def __neg__(self):
         return self.group.unary("negative", self)
@@ -126,13 +126,16 @@ class Group:
 
     @classmethod
     def split(cls, optimizer, gradients: list, variables: list):
-        """(group, Leaves of gradients, VariableLeaves of variables) per dtype of `variables`."""
+        """(group, Leaves of gradients cast to the group's dtype, VariableLeaves of variables) per dtype of
+        `variables`."""
         by_dtype: dict = {}
         for g, v in zip(gradients, variables):
             by_dtype.setdefault(v.dtype, []).append((g, v))
+        ops = optimizer.ops
         for dtype, pairs in by_dtype.items():
-            group = cls(optimizer.ops, dtype, [optimizer._get_variable_index(v) for _, v in pairs])
-            yield group, Leaves(group, [g for g, _ in pairs]), VariableLeaves(group, [v for _, v in pairs])
+            group = cls(ops, dtype, [optimizer._trainable_variables_indices[id(v)] for _, v in pairs])
+            gradients_of_group = Leaves(group, [ops.cast(g, dtype) for g, _ in pairs])
+            yield group, gradients_of_group, VariableLeaves(group, [v for _, v in pairs])
 
     @classmethod
     def of_one(cls, optimizer, gradient, variable):
@@ -161,13 +164,17 @@ class Group:
         return Leaves(self, take(x))
 
     # -- elementwise ops over Leaves (and scalars) ------------------------------------------------------------------
-    def binary(self, name: str, x, y) -> Leaves:
+    def binary(self, name: str, x: Leaves, y) -> Leaves:
+        """x <op> y, y a Leaves of the group or a scalar."""
         op = BINARY[name]
-        if isinstance(x, Leaves):
-            if isinstance(y, Leaves):
-                return Leaves(self, [op(a, b) for a, b in zip(take(x), take(y))], True)
-            return Leaves(self, [op(a, y) for a in take(x)], True)
-        return Leaves(self, [op(x, b) for b in take(y)], True)
+        if isinstance(y, Leaves):
+            return Leaves(self, [op(a, b) for a, b in zip(take(x), take(y))], True)
+        return Leaves(self, [op(a, y) for a in take(x)], True)
+
+    def scalar_first(self, name: str, s, y: Leaves) -> Leaves:
+        """s <op> y for a scalar s (`1 - beta * m`'s first operand)."""
+        op = BINARY[name]
+        return Leaves(self, [op(s, b) for b in take(y)], True)
 
     def unary(self, name: str, x):
         """ops.<name> of a scalar, or of each tensor of a Leaves."""
