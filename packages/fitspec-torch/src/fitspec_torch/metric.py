@@ -1,8 +1,9 @@
-"""A Mean metric's state arithmetic (fitspec.metrics.MeanState) in place on its Parameters, with the core's numbers.
+"""A Mean metric's state arithmetic (fitspec.metrics.MeanState) in torch's own calls, with the core's numbers.
 
-total += value and count += n go straight into the Parameters, where the core goes through `Variable.assign_add`
-and its checks; total / count reads a CPU count on the host instead of dividing under divide_no_nan's `where`.
-Inside a stateless scope, under torch.compile, or for a value on another device, the core's arithmetic runs.
+The cast and the sum are the tensor methods fs.ops would reach after its checks; total += value and count += n go
+straight into the Parameters, where the core goes through `Variable.assign_add` and its checks; total / count reads
+a CPU count on the host instead of dividing under divide_no_nan's `where`. Inside a stateless scope, under
+torch.compile, or for values that are not tensors or are on another device, the core's arithmetic runs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,21 @@ import torch
 
 from fitspec.metrics import MeanState
 from fitspec.variables import current_scope
+from fitspec_torch import ops as torch_ops
 
 
 class TorchMeanState(MeanState):
     """`Backend.mean_state` of fitspec_torch."""
+
+    @staticmethod
+    def cast(ops, values, dtype):
+        if isinstance(values, torch.Tensor) and values.dtype is torch_ops.DTYPES.get(dtype):
+            return values
+        return MeanState.cast(ops, values, dtype)
+
+    @staticmethod
+    def sum(ops, values):
+        return torch.sum(values) if isinstance(values, torch.Tensor) else MeanState.sum(ops, values)
 
     @staticmethod
     def add(total, count, value, n) -> None:

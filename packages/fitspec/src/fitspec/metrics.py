@@ -103,8 +103,17 @@ class Metric:
 
 
 class MeanState:
-    """The arithmetic of a Mean's state, which a backend may map to faster kernels with the same numbers
-    (`Backend.mean_state`): total += value and count += n; result = total / count, 0 when count is 0."""
+    """The arithmetic of a Mean's common updates, which a backend may map to faster kernels with the same numbers
+    (`Backend.mean_state`): values cast to the metric's dtype, their sum; total += value and count += n;
+    result = total / count, 0 when count is 0."""
+
+    @staticmethod
+    def cast(ops, values, dtype):
+        return ops.cast(values, dtype)
+
+    @staticmethod
+    def sum(ops, values):
+        return ops.sum(values)
 
     @staticmethod
     def add(total, count, value, n) -> None:
@@ -135,16 +144,17 @@ class Mean(Metric):
         tracker's batch size), total += v·w and count += w."""
         ops = self.ops
         if sample_weight is None or _is_int(sample_weight):
-            values = ops.cast(values, self.dtype)
+            state = self._state
+            values = state.cast(ops, values, self.dtype)
             shape = ops.shape(values)
             if sample_weight is None:
                 if len(shape) > 1:
                     values = ops.mean(values, axis=tuple(range(1, len(shape))))
-                self._state.add(self.total, self.count, ops.sum(values), shape[0] if shape else 1)
+                state.add(self.total, self.count, state.sum(ops, values), shape[0] if shape else 1)
                 return
             if not shape:
                 weight = int(sample_weight)  # a Python int: cast to the values' dtype by every backend, as 1.0 * w
-                self._state.add(self.total, self.count, values * weight, weight)
+                state.add(self.total, self.count, values * weight, weight)
                 return
         values, sample_weight = reduce_to_samplewise_values(ops, values, sample_weight, self.dtype)
         self._state.add(self.total, self.count, ops.sum(values), ops.sum(sample_weight))
