@@ -7,8 +7,9 @@ wraps the group's list of gradients, slot values or intermediate results, and ea
 and gives the same numbers.
 
 An intermediate result (what an op returns) is used once: the op that uses it may overwrite it in place (a fused
-mapping does, sparing an allocation per op). A second use raises, on every backend; `group.keep(x)` makes a result
-reusable. Gradients, variables and slots are never overwritten.
+mapping does, sparing an allocation per op). `Group` raises on a second use (every formula runs through it, on every
+backend, in the conformance suite); `group.keep(x)` makes a result reusable. Gradients, variables and slots are
+never overwritten.
 """
 
 from __future__ import annotations
