@@ -174,13 +174,15 @@ class ForeachGroup(Group):
 def _groups(gradients, variables) -> dict | None:
     """{(device, dtype): (gradients, variables, their Parameters)}, each gradient cast to its variable's dtype and
     device; None where a gradient is not a tensor (the core's groups convert it)."""
-    params = [v._storage for v in variables]
-    dtype = params[0].dtype
-    # The common case, one CPU group whose gradients are already in place, told in two passes without a
-    # torch.device object.
-    if all(p.is_cpu and p.dtype is dtype for p in params) and all(
-            isinstance(g, torch.Tensor) and g.is_cpu and g.dtype is dtype for g in gradients):
-        return {(CPU, dtype): (list(gradients), list(variables), params)}
+    params, dtype, one_cpu_group = [], variables[0]._storage.dtype, True
+    for g, v in zip(gradients, variables):
+        param = v._storage
+        params.append(param)
+        # the common case, one CPU group whose gradients are already in place, told without torch.device objects
+        one_cpu_group = one_cpu_group and param.is_cpu and param.dtype is dtype and isinstance(g, torch.Tensor) and (
+            g.is_cpu and g.dtype is dtype)
+    if one_cpu_group:
+        return {(CPU, dtype): (gradients, variables, params)}
     groups: dict = {}
     for g, v, param in zip(gradients, variables, params):
         if not isinstance(g, torch.Tensor):
