@@ -230,3 +230,24 @@ def test_slots_are_made_on_their_variables_device_and_dtype():
     assert momentum.path == "adam/dense_w_momentum"
     assert momentum.value.device == v.value.device and momentum.dtype == "float64"
     assert not momentum.value.requires_grad
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [("Adam", {"amsgrad": True, "weight_decay": 0.1}),
+                                              ("RMSprop", {"momentum": 0.5, "centered": True}),
+                                              ("SGD", {"momentum": 0.9, "nesterov": True})])
+def test_the_update_compiles_into_one_graph(name, kwargs):
+    """Under torch.compile (jit_compile=True) an update is traced whole: its scalars are DeviceScalars, which meet
+    the Leaves through the Leaves' own operators (a bare tensor beside one would break the graph)."""
+    import torch._dynamo
+
+    variables = [fs.Variable(np.ones((3, 2), "float32")), fs.Variable(np.ones(2, "float32"))]
+    optimizer = getattr(fs.optimizers, name)(**kwargs)
+    optimizer.build(variables)
+
+    def step(grads):
+        with torch.no_grad():
+            optimizer.apply(grads, variables)
+
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(step)([torch.ones(3, 2), torch.ones(2)])
+    assert (explanation.graph_count, explanation.graph_break_count) == (1, 0), explanation.break_reasons

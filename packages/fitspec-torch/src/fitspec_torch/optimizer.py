@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from fitspec.optimizers.leaves import BINARY as BINARY_OPS
 from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves
 from fitspec.variables import current_scope
 from fitspec_torch import ops as torch_ops
@@ -85,7 +86,9 @@ class ForeachGroup(Group):
         storages = target._tensors
         if isinstance(value, Leaves):
             WRITES[kind](storages, value._tensors)
-        elif kind == "assign":
+            return
+        value = value.tensor if isinstance(value, DeviceScalar) else value
+        if kind == "assign":
             for storage in storages:
                 storage.fill_(value)
         else:
@@ -101,8 +104,10 @@ class ForeachGroup(Group):
             if y.intermediate and not x.intermediate and name in COMMUTATIVE:
                 x, y = y, x  # computed in place on the intermediate
             y = y._tensors
-        elif name == "sub" and isinstance(y, torch.Tensor):  # foreach has no `sub` of a tensor: x + (-y), exactly
-            return self.binary("add", x, -y)
+        elif isinstance(y, DeviceScalar):
+            if name == "sub":  # foreach has no `sub` of a tensor: x + (-y), exactly
+                return self.binary("add", x, -y)
+            y = y.tensor
         if x.intermediate:
             IN_PLACE[name](x._tensors, y)
             return x
@@ -113,6 +118,7 @@ class ForeachGroup(Group):
             return self.binary(name, y, s)
         if name == "sub":  # s - y = (-y) + s, exactly
             return self.binary("add", self.unary("negative", y), s)
+        s = s.tensor if isinstance(s, DeviceScalar) else s
         return Leaves(self, [s / t for t in y._tensors], True)
 
     def unary(self, name, x):
@@ -121,7 +127,9 @@ class ForeachGroup(Group):
                 IN_PLACE[name](x._tensors)
                 return x
             return Leaves(self, NEW[name](x._tensors), True)
-        if name == "sqrt" and self.host is not None:
+        if self.host is None:
+            return DeviceScalar(getattr(torch, "neg" if name == "negative" else name)(x.tensor))
+        if name == "sqrt":
             return self._host_sqrt(x)
         return super().unary(name, x)
 
@@ -130,13 +138,17 @@ class ForeachGroup(Group):
             return self.binary(name, x, y)
         if isinstance(y, Leaves) and self.host is not None:  # max(s, y) = max(y, s)
             return self.binary(name, y, x)
+        if self.host is None:  # tensors, each a variable's or a DeviceScalar's
+            xs = x._tensors if isinstance(x, Leaves) else [x.tensor] * len(y)
+            ys = y._tensors if isinstance(y, Leaves) else [y.tensor] * len(xs)
+            return Leaves(self, [getattr(torch, name)(a, b) for a, b in zip(xs, ys)], True)
         return super().pairwise(name, x, y)
 
     # -- scalars ------------------------------------------------------------------------------------------------------
     def cast(self, value):
         if self.host is None:
             value = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
-            return value.to(device=self.device, dtype=self.torch_dtype)
+            return DeviceScalar(value.to(device=self.device, dtype=self.torch_dtype))
         return self.host(value.item() if isinstance(value, torch.Tensor) else value)
 
     def local_step(self, iterations):
@@ -145,7 +157,7 @@ class ForeachGroup(Group):
         return self.host(iterations._storage.item() + 1)
 
     def power(self, base, exponent):
-        return base**exponent if self.host is not None else torch.pow(base, exponent)
+        return base**exponent if self.host is not None else DeviceScalar(torch.pow(base.tensor, exponent.tensor))
 
     def bias_correction(self, decay, step):
         """The core's 1 - decay^step, looked up in a table of the coming steps made in one go (with the roots, taken
@@ -169,6 +181,52 @@ class ForeachGroup(Group):
         if root is None:  # torch.full makes the 0-d tensor in one op (torch.tensor of a numpy scalar takes four)
             root = self.host(torch.full((), float(x), dtype=self.torch_dtype).sqrt_().item())
         return root
+
+
+class DeviceScalar:
+    """A group's scalar off the host (on a GPU, in a torch.compile trace): a 0-d tensor on its device, in its dtype,
+    with the tensor's arithmetic. Wrapped so that `m * alpha` reaches the Leaves' own operator when torch.compile
+    traces it: an operator between a tensor and another object breaks the graph there."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __add__(self, other):
+        return _scalar_op("add", self, other)
+
+    def __radd__(self, other):
+        return _scalar_op("add", other, self)
+
+    def __sub__(self, other):
+        return _scalar_op("sub", self, other)
+
+    def __rsub__(self, other):
+        return _scalar_op("sub", other, self)
+
+    def __mul__(self, other):
+        return _scalar_op("mul", self, other)
+
+    def __rmul__(self, other):
+        return _scalar_op("mul", other, self)
+
+    def __truediv__(self, other):
+        return _scalar_op("div", self, other)
+
+    def __rtruediv__(self, other):
+        return _scalar_op("div", other, self)
+
+    def __neg__(self):
+        return DeviceScalar(-self.tensor)
+
+
+def _scalar_op(name, x, y):
+    if isinstance(y, Leaves):  # a scalar first, as Leaves' reflected operators take it
+        return y.group.scalar_first(name, x, y)
+    x = x.tensor if isinstance(x, DeviceScalar) else x
+    y = y.tensor if isinstance(y, DeviceScalar) else y
+    return DeviceScalar(BINARY_OPS[name](x, y))
 
 
 def _groups(gradients, variables) -> dict | None:
