@@ -6,8 +6,8 @@ result is the core's, bit for bit on CPU. An op on an intermediate result overwr
 list math's use-once rule allows. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in the
 group's dtype for CPU float32 / float64 groups, which foreach ops take at their exact value, with torch's sqrt (in
 float32 and float64 it is not numpy's); DeviceScalars (0-d tensors on the group's device) otherwise, so a GPU step
-never waits for the host and torch.compile neither specialises on them nor breaks its graph at them. Inside a StatelessScope (`stateless_apply`), or for gradients
-that are not tensors, the core's `Group` runs instead.
+never waits for the host and torch.compile neither specialises on them nor breaks its graph at them. Inside a
+StatelessScope (`stateless_apply`), or for gradients that are not tensors, the core's `Group` runs instead.
 """
 
 from __future__ import annotations
