@@ -251,3 +251,12 @@ def test_the_update_compiles_into_one_graph(name, kwargs):
     torch._dynamo.reset()
     explanation = torch._dynamo.explain(step)([torch.ones(3, 2), torch.ones(2)])
     assert (explanation.graph_count, explanation.graph_break_count) == (1, 0), explanation.break_reasons
+
+
+def test_slots_follow_a_variable_moved_to_another_device():
+    v = fs.Variable(np.ones(2, "float32"), name="w")
+    v._storage = torch.nn.Parameter(v._storage.detach().to("meta"))  # as model.to(device) leaves a Parameter
+    optimizer = fs.optimizers.Adam()
+    optimizer.build([v])
+    assert [slot.value.device.type for slot in optimizer.variables[2:]] == ["meta", "meta"]
+    assert optimizer.variables[0].value.device.type == "cpu"  # iterations: the backend's device

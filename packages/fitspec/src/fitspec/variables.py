@@ -97,6 +97,10 @@ class Variable:
     def _to_numpy(self) -> np.ndarray:
         raise NotImplementedError
 
+    def _place_beside(self, other: Variable) -> None:
+        """Move the storage to `other`'s device, where a backend has several (an optimizer's slot beside its
+        variable, wherever the model was moved); one device by default."""
+
     # -- reading and writing ---------------------------------------------------------------
     @property
     def raw_value(self):

@@ -139,13 +139,12 @@ class Optimizer:
         return self._new_variable(value, dtype, name)
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros") -> Variable:
-        """A variable of `reference_variable`'s shape and dtype, named `<its path with / as _>_<name>` (Keras's
-        rule). Zeros are made like the reference's value, so they sit on its device."""
+        """A variable of `reference_variable`'s shape and dtype, on its device, named `<its path with / as _>_<name>`
+        (Keras's rule)."""
         name = f"{reference_variable.path.replace('/', '_')}_{name or 'var'}"
-        if initializer == "zeros":
-            value = self.ops.zeros_like(reference_variable.raw_value)
-            return self._new_variable(value, reference_variable.dtype, name)
-        return self.add_variable(reference_variable.shape, initializer, reference_variable.dtype, name=name)
+        variable = self.add_variable(reference_variable.shape, initializer, reference_variable.dtype, name=name)
+        variable._place_beside(reference_variable)
+        return variable
 
     def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
         """One variable per trainable variable, from `add_variable_from_reference`; for a list of names, a tuple of
