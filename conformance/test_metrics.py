@@ -79,6 +79,25 @@ def test_metric_wrappers_are_invariant_to_how_batches_are_split(fs, precision, d
     assert_close(result(fs, parts), result(fs, whole), *tolerance(precision, device), f"chunks {cuts}")
 
 
+@given(values=st.lists(st.floats(-100, 100), min_size=1, max_size=12), weight=st.integers(1, 300),
+       columns=st.sampled_from([None, 1, 3]))
+def test_mean_common_updates_equal_the_weighted_update_exactly(fs, values, weight, columns):
+    """The per-step updates' cheap paths (docs/SPEC.md 6.1c) compute what the weighted update computes."""
+    dtype = fs.config.floatx()
+    x = np.asarray(values, dtype=dtype)
+    if columns is not None:
+        x = np.repeat(x[:, None], columns, axis=1) * np.linspace(1, 2, columns, dtype=dtype)
+    cheap, weighted = fs.metrics.Mean(), fs.metrics.Mean()
+    cheap.update_state(fs.ops.convert_to_tensor(x))
+    weighted.update_state(fs.ops.convert_to_tensor(x), sample_weight=np.ones(len(x), dtype=dtype))
+    scalar = fs.ops.convert_to_tensor(x[0] if columns is None else x[0, 0])
+    cheap.update_state(scalar, sample_weight=weight)
+    weighted.update_state(scalar, sample_weight=np.asarray(weight, dtype=dtype))
+    for a, b in zip(cheap.variables, weighted.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(fs.ops.convert_to_numpy(cheap.result()), fs.ops.convert_to_numpy(weighted.result()))
+
+
 def test_mean_of_nothing_is_zero_and_reset_restores_it(fs):
     mean = fs.metrics.Mean()
     assert result(fs, mean) == 0.0

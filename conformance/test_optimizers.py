@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -182,3 +185,155 @@ def test_clip_options_are_exclusive_and_positive(fs):
         fs.optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
     with pytest.raises(ValueError, match=r"`clipvalue`.*positive.*received -1"):
         fs.optimizers.Adam(clipvalue=-1)
+
+
+# -- Keras's optimizer contract ------------------------------------------------------------------------------------
+def momentum_sign(fs):
+    """An optimizer written to Keras 3's contract ("Writing a custom optimizer"), `keras` replaced by `fs`:
+    m = mu m + g;  var -= lr sign(m)."""
+    ops = fs.ops
+
+    class MomentumSign(fs.optimizers.Optimizer):
+        def __init__(self, learning_rate=0.01, momentum=0.5, name="momentum_sign", **kwargs):
+            super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+            self.momentum = momentum
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            self.momentums = [self.add_variable_from_reference(reference_variable=v, name="m") for v in var_list]
+
+        def update_step(self, gradient, variable, learning_rate):
+            learning_rate = ops.cast(learning_rate, variable.dtype)
+            gradient = ops.cast(gradient, variable.dtype)
+            m = self.momentums[self._get_variable_index(variable)]
+            self.assign(m, ops.add(ops.multiply(m, ops.cast(self.momentum, variable.dtype)), gradient))
+            self.assign_sub(variable, ops.multiply(learning_rate, ops.sign(m)))
+
+        def get_config(self):
+            return {**super().get_config(), "momentum": self.momentum}
+
+    return MomentumSign
+
+
+def linear_data():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12, 3))
+    return x, x @ np.array([[2.0], [-1.0], [0.5]]) + 0.3
+
+
+def momentum_sign_reference(kernel, bias, x, y, lr, mu, steps, batch_size):
+    """The closed form: Dense(1) under mse, m = mu m + g, var -= lr sign(m), batches in order."""
+    params, moments = [kernel.copy(), bias.copy()], [np.zeros_like(kernel), np.zeros_like(bias)]
+    for step in range(steps):
+        start = step * batch_size % len(x)
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        d_pred = 2 * (xb @ params[0] + params[1] - yb) / yb.size
+        for i, g in enumerate([xb.T @ d_pred, d_pred.sum(axis=0)]):
+            moments[i] = mu * moments[i] + g
+            params[i] = params[i] - lr * np.sign(moments[i])
+    return params, moments
+
+
+def test_an_optimizer_written_to_the_keras_contract_trains_a_model_to_its_closed_form(fs, precision, device):
+    """fit() runs it through the backend's step: stateful apply on TensorFlow and torch, `stateless_apply` in a
+    jitted step on JAX (and eagerly on numpy)."""
+    x, y = linear_data()
+    fs.utils.set_random_seed(1)
+    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+    kernel, bias = model.get_weights()
+    optimizer = momentum_sign(fs)(learning_rate=0.05, momentum=0.5)
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    expected, moments = momentum_sign_reference(kernel, bias, x, y, 0.05, 0.5, steps=9, batch_size=4)
+    rtol, atol = tolerance(precision, device)
+    for actual, wanted, what in zip(model.get_weights(), expected, ("kernel", "bias")):
+        assert_close(actual, wanted, rtol, atol, f"MomentumSign {what}")
+    assert [v.path for v in optimizer.variables] == ["momentum_sign/iterations", "momentum_sign/learning_rate",
+                                                     f"momentum_sign/{model.layers[0].kernel.path.replace('/', '_')}_m",
+                                                     f"momentum_sign/{model.layers[0].bias.path.replace('/', '_')}_m"]
+    assert_close(optimizer.variables[2].numpy(), moments[0], max(rtol, 1e-6), max(atol, 1e-6), "momentum of kernel")
+    assert int(optimizer.iterations) == 9
+
+
+@pytest.mark.backends("numpy", "jax", reason="the stateless API's home: the JAX-style backends")
+def test_an_optimizer_written_to_the_keras_contract_applies_statelessly(fs, precision, device):
+    x, y = linear_data()
+    kernel = fs.Variable(np.zeros((3, 1), dtype=fs.config.floatx()), name="kernel")
+    bias = fs.Variable(np.zeros((1,), dtype=fs.config.floatx()), name="bias")
+    optimizer = momentum_sign(fs)(learning_rate=0.1, momentum=0.5)
+    optimizer.build([kernel, bias])
+    trainable, state = [kernel.value, bias.value], [v.value for v in optimizer.variables]
+    for step in range(3):
+        xb, yb = x[4 * step:4 * step + 4], y[4 * step:4 * step + 4]
+        params = [np.asarray(fs.ops.convert_to_numpy(t), dtype=np.float64) for t in trainable]
+        d_pred = 2 * (xb @ params[0] + params[1] - yb) / yb.size
+        grads = [fs.ops.convert_to_tensor(g.astype(fs.config.floatx())) for g in (xb.T @ d_pred, d_pred.sum(axis=0))]
+        trainable, state = optimizer.stateless_apply(state, grads, trainable)
+    expected, _ = momentum_sign_reference(np.zeros((3, 1)), np.zeros(1), x, y, 0.1, 0.5, steps=3, batch_size=4)
+    rtol, atol = tolerance(precision, device)
+    for actual, wanted in zip(trainable, expected):
+        assert_close(fs.ops.convert_to_numpy(actual), wanted, rtol, atol, "MomentumSign, stateless")
+    assert int(fs.ops.convert_to_numpy(state[0])) == 3 and int(optimizer.iterations) == 0
+    np.testing.assert_array_equal(kernel.numpy(), np.zeros((3, 1)))
+
+
+def test_a_built_in_optimizer_follows_the_keras_contract(fs):
+    kernel = fs.Variable(np.ones((2, 2), dtype=fs.config.floatx()), name="kernel", path="dense/kernel")
+    bias = fs.Variable(np.ones((2,), dtype=fs.config.floatx()), name="bias", path="dense/bias")
+    optimizer = fs.optimizers.SGD(learning_rate=0.5, momentum=0.9)
+    optimizer.build([kernel, bias])
+    optimizer.build([kernel, bias])  # built once
+    assert [v.path for v in optimizer.variables] == ["sgd/iterations", "sgd/learning_rate", "sgd/dense_kernel_momentum",
+                                                     "sgd/dense_bias_momentum"]
+    assert optimizer._get_variable_index(bias) == 1 and optimizer.momentums[1].shape == (2,)
+    extra = optimizer.add_variable((3,), initializer="ones", name="extra")
+    assert extra.path == "sgd/extra" and extra.dtype == fs.config.floatx() and optimizer.variables[-1] is extra
+    np.testing.assert_array_equal(extra.numpy(), np.ones(3))
+    optimizer.update_step(fs.ops.ones((2,), dtype=fs.config.floatx()), bias, optimizer.learning_rate)  # one variable
+    np.testing.assert_allclose(bias.numpy(), [0.5, 0.5])
+    np.testing.assert_allclose(optimizer.momentums[1].numpy(), [-0.5, -0.5])
+    np.testing.assert_array_equal(kernel.numpy(), np.ones((2, 2)))
+    first, second = optimizer.add_optimizer_variables([kernel, bias], ["first", "second"])  # made variable by variable
+    assert [v.path for v in optimizer.variables[-4:]] == ["sgd/dense_kernel_first", "sgd/dense_kernel_second",
+                                                         "sgd/dense_bias_first", "sgd/dense_bias_second"]
+    assert [v.path for v in first] == ["sgd/dense_kernel_first", "sgd/dense_bias_first"] and second[1].shape == (2,)
+    optimizer.assign_add(extra, fs.ops.ones((3,), dtype=fs.config.floatx()))
+    optimizer.assign_sub(extra, 0.5 * fs.ops.ones((3,), dtype=fs.config.floatx()))
+    np.testing.assert_allclose(extra.numpy(), [1.5, 1.5, 1.5])
+
+
+def test_an_optimizer_without_update_step_says_what_to_implement(fs):
+    variable = fs.Variable(np.ones(2, dtype=fs.config.floatx()))
+    with pytest.raises(NotImplementedError, match=r"update_step\(gradient, variable, learning_rate\)"):
+        fs.optimizers.Optimizer(learning_rate=0.1).apply([fs.ops.ones((2,), dtype=fs.config.floatx())], [variable])
+
+
+def test_keras_options_fitspec_lacks_are_refused_by_name(fs):
+    fs.optimizers.Adam(use_ema=False, gradient_accumulation_steps=None)  # Keras's defaults: accepted
+    with pytest.raises(ValueError, match=r"`use_ema` expected False \(fitspec does not implement `use_ema`"):
+        fs.optimizers.Adam(use_ema=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument `momentum_decay`"):
+        fs.optimizers.SGD(momentum_decay=0.1)
+    with pytest.raises(ValueError, match=r"`aggregation` expected one of .*received 'max'"):
+        fs.optimizers.SGD().add_variable((1,), aggregation="max", name="x")
+
+
+CHECKPOINTS = pathlib.Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_a_checkpoint_saved_before_the_keras_contract_loads_and_resumes_identically(fs, precision, device, name):
+    """Checkpoints written by fitspec d28883a (before the optimizers took Keras's contract): the optimizer state
+    keeps its paths and order, and training resumed from it equals d28883a's own resumed run."""
+    expected = json.loads((CHECKPOINTS / "optimizer_checkpoints_d28883a.json").read_text())[name]
+    model = fs.models.load_model(CHECKPOINTS / f"optimizer_{name}_d28883a.keras")
+    assert [v.path for v in model.optimizer.variables] == expected["optimizer_paths"]
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 3))
+    y = np.stack([x.sum(axis=1), x[:, 0] - x[:, 2]], axis=1)
+    model.fit(x, y, epochs=4, initial_epoch=2, batch_size=8, shuffle=False, verbose=0)
+    rtol, atol = tolerance(precision, device)
+    for i, (actual, wanted) in enumerate(zip(model.get_weights(), expected["weights_after_resuming"])):
+        assert_close(actual, wanted, rtol, atol, f"{name}: weight {i} after resuming")

@@ -15,12 +15,12 @@ import torch
 
 import fitspec
 from fitspec.errors import invalid_argument
-from fitspec_torch import loss as fast_loss
-from fitspec_torch import metric as fast_metric
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
 from fitspec_torch.layer import TorchLayer, TorchModuleWrapper, first_parameter
-from fitspec_torch.optimizer import fused_classes
+from fitspec_torch.loss import mean_of_all
+from fitspec_torch.metric import TorchMeanState
+from fitspec_torch.optimizer import ForeachGroup
 from fitspec_torch.trainer import TorchTrainer
 from fitspec_torch.variables import TorchVariable
 
@@ -32,14 +32,12 @@ class TorchBackend(fitspec.Backend):
     layer_class = TorchLayer
     trainer_class = TorchTrainer
     random_module = staticmethod(torch_random.bind)
-    #: torch's additions, and classes with the core's formulas on fast paths above the bound ones
-    #: (fitspec_torch.optimizer, .metric, .loss: fused multi-tensor updates, Mean-based metrics, loss reductions)
-    namespace = {
-        "layers": {"TorchModuleWrapper": TorchModuleWrapper},
-        "optimizers": fused_classes,
-        "metrics": fast_metric.fast_classes,
-        "losses": fast_loss.fast_classes,
-    }
+    #: torch's addition to the namespace (the optimizers', metrics' and losses' fast kernels are the
+    #: mappings below, not classes of their own)
+    namespace = {"layers": {"TorchModuleWrapper": TorchModuleWrapper}}
+    optimizer_group = ForeachGroup
+    mean_of_all = staticmethod(mean_of_all)
+    mean_state = TorchMeanState
 
     def __init__(self):
         super().__init__()

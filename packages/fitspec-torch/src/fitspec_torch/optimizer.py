@@ -1,26 +1,13 @@
-"""Fused optimizer updates: the core's formulas (fitspec.optimizers) as multi-tensor `torch._foreach_*` ops.
+"""The optimizers' list math (fitspec.optimizers.leaves) as multi-tensor `torch._foreach_*` ops.
 
-The core applies `update_step` once per variable, a Python loop of a dozen small ops each. Here
-one step updates every variable of a (device, dtype) group with one foreach op per term of the
-formula, in the core's order of operations, so the result is the core's (bit for bit on CPU):
-
-  SGD      m = m mu - g lr;  var += m  (nesterov: var += m mu - g lr);  without momentum var -= g lr
-  RMSprop  v = rho v + (1 - rho) g^2;  var -= lr g / sqrt(v + eps)   (centered / momentum variants)
-  Adam     m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
-           alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  var -= (m alpha) / (sqrt(v) + eps)
-  weight decay (AdamW, or any `weight_decay`) first: var -= (var wd) lr
-Gradients are cast to their variable's dtype and clipped by the core's `_clip` first; the learning
-rate is the core's `learning_rate` (a schedule evaluated at `iterations`).
-
-The scalar factors (lr, alpha = lr sqrt(1 - b2^t) / (1 - b1^t), mu, ...) are computed in the
-variables' dtype: on the host for CPU float32 / float64 groups (numpy scalars, with torch's
-sqrt; Adam's bias corrections from a table of the coming steps), as 0-d tensors on the device
-otherwise, so a GPU step never waits for the host.
-
-The common call of a training step (tensor gradients for the variables the optimizer was built
-with, in order, no clipping) skips the core's argument checks, which it would pass. Inside a
-StatelessScope (`stateless_apply`), or for a subclass that overrides `update_step`, the core's
-per-variable code runs instead.
+The core's `Group` applies each op of an update once per variable, a dozen small torch ops per variable; here each
+op covers every variable of a (device, dtype) group in one foreach op, which applies the same op to each tensor: the
+result is the core's, bit for bit on CPU. An op on an intermediate result overwrites it (`_foreach_*_`), as the
+list math's use-once rule allows. Scalars (the learning rate, Adam's bias corrections) are numpy scalars in the
+group's dtype for CPU float32 / float64 groups, which foreach ops take at their exact value, with torch's sqrt (in
+float32 and float64 it is not numpy's); DeviceScalars (0-d tensors on the group's device) otherwise, so a GPU step
+never waits for the host and torch.compile neither specialises on them nor breaks its graph at them. Inside a
+StatelessScope (`stateless_apply`), or for gradients that are not tensors, the core's `Group` runs instead.
 """
 
 from __future__ import annotations
@@ -28,287 +15,243 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from fitspec import optimizers as core
+from fitspec.optimizers.leaves import BINARY as BINARY_OPS
+from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves
 from fitspec.variables import current_scope
+from fitspec_torch import ops as torch_ops
+
+HOST = {torch.float32: np.float32, torch.float64: np.float64}
+#: foreach kernels of the binary ops (fitspec.optimizers.leaves.BINARY) and functions: a new list, and in place
+NEW = {"add": torch._foreach_add, "sub": torch._foreach_sub, "mul": torch._foreach_mul, "div": torch._foreach_div,
+       "maximum": torch._foreach_maximum, "minimum": torch._foreach_minimum, "sqrt": torch._foreach_sqrt,
+       "abs": torch._foreach_abs, "sign": torch._foreach_sign, "negative": torch._foreach_neg,
+       "square": lambda xs: torch._foreach_mul(xs, xs)}
+IN_PLACE = {"add": torch._foreach_add_, "sub": torch._foreach_sub_, "mul": torch._foreach_mul_,
+            "div": torch._foreach_div_, "maximum": torch._foreach_maximum_, "minimum": torch._foreach_minimum_,
+            "sqrt": torch._foreach_sqrt_, "abs": torch._foreach_abs_, "sign": torch._foreach_sign_,
+            "negative": torch._foreach_neg_, "square": lambda xs: torch._foreach_mul_(xs, xs)}
+WRITES = {"assign": torch._foreach_copy_, "assign_add": torch._foreach_add_, "assign_sub": torch._foreach_sub_}
+COMMUTATIVE = ("add", "mul", "maximum", "minimum")
+CPU = torch.device("cpu")
+#: how many coming steps a table of bias corrections holds
+TABLE_STEPS = 256
 
 
-class FusedApply:
-    """Mixin over a bound core optimizer: the core's `_apply_updates` hook runs `_fused_update` per
-    (device, dtype) group; clipping and the learning rate stay the core's, and so do the checks and
-    `iterations` but in the common call (`apply`)."""
+class ForeachGroup(Group):
+    """The variables of one (device, dtype), updated with one foreach op per op of the formula."""
 
-    _core_update_step = None  # the core class's update_step, which _fused_update reproduces
+    #: (host dtype, decay) -> {step: 1 - decay^step} for the coming steps (`bias_correction`)
+    _corrections: dict = {}
+    #: (host dtype, value) -> torch's sqrt of value, for the values in `_corrections` (Adam takes their roots)
+    _roots: dict = {}
 
-    def apply(self, grads, trainable_variables=None):
-        """The core's `apply`. Its common call (tensor gradients for the variables the optimizer was built with, in
-        their order, no clipping, no stateless scope) skips the checks that call would pass, and counts
-        `iterations` in place (+1, the same integer as the core's assign)."""
-        if not self._common_call(grads, trainable_variables):
-            return super().apply(grads, trainable_variables)
-        index = self._slot_index
-        present = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
-        _without_grad(self._fused_apply, [g for g, _ in present], [v for _, v in present],
-                      [index[id(v)] for _, v in present], self.learning_rate)
-        _without_grad(self.iterations._storage.add_, 1)
+    def __init__(self, ops, dtype, indices, device: torch.device, torch_dtype: torch.dtype, compiling=False):
+        self.ops, self.dtype, self.indices = ops, dtype, indices  # Group's attributes, set here: made every step
+        self.device, self.torch_dtype = device, torch_dtype
+        # Under torch.compile the scalars stay tensors: host numbers would be specialised on, step by step.
+        self.host = HOST.get(torch_dtype) if device.type == "cpu" and not compiling else None
 
-    def _common_call(self, grads, trainable_variables) -> bool:
-        built = self._trainable_variables
-        if not self.built or trainable_variables is None or not len(trainable_variables) == len(grads) == len(built):
-            return False
-        index = self.__dict__.get("_slot_index")  # the core's {id(variable): slot}, made by its first `apply`
-        if index is None or len(index) != len(built):
-            return False
-        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
-            return False
-        if current_scope() is not None or not self._fusable() or torch.compiler.is_compiling():
-            return False
-        for g, v, b in zip(grads, trainable_variables, built):
-            if v is not b or not (g is None or (isinstance(g, torch.Tensor) and g.dtype == v._storage.dtype)):
-                return False
-        return True
+    # -- forming groups ------------------------------------------------------------------------------------------
+    @classmethod
+    def update(cls, optimizer, gradients, variables, step) -> None:
+        if current_scope() is not None:  # writes are recorded in the scope: the core's groups
+            return Group.update(optimizer, gradients, variables, step)
+        if not torch.is_grad_enabled():  # a train step's update already runs without autograd
+            return super().update(optimizer, gradients, variables, step)
+        with torch.no_grad():
+            return super().update(optimizer, gradients, variables, step)
 
-    def _fusable(self) -> bool:
-        """Whether `_fused_update` reproduces this optimizer's update (a subclass may define its own)."""
-        return type(self).update_step is type(self)._core_update_step
+    @classmethod
+    def split(cls, optimizer, gradients, variables):
+        groups = _groups(gradients, variables)
+        if groups is None:  # a gradient that is not a tensor: the core's groups convert it
+            return list(Group.split(optimizer, gradients, variables))
+        compiling, index = torch.compiler.is_compiling(), optimizer._trainable_variables_indices
+        split = []
+        for (device, dtype), (group_gradients, group_variables, params) in groups.items():
+            group = cls(optimizer.ops, torch_ops.DTYPE_NAMES[dtype], [index[id(v)] for v in group_variables], device,
+                        dtype, compiling)
+            split.append((group, Leaves(group, group_gradients), VariableLeaves(group, group_variables, params)))
+        return split
 
-    def _apply_updates(self, grads, variables, slot_indices, learning_rate):
-        if current_scope() is not None or not self._fusable():
-            return super()._apply_updates(grads, variables, slot_indices, learning_rate)
-        _without_grad(self._fused_apply, grads, variables, slot_indices, learning_rate)
+    # -- reading and writing variables: their Parameters, in place (so a read holds for the whole update) ----------
+    def read(self, variables):
+        return [v._storage for v in variables]
 
-    def _fused_apply(self, grads, variables, slot_indices, learning_rate) -> None:
-        """Weight decay and `_fused_update` per (device, dtype) group. No stateless scope is active: every
-        Variable's value is its storage, read directly."""
-        for (device, dtype), (group_grads, params, indices) in _groups(grads, variables, slot_indices).items():
-            scalars = Scalars(device, dtype)
-            lr = scalars.cast(learning_rate)
-            if self.weight_decay:
-                decay = torch._foreach_mul(params, scalars.arg(scalars.constant(self.weight_decay)))
-                torch._foreach_mul_(decay, scalars.arg(lr))
-                torch._foreach_sub_(params, decay)
-            self._fused_update(group_grads, params, indices, lr, scalars)
+    def slots(self, slot_variables):
+        variables = [slot_variables[i] for i in self.indices]
+        return VariableLeaves(self, variables, self.read(variables))
 
-    def add_slot(self, kind, variables):
-        """Slots live on their variable's device (a model moved with `.to()` keeps its optimizer state beside it)."""
-        slots = super().add_slot(kind, variables)
-        for slot, variable in zip(slots, variables):
-            device = variable.value.device
-            if slot.value.device != device:
-                slot._storage = torch.nn.Parameter(slot.value.detach().to(device), requires_grad=False)
-        return slots
+    def write(self, kind, target, value):
+        storages = target._tensors
+        if isinstance(value, Leaves):
+            WRITES[kind](storages, value._tensors)
+            return
+        value = value.tensor if isinstance(value, DeviceScalar) else value
+        if kind == "assign":
+            for storage in storages:
+                storage.fill_(value)
+        else:
+            WRITES[kind](storages, value)
 
-    def _slot_tensors(self, kind, indices):
-        slots = self._slots[kind]
-        return [slots[i]._storage for i in indices]
+    # -- elementwise ops: one foreach op each, in place on an intermediate result ------------------------------------
+    # An intermediate result is used once: the core's Group enforces it on every backend (each formula runs there in
+    # the conformance suite), and this mapping relies on it: an op overwrites an intermediate and returns it.
+    def binary(self, name, x, y):
+        """A scalar operand is a Python number, a numpy scalar of the host (which foreach ops take as its exact
+        value) or a 0-d tensor."""
+        if isinstance(y, Leaves):
+            if y.intermediate and not x.intermediate and name in COMMUTATIVE:
+                x, y = y, x  # computed in place on the intermediate
+            y = y._tensors
+        elif isinstance(y, DeviceScalar):
+            if name == "sub":  # foreach has no `sub` of a tensor: x + (-y), exactly
+                return self.binary("add", x, -y)
+            y = y.tensor
+        if x.intermediate:
+            IN_PLACE[name](x._tensors, y)
+            return x
+        return Leaves(self, NEW[name](x._tensors, y), True)
 
-    def _fused_update(self, grads, params, indices, lr, scalars):
-        raise NotImplementedError
+    def scalar_first(self, name, s, y):
+        if name in COMMUTATIVE:  # s + y = y + s, s y = y s, exactly
+            return self.binary(name, y, s)
+        if name == "sub":  # s - y = (-y) + s, exactly
+            return self.binary("add", self.unary("negative", y), s)
+        s = s.tensor if isinstance(s, DeviceScalar) else s
+        return Leaves(self, [s / t for t in y._tensors], True)
 
+    def unary(self, name, x):
+        if isinstance(x, Leaves):
+            if x.intermediate:
+                IN_PLACE[name](x._tensors)
+                return x
+            return Leaves(self, NEW[name](x._tensors), True)
+        if self.host is None:
+            return DeviceScalar(getattr(torch, "neg" if name == "negative" else name)(x.tensor))
+        if name == "sqrt":
+            return self._host_sqrt(x)
+        return super().unary(name, x)
 
-class Scalars:
-    """Scalars in a group's dtype: numpy scalars (passed to foreach ops as Python floats) for CPU float32 /
-    float64, else 0-d tensors on the group's device."""
+    def pairwise(self, name, x, y):
+        if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
+            return self.binary(name, x, y)
+        if isinstance(y, Leaves) and self.host is not None:  # max(s, y) = max(y, s)
+            return self.binary(name, y, x)
+        if self.host is None:  # tensors, each a variable's or a DeviceScalar's
+            xs = x._tensors if isinstance(x, Leaves) else [x.tensor] * len(y)
+            ys = y._tensors if isinstance(y, Leaves) else [y.tensor] * len(xs)
+            return Leaves(self, [getattr(torch, name)(a, b) for a, b in zip(xs, ys)], True)
+        return super().pairwise(name, x, y)
 
-    HOST = {torch.float32: np.float32, torch.float64: np.float64}
-
-    def __init__(self, device, dtype):
-        self.device, self.dtype = device, dtype
-        # Under torch.compile the factors stay tensors: Python floats would be specialised on, step by step.
-        on_host = device.type == "cpu" and not torch.compiler.is_compiling()
-        self.host = self.HOST.get(dtype) if on_host else None
-
-    def constant(self, value):
-        """`ops.cast(value, dtype)` of a Python number."""
-        if self.host is not None:
-            return self.host(value)
-        return torch.tensor(value, dtype=self.dtype, device=self.device)
-
+    # -- scalars ------------------------------------------------------------------------------------------------------
     def cast(self, value):
-        """`ops.cast(value, dtype)` of a 0-d tensor or a number (the learning rate, a schedule's value)."""
-        if not isinstance(value, torch.Tensor):
-            value = torch.as_tensor(value)
-        if self.host is not None:
-            return self.host(value.item())
-        return value.to(device=self.device, dtype=self.dtype)
+        if self.host is None:
+            value = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+            return DeviceScalar(value.to(device=self.device, dtype=self.torch_dtype))
+        return self.host(value.item() if isinstance(value, torch.Tensor) else value)
 
-    def step(self, iterations: torch.Tensor):
-        """`ops.cast(iterations + 1, dtype)`: the number of the step being taken."""
-        if self.host is not None:
-            return self.host(iterations.item() + 1)
-        return (iterations + 1).to(device=self.device, dtype=self.dtype)
-
-    def sqrt(self, x):
-        if self.host is not None:  # torch's float32 sqrt, which can differ from numpy's in the last bit
-            # torch.full makes the 0-d tensor in one op (torch.tensor of a numpy scalar takes four)
-            return self.host(torch.full((), float(x), dtype=self.dtype).sqrt_().item())
-        return torch.sqrt(x)
+    def local_step(self, iterations):
+        if self.host is None:
+            return super().local_step(iterations)
+        return self.host(iterations._storage.item() + 1)
 
     def power(self, base, exponent):
-        return base**exponent if self.host is not None else torch.pow(base, exponent)
+        return base**exponent if self.host is not None else DeviceScalar(torch.pow(base.tensor, exponent.tensor))
 
-    @staticmethod
-    def arg(x):
-        """A factor for a foreach op: a Python float (exactly the dtype's value) or the 0-d tensor."""
-        return float(x) if isinstance(x, np.generic) else x
+    def bias_correction(self, decay, step):
+        """The core's 1 - decay^step, looked up in a table of the coming steps made in one go (with the roots, taken
+        by one torch op: its CPU sqrt gives each element of a tensor what it gives a 0-d tensor of that element)."""
+        if self.host is None:
+            return super().bias_correction(decay, step)
+        key = (self.host, decay)
+        table = self._corrections.get(key)
+        if table is None or step not in table:
+            steps = [step + k for k in range(TABLE_STEPS)]
+            table = self._corrections[key] = {t: Group.bias_correction(self, decay, t) for t in steps}
+            values = list(table.values())
+            roots = torch.sqrt(torch.tensor([float(v) for v in values], dtype=self.torch_dtype)).tolist()
+            if len(self._roots) > 16 * TABLE_STEPS:
+                self._roots.clear()
+            self._roots.update({(self.host, v): self.host(r) for v, r in zip(values, roots)})
+        return table[step]
+
+    def _host_sqrt(self, x):
+        root = self._roots.get((self.host, x))
+        if root is None:  # torch.full makes the 0-d tensor in one op (torch.tensor of a numpy scalar takes four)
+            root = self.host(torch.full((), float(x), dtype=self.torch_dtype).sqrt_().item())
+        return root
 
 
-def _without_grad(function, *args):
-    """function(*args) under torch.no_grad(), entered only when grad mode is on (a train step's updates already
-    run without it)."""
-    if not torch.is_grad_enabled():
-        return function(*args)
-    with torch.no_grad():
-        return function(*args)
+class DeviceScalar:
+    """A group's scalar off the host (on a GPU, in a torch.compile trace): a 0-d tensor on its device, in its dtype,
+    with the tensor's arithmetic. Wrapped so that `m * alpha` reaches the Leaves' own operator when torch.compile
+    traces it: an operator between a tensor and another object breaks the graph there."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __add__(self, other):
+        return _scalar_op("add", self, other)
+
+    def __radd__(self, other):
+        return _scalar_op("add", other, self)
+
+    def __sub__(self, other):
+        return _scalar_op("sub", self, other)
+
+    def __rsub__(self, other):
+        return _scalar_op("sub", other, self)
+
+    def __mul__(self, other):
+        return _scalar_op("mul", self, other)
+
+    def __rmul__(self, other):
+        return _scalar_op("mul", other, self)
+
+    def __truediv__(self, other):
+        return _scalar_op("div", self, other)
+
+    def __rtruediv__(self, other):
+        return _scalar_op("div", other, self)
+
+    def __neg__(self):
+        return DeviceScalar(-self.tensor)
 
 
-def _groups(grads, variables, slot_indices) -> dict:
-    """{(device, dtype): (gradients, parameters, slot indices)}: the variables each fused update covers."""
-    groups: dict = {}
-    for g, v, i in zip(grads, variables, slot_indices):
+def _scalar_op(name, x, y):
+    if isinstance(y, Leaves):  # a scalar first, as Leaves' reflected operators take it
+        return y.group.scalar_first(name, x, y)
+    x = x.tensor if isinstance(x, DeviceScalar) else x
+    y = y.tensor if isinstance(y, DeviceScalar) else y
+    return DeviceScalar(BINARY_OPS[name](x, y))
+
+
+def _groups(gradients, variables) -> dict | None:
+    """{(device, dtype): (gradients, variables, their Parameters)}, each gradient cast to its variable's dtype and
+    device; None where a gradient is not a tensor (the core's groups convert it)."""
+    params, dtype, one_cpu_group = [], variables[0]._storage.dtype, True
+    for g, v in zip(gradients, variables):
         param = v._storage
+        params.append(param)
+        # the common case, one CPU group whose gradients are already in place, told without torch.device objects
+        one_cpu_group = one_cpu_group and param.is_cpu and param.dtype is dtype and isinstance(g, torch.Tensor) and (
+            g.is_cpu and g.dtype is dtype)
+    if one_cpu_group:
+        return {(CPU, dtype): (gradients, variables, params)}
+    groups: dict = {}
+    for g, v, param in zip(gradients, variables, params):
+        if not isinstance(g, torch.Tensor):
+            return None
         key = (param.device, param.dtype)
+        if g.dtype is not key[1] or g.device != key[0]:
+            g = g.to(device=key[0], dtype=key[1])
         group = groups.get(key)
         if group is None:
             group = groups[key] = ([], [], [])
-        group[0].append(_as_gradient(g, param))
-        group[1].append(param)
-        group[2].append(i)
+        group[0].append(g)
+        group[1].append(v)
+        group[2].append(param)
     return groups
-
-
-def _as_gradient(g, param):
-    if not isinstance(g, torch.Tensor):
-        g = torch.as_tensor(np.asarray(g) if not hasattr(g, "value") else g.value)
-    if g.dtype != param.dtype or g.device != param.device:
-        g = g.to(device=param.device, dtype=param.dtype)
-    return g
-
-
-class FusedSGD(FusedApply):
-    _core_update_step = core.SGD.update_step
-
-    def _fused_update(self, grads, params, indices, lr, scalars):
-        step = torch._foreach_mul(grads, scalars.arg(lr))  # g lr
-        if self.momentum == 0:
-            torch._foreach_sub_(params, step)
-            return
-        mu = scalars.arg(scalars.constant(self.momentum))
-        ms = self._slot_tensors("momentum", indices)
-        torch._foreach_mul_(ms, mu)
-        torch._foreach_sub_(ms, step)
-        if self.nesterov:
-            update = torch._foreach_mul(ms, mu)
-            torch._foreach_sub_(update, step)
-            torch._foreach_add_(params, update)
-        else:
-            torch._foreach_add_(params, ms)
-
-
-class FusedRMSprop(FusedApply):
-    _core_update_step = core.RMSprop.update_step
-
-    def _fused_update(self, grads, params, indices, lr, scalars):
-        vs = self._slot_tensors("velocity", indices)
-        torch._foreach_mul_(vs, self.rho)
-        squares = torch._foreach_mul(grads, grads)
-        torch._foreach_mul_(squares, 1 - self.rho)
-        torch._foreach_add_(vs, squares)
-        if self.centered:
-            avgs = self._slot_tensors("average_gradient", indices)
-            torch._foreach_mul_(avgs, self.rho)
-            scaled = torch._foreach_mul(grads, 1 - self.rho)
-            torch._foreach_add_(avgs, scaled)
-            denominator = torch._foreach_sub(vs, torch._foreach_mul(avgs, avgs))
-            torch._foreach_add_(denominator, self.epsilon)
-        else:
-            denominator = torch._foreach_add(vs, self.epsilon)
-        increment = torch._foreach_mul(grads, scalars.arg(lr))
-        torch._foreach_div_(increment, torch._foreach_sqrt(denominator))
-        if self.momentum > 0:
-            ms = self._slot_tensors("momentum", indices)
-            torch._foreach_mul_(ms, self.momentum)
-            torch._foreach_add_(ms, increment)
-            torch._foreach_sub_(params, ms)
-        else:
-            torch._foreach_sub_(params, increment)
-
-
-class FusedAdam(FusedApply):
-    _core_update_step = core.Adam.update_step
-
-    def _fused_update(self, grads, params, indices, lr, scalars):
-        if scalars.host is not None:
-            one_minus_beta_1_power, root = self._bias_corrections(scalars, self.iterations._storage.item() + 1)
-            alpha = float(lr * root / one_minus_beta_1_power)
-        else:
-            t = scalars.step(self.iterations._storage)
-            beta_1_power = scalars.power(scalars.constant(self.beta_1), t)
-            beta_2_power = scalars.power(scalars.constant(self.beta_2), t)
-            alpha = lr * scalars.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        ms = self._slot_tensors("momentum", indices)
-        vs = self._slot_tensors("velocity", indices)
-        delta = torch._foreach_sub(grads, ms)
-        torch._foreach_mul_(delta, 1 - self.beta_1)
-        torch._foreach_add_(ms, delta)
-        delta = torch._foreach_mul(grads, grads)
-        torch._foreach_sub_(delta, vs)
-        torch._foreach_mul_(delta, 1 - self.beta_2)
-        torch._foreach_add_(vs, delta)
-        v_used = vs
-        if self.amsgrad:
-            v_used = self._slot_tensors("velocity_hat", indices)
-            torch._foreach_maximum_(v_used, vs)
-        update = torch._foreach_mul(ms, alpha)
-        denominator = torch._foreach_sqrt(v_used)
-        torch._foreach_add_(denominator, self.epsilon)
-        torch._foreach_div_(update, denominator)
-        torch._foreach_sub_(params, update)
-
-    def _bias_corrections(self, scalars, t: int) -> tuple:
-        """(1 - b1^t, sqrt(1 - b2^t)) in the group's host dtype, from a table of the coming steps."""
-        table = self.__dict__.get("_bias_table")
-        key = (scalars.host, self.beta_1, self.beta_2)
-        if table is None or not table.covers(key, t):
-            table = self.__dict__["_bias_table"] = BiasCorrections(key, t)
-        return table[t]
-
-
-class BiasCorrections:
-    """Adam's factors 1 - b1^t and sqrt(1 - b2^t) for `SIZE` steps from `first`, as the core computes them in
-    the variables' dtype: numpy's powf for the powers, torch's sqrt for the root (it is not numpy's).
-
-    One torch op takes the roots of the whole table, where a 0-d tensor per step costs three ops on every
-    step: torch's CPU sqrt gives each element of a tensor what it gives a 0-d tensor of that element.
-    """
-
-    SIZE = 256
-
-    def __init__(self, key, first: int):
-        host, beta_1, beta_2 = key
-        self.key, self.first = key, first
-        steps = [host(t) for t in range(first, first + self.SIZE)]
-        self.one_minus_beta_1_power = [1 - host(beta_1) ** t for t in steps]
-        one_minus_beta_2_power = [1 - host(beta_2) ** t for t in steps]
-        dtype = torch.float32 if host is np.float32 else torch.float64
-        roots = torch.sqrt(torch.tensor([float(v) for v in one_minus_beta_2_power], dtype=dtype)).tolist()
-        self.roots = [host(r) for r in roots]
-
-    def covers(self, key, t: int) -> bool:
-        return key == self.key and self.first <= t < self.first + self.SIZE
-
-    def __getitem__(self, t: int) -> tuple:
-        i = t - self.first
-        return self.one_minus_beta_1_power[i], self.roots[i]
-
-
-#: core optimizer name -> its fused mixin; AdamW is Adam with weight decay.
-FUSED = {"SGD": FusedSGD, "RMSprop": FusedRMSprop, "Adam": FusedAdam, "AdamW": FusedAdam}
-
-
-def fused_classes(bound_optimizers) -> dict:
-    """{name: class} for the namespace `bound_optimizers` (fs.optimizers): each bound optimizer with its mixin."""
-    out = {}
-    for name, mixin in FUSED.items():
-        bound = getattr(bound_optimizers, name)
-        out[name] = type(name, (mixin, bound), {"__module__": bound.__module__, "__qualname__": name})
-    return out

@@ -81,6 +81,11 @@ class TorchVariable(fitspec.Variable):
     def _write(self, value) -> None:
         _without_grad(torch.Tensor.copy_, self._storage, value)
 
+    def _place_beside(self, other) -> None:
+        device = other._storage.device
+        if self._storage.device != device:
+            self._storage = self._parameter(self._storage.detach().to(device))
+
     def _to_numpy(self) -> np.ndarray:
         tensor = self._storage.detach()
         if tensor.dtype == torch.bfloat16:

@@ -25,6 +25,15 @@ class Backend:
     variable_class: type = Variable
     layer_class: type = Layer
     trainer_class: type = object
+    #: maps the optimizers' updates, written once over lists of variables, to this backend's kernels: a subclass of
+    #: `fitspec.optimizers.leaves.Group` (that class itself, variable by variable with `ops`, by default)
+    optimizer_group: type | None = None
+    #: `mean_of_all(values) -> tensor | None`: sum(values) / size computed by one kernel where this backend has one
+    #: that gives exactly that for these values, else None (a loss's mean reduction then takes it)
+    mean_of_all = None
+    #: the arithmetic of a Mean metric's state mapped to this backend's kernels: a subclass of
+    #: `fitspec.metrics.MeanState` (that class itself, through Variables and `ops`, by default)
+    mean_state: type | None = None
     #: `random_module(api) -> module`: the backend's `fs.random`, filled by `fitspec.random.bind` from the
     #: backend's `RandomPrimitives` (its key handling and draws)
     random_module = None

@@ -201,9 +201,9 @@ class Loss:
         return self._reduce(self.call(y_true, y_pred), sample_weight)
 
     def _reduce(self, values, sample_weight):
-        """reduce(values * sample_weight) by `reduction`; a backend may override it with a faster path that gives
-        the same numbers (fitspec_torch.loss)."""
-        return reduce_weighted_values(self.ops, values, sample_weight, self.reduction, dtype=self.dtype)
+        """reduce(values * sample_weight) by `reduction`, in one mean kernel where the backend's is exact."""
+        return reduce_weighted_values(self.ops, values, sample_weight, self.reduction, dtype=self.dtype,
+                                      mean_of_all=self.backend.mean_of_all)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")

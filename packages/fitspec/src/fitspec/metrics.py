@@ -8,6 +8,7 @@ same stateful code inside a `StatelessScope` (fitspec.variables).
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import ClassVar
 
 from fitspec import initializers, losses
@@ -103,6 +104,29 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
+class MeanState:
+    """The arithmetic of a Mean's common updates, which a backend may map to faster kernels with the same numbers
+    (`Backend.mean_state`): values cast to the metric's dtype, their sum; total += value and count += n;
+    result = total / count, 0 when count is 0."""
+
+    @staticmethod
+    def cast(ops, values, dtype):
+        return ops.cast(values, dtype)
+
+    @staticmethod
+    def sum(ops, values):
+        return ops.sum(values)
+
+    @staticmethod
+    def add(total, count, value, n) -> None:
+        total.assign_add(value)
+        count.assign_add(n)
+
+    @staticmethod
+    def ratio(ops, total, count):
+        return ops.divide_no_nan(total.value, count.value)
+
+
 class Mean(Metric):
     """Weighted running mean: total / count."""
 
@@ -111,20 +135,34 @@ class Mean(Metric):
         self.total = self.add_variable(name="total")
         self.count = self.add_variable(name="count")
 
+    @property
+    def _state(self):
+        return self.backend.mean_state or MeanState
+
     def update_state(self, values, sample_weight=None):
+        """total += Σ v·w, count += Σ w (count += number of samples without weights). The two updates of every
+        training step take a few ops, with the general path's arithmetic in its order: without weights,
+        total += Σ mean(v over axes > 0) and count += len(v); a scalar v with a Python int weight w (the loss
+        tracker's batch size), total += v·w and count += w."""
         ops = self.ops
+        if sample_weight is None or _is_int(sample_weight):
+            state = self._state
+            values = state.cast(ops, values, self.dtype)
+            shape = ops.shape(values)
+            if sample_weight is None:
+                if len(shape) > 1:
+                    values = ops.mean(values, axis=tuple(range(1, len(shape))))
+                state.add(self.total, self.count, state.sum(ops, values), shape[0] if shape else 1)
+                return
+            if not shape:
+                weight = int(sample_weight)  # a Python int: cast to the values' dtype by every backend, as 1.0 * w
+                state.add(self.total, self.count, values * weight, weight)
+                return
         values, sample_weight = reduce_to_samplewise_values(ops, values, sample_weight, self.dtype)
-        self.total.assign_add(ops.sum(values))
-        if sample_weight is not None:
-            count = ops.sum(sample_weight)
-        elif len(ops.shape(values)) >= 1:
-            count = ops.shape(values)[0]
-        else:
-            count = 1
-        self.count.assign_add(ops.cast(count, self.dtype))
+        self._state.add(self.total, self.count, ops.sum(values), ops.sum(sample_weight))
 
     def result(self):
-        return self.ops.divide_no_nan(self.total.value, self.count.value)
+        return self._state.ratio(self.ops, self.total, self.count)
 
 
 class Sum(Metric):
@@ -193,6 +231,11 @@ def sparse_categorical_accuracy(ops, y_true, y_pred):
     predicted = ops.argmax(y_pred, axis=-1)
     matches = ops.equal(ops.cast(y_true, "int64"), ops.cast(predicted, "int64"))
     return ops.cast(matches, ops.dtype(y_pred))
+
+
+def _is_int(weight) -> bool:
+    """A Python (or numpy) integer, not a bool (the common `int` checked first: an ABC check takes microseconds)."""
+    return type(weight) is int or isinstance(weight, numbers.Integral) and not isinstance(weight, bool)
 
 
 def _with_ops(fn, ops):

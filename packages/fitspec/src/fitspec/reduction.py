@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 
 
 def squeeze_or_expand_to_same_rank(ops, x1, x2, expand_rank_1=True):
@@ -28,27 +29,33 @@ def squeeze_or_expand_to_same_rank(ops, x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_size"):
-    if reduction in (None, "none") or len(ops.shape(values)) == 0 or tuple(ops.shape(values)) == (0,):
+def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", mean_of_all=None):
+    """sum(values), or sum(values) / size for the mean reductions (sum(values) / sum(sample_weight) for
+    mean_with_sample_weight). `mean_of_all(values)`, a backend's: sum(values) / size computed by one kernel where the
+    backend has one that gives exactly that, else None."""
+    shape = tuple(ops.shape(values))
+    if reduction in (None, "none") or len(shape) == 0 or shape == (0,):
         return values
-    loss = ops.sum(values)
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = ops.cast(ops.sum(sample_weight), ops.dtype(loss))
-        else:
-            divisor = math.prod(ops.shape(values))
-        loss = ops.divide_no_nan(loss, ops.cast(divisor, ops.dtype(loss)))
-    return loss
+    if reduction not in MEAN_REDUCTIONS:
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return ops.divide_no_nan(ops.sum(values), ops.cast(ops.sum(sample_weight), ops.dtype(values)))
+    size = math.prod(shape)
+    if size == 0:
+        return ops.sum(values)  # 0, as divide_no_nan gives
+    mean = None if mean_of_all is None else mean_of_all(values)
+    return ops.sum(values) / size if mean is None else mean
 
 
-def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None):
+def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None,
+                           mean_of_all=None):
     """Weight per-sample values, then reduce them: sum(values * w) / number_of_values by default."""
     values = ops.convert_to_tensor(values, dtype=dtype)
     if sample_weight is not None:
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), ops.dtype(values))
         values, sample_weight = squeeze_or_expand_to_same_rank(ops, values, sample_weight)
         values = values * sample_weight
-    return reduce_values(ops, values, sample_weight, reduction)
+    return reduce_values(ops, values, sample_weight, reduction, mean_of_all)
 
 
 def reduce_to_samplewise_values(ops, values, sample_weight, dtype):

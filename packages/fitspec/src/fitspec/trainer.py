@@ -172,8 +172,9 @@ class Trainer:
             else:
                 self(x, training=False)
         self._build_compiled(batch)
-        if getattr(self, "optimizer", None) is not None:
-            self.optimizer.build(self.trainable_variables)
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is not None and not optimizer.built:  # Keras's contract: `build` runs once
+            optimizer.build(self.trainable_variables)
 
     # -- losses and metrics of a step -----------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

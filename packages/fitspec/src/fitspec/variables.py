@@ -108,6 +108,10 @@ class Variable:
     def _to_numpy(self) -> np.ndarray:
         raise NotImplementedError
 
+    def _place_beside(self, other: Variable) -> None:
+        """Move the storage to `other`'s device, where a backend has several (an optimizer's slot beside its
+        variable, wherever the model was moved); one device by default."""
+
     # -- reading and writing ---------------------------------------------------------------
     @classmethod
     def _read_values(cls, variables) -> list:

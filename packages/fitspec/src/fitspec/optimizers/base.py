@@ -1,0 +1,322 @@
+"""`Optimizer`: Keras 3's optimizer contract (build, add_variable, update_step, apply, stateless_apply).
+
+apply(grads, variables): clip, in the variables' dtypes (at most one of: clipnorm, each g · c / max(‖g‖, c);
+global_clipnorm, every g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)), skip variables without a gradient,
+then per group of variables of one dtype (fitspec.optimizers.leaves), gradients cast to it: weight decay
+var -= var · wd · lr, then the update; finally iterations += 1. The learning rate may be a schedule, evaluated at
+`iterations`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from fitspec import initializers
+from fitspec.errors import invalid_argument
+from fitspec.naming import to_snake_case, unique_name
+from fitspec.optimizers.leaves import Group
+from fitspec.schedules import LearningRateSchedule
+from fitspec.variables import StatelessScope, Variable
+
+CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
+#: Keras options fitspec does not implement yet, with the default it accepts (docs/SPEC.md, "Deviations")
+UNSUPPORTED_OPTIONS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
+AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
+
+
+class Optimizer:
+    """Base class, as Keras's: a subclass creates its slots in `build(var_list)` (after `super().build(var_list)`)
+    with `add_variable_from_reference`, and updates one variable in `update_step(gradient, variable, learning_rate)`
+    with `self.assign` / `assign_add` / `assign_sub`. The built-in optimizers write their update once over lists of
+    variables instead (`update_group`), which each backend maps to its fastest kernels; their `update_step` runs it
+    for one variable.
+    """
+
+    backend: ClassVar = None
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        where = type(self).__name__
+        for option, value in kwargs.items():
+            if option not in UNSUPPORTED_OPTIONS:
+                raise TypeError(f"{where}: unexpected keyword argument `{option}`; expected learning_rate, "
+                                f"weight_decay, {', '.join(CLIP_OPTIONS)}, name or an option of {where}.")
+            if value != UNSUPPORTED_OPTIONS[option]:
+                raise invalid_argument(where, option, f"{UNSUPPORTED_OPTIONS[option]!r} (fitspec does not implement "
+                                       f"`{option}` yet: docs/SPEC.md, Deviations)", value)
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = [k for k in CLIP_OPTIONS if clipping[k] is not None]
+        if len(given) > 1:
+            raise invalid_argument(where, given[1], f"None when {given[0]} is set (at most one of "
+                                   f"{', '.join(CLIP_OPTIONS)})", clipping[given[1]])
+        for k in given:
+            if clipping[k] <= 0:
+                raise invalid_argument(where, k, "a positive float", clipping[k])
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.name = name or to_snake_case(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.built = False
+        self._variables: list[Variable] = []
+        self._trainable_variables: list[Variable] = []
+        self._trainable_variables_indices: dict[int, int] = {}
+        self._iterations = self._track(self.backend.Variable(
+            np.asarray(0, dtype="int64"), trainable=False, name="iterations", path=f"{self.name}/iterations"))
+        self._schedule = None
+        if isinstance(learning_rate, LearningRateSchedule):
+            self._schedule = learning_rate
+            return
+        if callable(learning_rate) and not isinstance(learning_rate, Variable):
+            raise invalid_argument(where, "learning_rate", "a float or a LearningRateSchedule", learning_rate)
+        if isinstance(learning_rate, Variable):
+            learning_rate = learning_rate.numpy()
+        if not np.isscalar(learning_rate) and np.ndim(learning_rate) != 0:
+            raise invalid_argument(where, "learning_rate", "a float", learning_rate)
+        if float(learning_rate) < 0:
+            raise invalid_argument(where, "learning_rate", "a float >= 0", learning_rate)
+        self._learning_rate = self._track(self.backend.Variable(
+            np.asarray(learning_rate, dtype=self.backend.floatx()), trainable=False, name="learning_rate",
+            path=f"{self.name}/learning_rate"))
+
+    @property
+    def ops(self):
+        return self.backend.ops
+
+    def _track(self, variable: Variable) -> Variable:
+        self._variables.append(variable)
+        return variable
+
+    # -- state ----------------------------------------------------------------------------------------------
+    @property
+    def variables(self) -> list[Variable]:
+        """`iterations`, `learning_rate` (unless a schedule), then the slots in the order `build` made them."""
+        return list(self._variables)
+
+    @property
+    def iterations(self) -> Variable:
+        """The number of applied steps (an int64 Variable)."""
+        return self._iterations
+
+    @property
+    def learning_rate(self):
+        """The current rate: the variable's value, or the schedule at `iterations`."""
+        if self._schedule is None:
+            return self._learning_rate.value
+        lr = self._schedule(self._iterations.value)
+        if tuple(self.ops.shape(lr)) != ():
+            raise invalid_argument(type(self).__name__, "learning_rate", "a schedule returning a scalar",
+                                   f"<a schedule returning shape {tuple(self.ops.shape(lr))}>")
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if self._schedule is not None:
+            raise TypeError(f"{type(self).__name__}: learning_rate is a {type(self._schedule).__name__} schedule "
+                            "and cannot be set; create the optimizer with a float to set it later.")
+        self._learning_rate.assign(self.ops.cast(value, self._learning_rate.dtype))
+
+    # -- building (Keras's contract) ---------------------------------------------------------------------------
+    def build(self, var_list) -> None:
+        """Remember the variables this optimizer updates, in order. A subclass creates its slots after calling
+        `super().build(var_list)`."""
+        var_list = list(var_list)
+        self._trainable_variables = var_list
+        self._trainable_variables_indices = {id(v): i for i, v in enumerate(var_list)}
+        self.built = True
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None) -> Variable:
+        """A non-trainable variable of this optimizer, saved with it at path `<optimizer name>/<name>`.
+        `aggregation` (how replicas combine it, in Keras) is accepted and has no effect: fitspec's optimizer state is
+        one copy."""
+        if aggregation not in AGGREGATIONS:
+            raise invalid_argument(f"{type(self).__name__}.add_variable", "aggregation", f"one of {AGGREGATIONS}",
+                                   aggregation)
+        dtype = dtype or self.backend.floatx()
+        name = name or unique_name("variable")
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        return self._new_variable(value, dtype, name)
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros") -> Variable:
+        """A variable of `reference_variable`'s shape and dtype, on its device, named `<its path with / as _>_<name>`
+        (Keras's rule)."""
+        name = f"{reference_variable.path.replace('/', '_')}_{name or 'var'}"
+        variable = self.add_variable(reference_variable.shape, initializer, reference_variable.dtype, name=name)
+        variable._place_beside(reference_variable)
+        return variable
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """One variable per trainable variable, from `add_variable_from_reference`; for a list of names, a tuple of
+        such lists, made variable by variable (Keras's order: each variable's slots together)."""
+        names = [name] if isinstance(name, str) else list(name)
+        initializers_ = [initializer] * len(names) if isinstance(initializer, str) else list(initializer)
+        made = tuple([] for _ in names)
+        for variable in trainable_variables:
+            for slots, slot_name, slot_initializer in zip(made, names, initializers_):
+                slots.append(self.add_variable_from_reference(variable, slot_name, slot_initializer))
+        return made[0] if isinstance(name, str) else made
+
+    def _new_variable(self, value, dtype, name) -> Variable:
+        return self._track(self.backend.Variable(value, dtype=dtype, trainable=False, name=name,
+                                                 path=f"{self.name}/{name}"))
+
+    def _get_variable_index(self, variable) -> int:
+        """The position of `variable` in the list the optimizer was built with (where its slots are)."""
+        return self._trainable_variables_indices[id(variable)]
+
+    # -- writes, as Keras's optimizers make them ------------------------------------------------------------------
+    def assign(self, variable, value):
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        variable.assign_sub(value)
+
+    # -- updating --------------------------------------------------------------------------------------------------
+    def update_step(self, gradient, variable, learning_rate):
+        """Update one variable from its gradient (Keras's contract; `learning_rate` as `self.learning_rate` gives it,
+        not yet cast). A built-in optimizer runs its `update_group` for this one variable."""
+        if type(self).update_group is Optimizer.update_group:
+            raise NotImplementedError(f"{type(self).__name__} must implement update_step(gradient, variable, "
+                                      "learning_rate).")
+        self.update_group(*Group.of_one(self, gradient, variable), learning_rate)
+
+    def update_group(self, group, gradients, variables, learning_rate):
+        """The update of a group of variables of one dtype (fitspec.optimizers.leaves), written once over lists: the
+        built-in optimizers' form of `update_step`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step(gradient, variable, "
+                                  "learning_rate).")
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        """Per group of variables (the backend's `optimizer_group`): weight decay, then `update_group`, or each
+        variable through `update_step` where a subclass overrides it (Keras's contract)."""
+        own_update_step = type(self).update_step is not Optimizer.update_step
+
+        def step(group, gradients, variables):
+            if self.weight_decay:  # var -= var · wd · lr
+                variables.assign_sub(variables * group.cast(self.weight_decay) * group.cast(learning_rate))
+            if not own_update_step:
+                self.update_group(group, gradients, variables, learning_rate)
+                return
+            for g, v in zip(gradients.tensors, variables.variables):
+                self.update_step(g, v, learning_rate)
+
+        (getattr(self.backend, "optimizer_group", None) or Group).update(self, grads, trainable_variables, step)
+
+    def apply_gradients(self, grads_and_vars):
+        grads, variables = zip(*grads_and_vars)
+        return self.apply(list(grads), list(variables))
+
+    def apply(self, grads, trainable_variables=None):
+        """var <- update(var, grad) for each pair with a gradient, then iterations += 1."""
+        grads, variables = self._checked_arguments(grads, trainable_variables)
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            ops = self.ops  # clipped in the variables' dtypes
+            grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
+        if any(g is None for g in grads):
+            variables = [v for g, v in zip(grads, variables) if g is not None]
+            grads = [g for g in grads if g is not None]
+        if grads:
+            self._backend_update_step(grads, variables, self.learning_rate)
+        self._iterations.assign_add(1)
+
+    def _checked_arguments(self, grads, trainable_variables):
+        """(grads, variables) as lists, after checking them and building the optimizer on its first call."""
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    f"{type(self).__name__}.apply: argument `trainable_variables` is required before the optimizer "
+                    "is built; received None."
+                )
+            trainable_variables = self._trainable_variables
+        trainable_variables, grads = list(trainable_variables), list(grads)
+        if len(grads) != len(trainable_variables):
+            raise invalid_argument(
+                f"{type(self).__name__}.apply",
+                "grads",
+                f"{len(trainable_variables)} gradients, one per variable",
+                f"<{len(grads)} gradients>",
+            )
+        if not self.built:
+            self.build(trainable_variables)
+        index = self._trainable_variables_indices
+        for v in trainable_variables:
+            if id(v) not in index:
+                raise invalid_argument(
+                    f"{type(self).__name__}.apply",
+                    "trainable_variables",
+                    "the variables this optimizer was built with",
+                    f"<unknown variable {v.path}>",
+                )
+        return grads, trainable_variables
+
+    def _clip(self, grads: list) -> list:
+        """The gradients clipped by the one clip option set."""
+        ops = self.ops
+
+        def norm(g):
+            return ops.sqrt(ops.sum(ops.square(g)))
+
+        if self.clipnorm is not None:
+            return [None if g is None else g * self.clipnorm / ops.maximum(norm(g), self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            total = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads if g is not None))
+            scale = self.global_clipnorm / ops.maximum(total, self.global_clipnorm)
+            return [None if g is None else g * ops.cast(scale, ops.dtype(g)) for g in grads]
+        return [None if g is None else ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """(new trainable values, new optimizer values) from values, without touching any Variable."""
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__}.stateless_apply: the optimizer must be built first "
+                "(call `optimizer.build(model.trainable_variables)`, or compile and fit)."
+            )
+        optimizer_variables, trainable_variables = list(optimizer_variables), list(trainable_variables)
+        for argument, given, expected in (
+            ("optimizer_variables", optimizer_variables, self._variables),
+            ("trainable_variables", trainable_variables, self._trainable_variables),
+        ):
+            if len(given) != len(expected):
+                raise invalid_argument(
+                    f"{type(self).__name__}.stateless_apply",
+                    argument,
+                    f"a list of {len(expected)} values",
+                    f"<a sequence of {len(given)} values>",
+                )
+        mapping = list(zip(self._variables, optimizer_variables))
+        mapping += list(zip(self._trainable_variables, trainable_variables))
+        with StatelessScope(mapping) as scope:
+            self.apply(grads, self._trainable_variables)
+        return (
+            [scope.get_current_value(v) for v in self._trainable_variables],
+            [scope.get_current_value(v) for v in self._variables],
+        )
+
+    # -- configuration ---------------------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        if self._schedule is not None:
+            learning_rate = {"class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
+        else:
+            learning_rate = float(np.asarray(self._learning_rate.numpy()))
+        config = {"name": self.name, "learning_rate": learning_rate, "weight_decay": self.weight_decay}
+        config.update({k: getattr(self, k) for k in CLIP_OPTIONS if getattr(self, k) is not None})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        learning_rate = config.get("learning_rate")
+        if isinstance(learning_rate, dict):
+            schedules = cls.backend.api.optimizers.schedules
+            schedule_cls = getattr(schedules, learning_rate["class_name"], None)
+            if schedule_cls is None:
+                raise invalid_argument(f"{cls.__name__}.from_config", "learning_rate",
+                                       f"a schedule from {sorted(k for k in vars(schedules) if k[0].isupper())}",
+                                       learning_rate["class_name"])
+            config["learning_rate"] = schedule_cls(**learning_rate["config"])
+        return cls(**config)
+
