@@ -139,6 +139,11 @@ class ArrayDataset:
         out.size = len(indices)
         return out
 
+    def sample_bytes(self) -> int:
+        """The bytes of one sample, over x, y and sample_weight."""
+        leaves = [leaf for s in (self.x, self.y, self.sample_weight) if s is not None for leaf in _leaves(s)]
+        return sum(leaf.itemsize * math.prod(leaf.shape[1:]) for leaf in leaves)
+
     def batch(self, indices) -> tuple:
         """The samples at `indices` (an index array, or a slice for unshuffled batches) as (x, y, sample_weight)."""
         return pack_x_y_sample_weight(_select(self.x, indices), _select(self.y, indices),
