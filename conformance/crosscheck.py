@@ -76,6 +76,31 @@ def compare(a, b, path: str, problems: list[str]) -> None:
             problems.append(f"{path}: differs (max |diff| {worst:.3e})")
 
 
+def crosscheck_utils(keras, fs) -> list[str]:
+    """`fs.utils`' array helpers against `keras.utils` on host data (docs/SPEC.md 12.1): identical arrays."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 5))
+    x[1] = 0.0
+    labels = rng.integers(0, 5, size=(6, 1))
+    sequences = [[1, 2, 3], [], [4, 5, 6, 7, 8], [9]]
+    calls = {
+        "to_categorical(labels)": lambda u: u.to_categorical(labels),
+        "to_categorical(labels, 7)": lambda u: u.to_categorical(labels.ravel(), 7),
+        **{f"normalize(order={order}, axis={axis})": (lambda u, order=order, axis=axis: u.normalize(x, axis, order))
+           for order in (1, 2, np.inf) for axis in (-1, 1)},
+        **{f"pad_sequences({padding}, {truncating}, maxlen={maxlen})":
+           (lambda u, p=padding, t=truncating, m=maxlen: u.pad_sequences(sequences, m, padding=p, truncating=t,
+                                                                          value=-1))
+           for padding in ("pre", "post") for truncating in ("pre", "post") for maxlen in (None, 2)},
+    }
+    problems = []
+    for name, call in calls.items():
+        ours, theirs = call(fs.utils), call(keras.utils)
+        if ours.dtype != theirs.dtype or ours.shape != theirs.shape or not np.array_equal(ours, theirs):
+            problems.append(f"utils.{name}: {ours.dtype}{ours.shape} != Keras {theirs.dtype}{theirs.shape}")
+    return problems
+
+
 def main() -> int:
     import jax
 
@@ -108,6 +133,12 @@ def main() -> int:
             print(f"DIFFERS from Keras {keras.__version__}: {case.name}")
             for problem in problems[:10]:
                 print(f"    {problem}")
+    for area, check in (("utils", crosscheck_utils),):
+        problems = check(keras, fs)
+        print(f"{'DIFFERS from' if problems else 'agrees with'} Keras {keras.__version__}: {area}")
+        for problem in problems[:10]:
+            print(f"    {problem}")
+        failures += bool(problems)
     return 1 if failures else 0
 
 

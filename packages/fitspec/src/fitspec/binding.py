@@ -16,7 +16,9 @@ import types
 
 from fitspec import (
     activations,
+    array_utils,
     callbacks,
+    config_options,
     data,
     datasets,
     initializers,
@@ -168,12 +170,18 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "register_keras_serializable": saving.register_serializable,
     })
     api.config = module("config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx,
-                                   "available_devices": backend.available_devices, "use_device": backend.use_device})
+                                   "available_devices": backend.available_devices, "use_device": backend.use_device,
+                                   "backend": lambda: backend.name,
+                                   "image_data_format": config_options.image_data_format,
+                                   "set_image_data_format": config_options.set_image_data_format})
     api.utils = module("utils", {
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
         "pack_x_y_sample_weight": data.pack_x_y_sample_weight,
-        "PyDataset": PyDataset,
+        "PyDataset": PyDataset, "Sequence": PyDataset,
+        **functions("utils", {"to_categorical": array_utils.to_categorical, "normalize": array_utils.normalize}),
+        "pad_sequences": array_utils.pad_sequences,
+        "clear_session": config_options.clear_session,
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.ops = ops
