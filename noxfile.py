@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import pathlib
+import subprocess
 
 import nox
 import nox.project
@@ -50,9 +53,35 @@ def install_backends(session: nox.Session, backends) -> None:
     session.install("./packages/fitspec", *packages, *TEST_REQUIREMENTS)
 
 
+def conformance_command(session: nox.Session, backend: str, device: str = "cpu") -> list[str]:
+    return ["pytest", "conformance", f"--backend={backend}", f"--device={device}", "-p", "no:cacheprovider",
+            *session.posargs]
+
+
 def run_conformance(session: nox.Session, backend: str, device: str = "cpu") -> None:
-    session.run("pytest", "conformance", f"--backend={backend}", f"--device={device}", "-p", "no:cacheprovider",
-                *session.posargs)
+    session.run(*conformance_command(session, backend, device))
+
+
+def run_conformance_suites(session: nox.Session, backends, at_once: int = 2) -> None:
+    """Each backend's suite in its own pytest process, `at_once` at a time (a suite keeps about one core busy, and
+    CI has two); each suite's output is printed whole when it ends, and any failure fails the session."""
+    env = {**os.environ, "PATH": f"{session.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+           "VIRTUAL_ENV": str(pathlib.Path(session.bin).parent)}
+
+    def run(backend: str) -> tuple[str, int, str]:
+        done = subprocess.run(conformance_command(session, backend), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        return backend, done.returncode, done.stdout
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(at_once) as pool:
+        for backend, returncode, output in pool.map(run, backends):
+            session.log(f"conformance --backend={backend}: exit code {returncode}")
+            print(output, flush=True)
+            if returncode != 0:
+                failed.append(backend)
+    if failed:
+        session.error(f"conformance failed on {', '.join(failed)}")
 
 
 @nox.session
@@ -69,8 +98,7 @@ def tests(session: nox.Session) -> None:
     test_dirs = ["packages/fitspec/tests", *(str((BACKENDS[b] / "tests").relative_to(ROOT)) for b in BACKENDS)]
     for test_dir in [*test_dirs, "conformance/meta"]:
         session.run("pytest", test_dir, "-p", "no:cacheprovider")
-    for backend in BACKENDS:
-        run_conformance(session, backend)
+    run_conformance_suites(session, BACKENDS)
     session.run("python", "-m", "conformance.matrix")
 
 
@@ -78,8 +106,7 @@ def tests(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """Every backend's conformance suite, then the area x backend x device matrix."""
     install_backends(session, BACKENDS)
-    for backend in BACKENDS:
-        run_conformance(session, backend)
+    run_conformance_suites(session, BACKENDS)
     session.run("python", "-m", "conformance.matrix")
 
 
