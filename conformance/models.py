@@ -220,19 +220,22 @@ BUILDERS.update({f.__name__: f for f in (dropout_mlp, row_dropout_sequential, un
 
 # -- merging, reshaping, noise and normalization layers (docs/SPEC.md 8d.8-8d.11) ------------------------------------
 def merging_branches(fs, cls="Model"):
-    """Three Dense branches of 6 features merged by every merge layer (and the functional forms), Dot on rank 2
-    (normalized) and rank 3, an ActivityRegularization, concatenated -> Dense(2)."""
+    """A chain of four Dense layers whose outputs are merged by every merge layer (and the functional forms), Dot on
+    rank 2 (normalized) and rank 3, Add of ranks 3 and 2, concatenated -> ActivityRegularization -> Dense(2). The
+    Dense layers form a chain so that Keras's Functional model (which orders layers by depth) orders the weights as
+    fitspec does."""
     inputs = fs.Input(shape=(6,), name="features")
     a = fs.layers.Dense(4, name="branch_a")(inputs)
-    b = fs.layers.Dense(4, activation="sigmoid", name="branch_b")(inputs)
-    c = fs.layers.Dense(4, name="branch_c")(inputs)
+    b = fs.layers.Dense(4, activation="sigmoid", name="branch_b")(a)
+    c = fs.layers.Dense(4, name="branch_c")(b)
+    d = fs.layers.Dense(2, name="branch_d")(c)
     sequence = fs.layers.Reshape((2, 2))(c)
     merged = [
         fs.layers.Add()([a, b, c]), fs.layers.subtract([a, b]), fs.layers.Multiply()([a, b, c]),
         fs.layers.average([a, c]), fs.layers.Maximum()([a, b, c]), fs.layers.minimum([b, c]),
         fs.layers.Dot(axes=1, normalize=True)([a, c]),
         fs.layers.Flatten()(fs.layers.dot([sequence, fs.layers.Reshape((2, 2))(a)], axes=(2, 1))),
-        fs.layers.Flatten()(fs.layers.Add()([sequence, fs.layers.Reshape((1, 2))(fs.layers.Dense(2)(b))])),
+        fs.layers.Flatten()(fs.layers.Add()([sequence, d])),  # (batch, 2) gains an axis: (batch, 1, 2)
     ]
     x = fs.layers.concatenate(merged)
     x = fs.layers.ActivityRegularization(l1=0.01, l2=0.02)(x)

@@ -197,6 +197,7 @@ class GroupNormalization(Layer):
         if channels % groups:
             raise invalid_argument(self.name, "groups", f"a divisor of the {channels} channels on axis {self.axis}",
                                    self.groups)
+        self.groups = groups  # -1 resolved, as Keras's config then shows
         self._axis, self._groups, self._rank, self._channels = axis, groups, rank, channels
         self.gamma = self.add_weight((channels,), self.gamma_initializer, name="gamma") if self.scale else None
         self.beta = self.add_weight((channels,), self.beta_initializer, name="beta") if self.center else None
@@ -248,6 +249,7 @@ class RMSNormalization(Layer):
                                    f"<shape {input_shape}>")
         self._axes = tuple(axes)
         self._broadcast_shape = tuple(input_shape[d] if d in axes else 1 for d in range(rank))
+        self.axis = sorted(_axes_argument(self.name, self.axis))  # a sorted list once built, as in Keras's config
         self.scale = self.add_weight(tuple(input_shape[a] for a in axes), "ones", name="scale")
 
     def call(self, inputs):

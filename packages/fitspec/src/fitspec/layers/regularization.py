@@ -179,7 +179,9 @@ class _SpatialDropout(_Noise):
         return self.backend.api.random.dropout(inputs, self.rate, noise_shape=noise_shape, seed=self.seed_generator)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed, "data_format": self.data_format}
+        config = {**super().get_config(), "rate": self.rate, "seed": self.seed, "data_format": self.data_format}
+        del config["trainable"]  # Keras's SpatialDropout configs have no `trainable`
+        return config
 
 
 class SpatialDropout1D(_SpatialDropout):
