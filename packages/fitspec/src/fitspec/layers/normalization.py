@@ -172,8 +172,14 @@ class GroupNormalization(Layer):
     formula of BatchNormalization with per-channel gamma, beta. Weights gamma then beta."""
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        for argument, value in (("beta_regularizer", beta_regularizer), ("gamma_regularizer", gamma_regularizer),
+                                ("beta_constraint", beta_constraint), ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise invalid_argument("GroupNormalization", argument, "None (fitspec has no regularizers or "
+                                       "constraints yet)", value)
         if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
             raise invalid_argument("GroupNormalization", "groups", "a positive int, or -1 (one group per channel)",
                                    groups)
