@@ -313,8 +313,8 @@ class _Cropping(_Spatial):
 
     def _spatial_length(self, n, i):
         if sum(self.cropping[i]) >= n:
-            raise invalid_argument(self.name, "cropping", f"less than the input's length {n} on spatial axis {i + 1}"
-                                   " in all", self.cropping)
+            raise invalid_argument(self.name, "cropping", f"a (before, after) pair that is less than the input's "
+                                   f"length {n} on spatial axis {i + 1} in all", self.cropping[i])
         return n - sum(self.cropping[i])
 
     def build(self, input_shape):
