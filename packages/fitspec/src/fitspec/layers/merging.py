@@ -2,7 +2,7 @@
 
 The elementwise ones fold the list of inputs left to right (x1 op x2, then op x3, ...), broadcasting
 as numpy does; an input of lower rank first gains axes of length 1 after the batch axis (Keras's
-rule). Dot is Keras's batch_dot (docs/SPEC.md 8d.9).
+rule). Dot is Keras's batch_dot (docs/SPEC.md 8d.8).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each moves or copies entries without arithmetic (UpSampling2D's bilinear interpolation aside), written
 once against the Ops protocol: gathers (`take` with constant indices) and concatenations, so their
-gradients are every framework's own (docs/SPEC.md 8d.8).
+gradients are every framework's own (docs/SPEC.md 8d.9).
 """
 
 from __future__ import annotations
