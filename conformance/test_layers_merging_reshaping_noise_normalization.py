@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.test_layers import saves_and_loads
+
 
 def numpy_of(fs, x):
     return np.asarray(fs.ops.convert_to_numpy(x))
@@ -325,33 +327,7 @@ def test_activity_regularization_adds_its_batch_normalized_loss(fs, precision):
     np.testing.assert_allclose(loss, (hidden**2).mean() + penalty, **tolerance(precision))
 
 
-# -- config and save round trips -------------------------------------------------------------------------------------
-CONFIGURED = [
-    ("Add", {}), ("Dot", {"axes": (1, 2), "normalize": True}), ("Permute", {"dims": (2, 1)}),
-    ("RepeatVector", {"n": 4}), ("UpSampling1D", {"size": 3}),
-    ("UpSampling2D", {"size": (2, 3), "interpolation": "bilinear", "data_format": "channels_first"}),
-    ("UpSampling3D", {"size": 2}), ("ZeroPadding1D", {"padding": (1, 2)}), ("ZeroPadding2D", {"padding": 2}),
-    ("ZeroPadding3D", {"padding": (1, 2, (3, 4))}), ("Cropping1D", {"cropping": 2}),
-    ("Cropping2D", {"cropping": ((1, 2), (3, 4))}), ("Cropping3D", {"cropping": 1, "data_format": "channels_first"}),
-    ("Flatten", {"data_format": "channels_first"}), ("Identity", {}),
-    ("GaussianNoise", {"stddev": 0.2, "seed": 3}), ("GaussianDropout", {"rate": 0.2}),
-    ("AlphaDropout", {"rate": 0.2, "noise_shape": (None, 1), "seed": 1}), ("SpatialDropout1D", {"rate": 0.3}),
-    ("SpatialDropout2D", {"rate": 0.3, "data_format": "channels_first", "seed": 2}),
-    ("SpatialDropout3D", {"rate": 0.3}), ("ActivityRegularization", {"l1": 0.1, "l2": 0.2}),
-    ("GroupNormalization", {"groups": 4, "axis": 1, "epsilon": 0.1, "center": False}),
-    ("RMSNormalization", {"axis": [1, 2], "epsilon": 1e-3}), ("UnitNormalization", {"axis": [1, 2]}),
-]
-
-
-@pytest.mark.parametrize(("name", "kwargs"), CONFIGURED, ids=[c[0] for c in CONFIGURED])
-def test_config_round_trip(fs, name, kwargs):
-    cls = getattr(fs.layers, name)
-    layer = cls(name=f"my_{name.lower()}", **kwargs)
-    config = layer.get_config()
-    clone = cls.from_config(config)
-    assert clone.get_config() == config and clone.name == layer.name
-
-
+# -- save round trip (the config round trips: test_layers::test_config_round_trip) -----------------------------------
 def test_a_model_of_these_layers_saves_and_loads_on_the_same_backend(fs, tmp_path):
     fs.utils.set_random_seed(12)
     inputs = fs.Input(shape=(4, 3))
@@ -366,12 +342,7 @@ def test_a_model_of_these_layers_saves_and_loads_on_the_same_backend(fs, tmp_pat
     rng = np.random.default_rng(13)
     data = rng.random((8, 4, 3))
     model.fit(data, rng.random((8, 1)), epochs=1, verbose=0)
-    path = tmp_path / "layers.keras"
-    model.save(path)
-    loaded = fs.models.load_model(path)
-    for expected, actual in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(actual, expected)
-    np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
+    saves_and_loads(fs, model, data, tmp_path)
 
 
 # -- bad arguments and inputs ----------------------------------------------------------------------------------------

@@ -82,14 +82,20 @@ class Merge(Layer):
         return self._merge(ops, expanded)
 
 
-class Add(Merge):
-    """x1 + x2 + ... (left to right)."""
+class _Fold(Merge):
+    """x1 op x2 op ... left to right, op the `operation` of the Ops protocol."""
+
+    operation = "add"
 
     def _merge(self, ops, inputs):
-        out = inputs[0]
+        out, combine = inputs[0], getattr(ops, self.operation)
         for x in inputs[1:]:
-            out = ops.add(out, x)
+            out = combine(out, x)
         return out
+
+
+class Add(_Fold):
+    """x1 + x2 + ... (left to right)."""
 
 
 class Subtract(Merge):
@@ -101,41 +107,29 @@ class Subtract(Merge):
         return ops.subtract(inputs[0], inputs[1])
 
 
-class Multiply(Merge):
+class Multiply(_Fold):
     """x1 * x2 * ... (left to right)."""
 
-    def _merge(self, ops, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.multiply(out, x)
-        return out
+    operation = "multiply"
 
 
-class Average(Merge):
+class Average(_Fold):
     """(x1 + x2 + ...) / n: the sum left to right, then one division."""
 
     def _merge(self, ops, inputs):
-        return Add._merge(self, ops, inputs) / len(inputs)
+        return super()._merge(ops, inputs) / len(inputs)
 
 
-class Maximum(Merge):
+class Maximum(_Fold):
     """max(max(x1, x2), x3) ... elementwise."""
 
-    def _merge(self, ops, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.maximum(out, x)
-        return out
+    operation = "maximum"
 
 
-class Minimum(Merge):
+class Minimum(_Fold):
     """min(min(x1, x2), x3) ... elementwise."""
 
-    def _merge(self, ops, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.minimum(out, x)
-        return out
+    operation = "minimum"
 
 
 class Dot(Merge):
