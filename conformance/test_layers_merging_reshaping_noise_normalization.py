@@ -127,7 +127,7 @@ def test_an_input_of_lower_rank_gains_axes_after_the_batch_axis(fs, precision):
                                rand(2, 3, 1) * c[:, None, :], **tolerance(precision))
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)  # each shape compiles anew on JAX
 @given(rank_x=st.integers(2, 4), rank_y=st.integers(2, 4), data=st.data())
 def test_dot_is_the_batchwise_sum_of_products_over_its_axes(fs, precision, rank_x, rank_y, data):
     a1, a2 = data.draw(st.integers(1, rank_x - 1)), data.draw(st.integers(1, rank_y - 1))
@@ -193,7 +193,7 @@ def bilinear_reference(x, size):
     return out
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)  # each shape compiles anew on JAX
 @given(height=st.integers(1, 4), width=st.integers(1, 4), size=st.tuples(st.integers(1, 3), st.integers(1, 3)))
 def test_bilinear_upsampling_interpolates_between_half_pixel_centres(fs, precision, height, width, size):
     x = rand(2, height, width, 2)
@@ -338,10 +338,7 @@ def test_a_model_of_these_layers_saves_and_loads_on_the_same_backend(fs, tmp_pat
     x = fs.layers.Dot(axes=(1, 1), normalize=True)([x, fs.layers.SpatialDropout1D(0.2, seed=2)(x)])
     outputs = fs.layers.Dense(1)(fs.layers.Flatten()(fs.layers.UnitNormalization()(x)))
     model = fs.Model(inputs, outputs)
-    model.compile(optimizer="adam", loss="mse")
-    rng = np.random.default_rng(13)
-    data = rng.random((8, 4, 3))
-    model.fit(data, rng.random((8, 1)), epochs=1, verbose=0)
+    data = np.random.default_rng(13).random((8, 4, 3))  # no fit: a compiled train step adds nothing here
     saves_and_loads(fs, model, data, tmp_path)
 
 
