@@ -229,4 +229,22 @@ CASES += [
          {"epochs": 3, "batch_size": 16}),
 ]
 
+#: the merging, reshaping, noise and normalization layers: one case per family (docs/SPEC.md 8d.8-8d.11)
+CASES += [
+    Case("layers_merging", "merging_branches", Data(samples=40, x_shape=(6,), target="regression", classes=2, seed=32),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 1, "batch_size": 8}),
+    Case("layers_reshaping", "reshaping_chain", Data(samples=40, x_shape=(3, 2, 2), target="regression", seed=33),
+         {"optimizer": ("SGD", {"learning_rate": 0.05, "momentum": 0.9}), "loss": "mse"},
+         {"epochs": 1, "batch_size": 8}),
+    Case("layers_noise_training", "noise_layers", Data(samples=40, x_shape=(6, 4), target="regression", classes=2,
+                                                        seed=34),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"},
+         {"epochs": 1, "batch_size": 8}),
+    Case("layers_normalization", "normalization_layers",
+         Data(samples=40, x_shape=(4, 6), target="regression", classes=2, seed=35),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"},
+         {"epochs": 1, "batch_size": 8}),
+]
+
 BY_NAME = {case.name: case for case in CASES}

@@ -216,3 +216,93 @@ def unseeded_noise(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (dropout_mlp, row_dropout_sequential, unseeded_noise)})
+
+
+# -- merging, reshaping, noise and normalization layers (docs/SPEC.md 8d.8-8d.11) ------------------------------------
+def merging_branches(fs, cls="Model"):
+    """A chain of four Dense layers whose outputs are merged by every merge layer (and the functional forms), Dot on
+    rank 2 (normalized) and rank 3, Add of ranks 3 and 2, concatenated -> ActivityRegularization -> Dense(2). The
+    Dense layers form a chain so that Keras's Functional model (which orders layers by depth) orders the weights as
+    fitspec does."""
+    inputs = fs.Input(shape=(6,), name="features")
+    a = fs.layers.Dense(4, name="branch_a")(inputs)
+    b = fs.layers.Dense(4, activation="sigmoid", name="branch_b")(a)
+    c = fs.layers.Dense(4, name="branch_c")(b)
+    d = fs.layers.Dense(2, name="branch_d")(c)
+    sequence = fs.layers.Reshape((2, 2))(c)
+    merged = [
+        fs.layers.Add()([a, b, c]), fs.layers.subtract([a, b]), fs.layers.Multiply()([a, b, c]),
+        fs.layers.average([a, c]), fs.layers.Maximum()([a, b, c]), fs.layers.minimum([b, c]),
+        fs.layers.Dot(axes=1, normalize=True)([a, c]),
+        fs.layers.Flatten()(fs.layers.dot([sequence, fs.layers.Reshape((2, 2))(a)], axes=(2, 1))),
+        fs.layers.Flatten()(fs.layers.Add()([sequence, d])),  # (batch, 2) gains an axis: (batch, 1, 2)
+    ]
+    x = fs.layers.concatenate(merged)
+    x = fs.layers.ActivityRegularization(l1=0.01, l2=0.02)(x)
+    outputs = fs.layers.Dense(2, name="score")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def reshaping_chain(fs, cls="Model"):
+    """Sequential through every reshaping layer: 2-D padding, bilinear and nearest upsampling, cropping, Permute,
+    3-D padding, cropping and upsampling, Flatten(channels_first), RepeatVector, the 1-D ones, Identity."""
+    return fs.Sequential([
+        fs.Input(shape=(3, 2, 2)),
+        fs.layers.Dense(2),
+        fs.layers.ZeroPadding2D(((1, 0), (0, 1))),
+        fs.layers.UpSampling2D((1, 2), interpolation="bilinear"),
+        fs.layers.Cropping2D(((1, 0), (1, 2))),
+        fs.layers.UpSampling2D((2, 1)),
+        fs.layers.Permute((2, 1, 3)),
+        fs.layers.Reshape((3, 3, 2, 2)),
+        fs.layers.ZeroPadding3D(((0, 1), (1, 0), (0, 0))),
+        fs.layers.Cropping3D(((1, 1), (0, 1), (0, 0))),
+        fs.layers.UpSampling3D((1, 1, 2)),
+        fs.layers.Flatten(data_format="channels_first"),
+        fs.layers.Dense(3, activation="sigmoid"),
+        fs.layers.RepeatVector(4),
+        fs.layers.ZeroPadding1D((1, 2)),
+        fs.layers.Cropping1D((2, 1)),
+        fs.layers.UpSampling1D(2),
+        fs.layers.Identity(),
+        fs.layers.Flatten(),
+        fs.layers.Dense(1),
+    ])
+
+
+def noise_layers(fs, cls="Model"):
+    """Every noise layer, seeded, in training: GaussianNoise, SpatialDropout1D, GaussianDropout, AlphaDropout,
+    SpatialDropout2D (channels_first), SpatialDropout3D -> Dense(2)."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 4)),
+        fs.layers.Dense(4),
+        fs.layers.GaussianNoise(0.1, seed=1),
+        fs.layers.SpatialDropout1D(0.25, seed=2),
+        fs.layers.GaussianDropout(0.2, seed=3),
+        fs.layers.AlphaDropout(0.2, seed=4),
+        fs.layers.Reshape((3, 2, 4)),
+        fs.layers.SpatialDropout2D(0.3, data_format="channels_first", seed=5),
+        fs.layers.Reshape((3, 2, 2, 2)),
+        fs.layers.SpatialDropout3D(0.3, seed=6),
+        fs.layers.Flatten(),
+        fs.layers.Dense(2),
+    ])
+
+
+def normalization_layers(fs, cls="Model"):
+    """GroupNormalization (3 groups of the last axis; then one group per channel of axis 1), RMSNormalization over two
+    axes, UnitNormalization -> Dense(2)."""
+    return fs.Sequential([
+        fs.Input(shape=(4, 6)),
+        fs.layers.Dense(6),
+        fs.layers.GroupNormalization(groups=3),
+        fs.layers.GroupNormalization(groups=-1, axis=1, epsilon=0.01),
+        fs.layers.RMSNormalization(axis=[1, 2]),
+        fs.layers.Dense(5),
+        fs.layers.UnitNormalization(),
+        fs.layers.Flatten(),
+        fs.layers.Dense(2),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (merging_branches, reshaping_chain, noise_layers, normalization_layers)})

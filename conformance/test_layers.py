@@ -182,6 +182,20 @@ CONFIGURED = [
     ("BatchNormalization", {"momentum": 0.9, "epsilon": 1e-2, "center": False}),
     ("LayerNormalization", {"axis": [1, 2], "epsilon": 1e-2, "scale": False}),
     ("Embedding", {"input_dim": 7, "output_dim": 2}),
+    # the merging, reshaping, noise and normalization layers (docs/SPEC.md 8d.8-8d.11)
+    ("Add", {}), ("Dot", {"axes": (1, 2), "normalize": True}), ("Permute", {"dims": (2, 1)}),
+    ("RepeatVector", {"n": 4}), ("UpSampling1D", {"size": 3}),
+    ("UpSampling2D", {"size": (2, 3), "interpolation": "bilinear", "data_format": "channels_first"}),
+    ("UpSampling3D", {"size": 2}), ("ZeroPadding1D", {"padding": (1, 2)}), ("ZeroPadding2D", {"padding": 2}),
+    ("ZeroPadding3D", {"padding": (1, 2, (3, 4))}), ("Cropping1D", {"cropping": 2}),
+    ("Cropping2D", {"cropping": ((1, 2), (3, 4))}), ("Cropping3D", {"cropping": 1, "data_format": "channels_first"}),
+    ("Flatten", {"data_format": "channels_first"}), ("Identity", {}),
+    ("GaussianNoise", {"stddev": 0.2, "seed": 3}), ("GaussianDropout", {"rate": 0.2}),
+    ("AlphaDropout", {"rate": 0.2, "noise_shape": (None, 1), "seed": 1}), ("SpatialDropout1D", {"rate": 0.3}),
+    ("SpatialDropout2D", {"rate": 0.3, "data_format": "channels_first", "seed": 2}),
+    ("SpatialDropout3D", {"rate": 0.3}), ("ActivityRegularization", {"l1": 0.1, "l2": 0.2}),
+    ("GroupNormalization", {"groups": 4, "axis": 1, "epsilon": 0.1, "center": False}),
+    ("RMSNormalization", {"axis": [1, 2], "epsilon": 1e-3}), ("UnitNormalization", {"axis": [1, 2]}),
 ]
 
 
@@ -208,13 +222,18 @@ def test_a_model_of_every_new_layer_saves_and_loads_on_the_same_backend(fs, tmp_
     rng = np.random.default_rng(10)
     data = [rng.integers(0, 9, size=(8, 6)), rng.random((8, 6, 6, 1))]
     model.fit(data, rng.random((8, 1)), epochs=1, verbose=0)
+    saves_and_loads(fs, model, data, tmp_path)
+    assert type(model.get_layer("out")).__name__ == "Dense"
+
+
+def saves_and_loads(fs, model, data, tmp_path):
+    """`model` saved and loaded has its weights and predicts the same numbers on `data`."""
     path = tmp_path / "layers.keras"
     model.save(path)
     loaded = fs.models.load_model(path)
     for expected, actual in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(actual, expected)
     np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
-    assert type(model.get_layer("out")).__name__ == "Dense"
 
 
 # -- bad input --------------------------------------------------------------------------------------------------

@@ -144,3 +144,39 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
     with pytest.raises(ValueError, match=r"set_floatx: argument `dtype` expected one of .*; received 'int32'"):
         fs.config.set_floatx("int32")
     assert fs.config.floatx() == precision
+
+
+# -- the merging, reshaping, noise and normalization layers (docs/SPEC.md 8d.8-8d.11) ------------------------------
+MERGING_RESHAPING_NOISE_NORMALIZATION = {
+    "classes": ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Concatenate", "Permute",
+                "RepeatVector", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
+                "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D", "Flatten", "Identity", "Reshape",
+                "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
+                "SpatialDropout3D", "ActivityRegularization", "UnitNormalization", "GroupNormalization",
+                "RMSNormalization"],
+    "functions": ["add", "subtract", "multiply", "average", "maximum", "minimum", "dot", "concatenate"],
+}
+
+
+def test_the_merging_reshaping_noise_and_normalization_layers_are_exported_with_keras_arguments(fs):
+    import inspect
+
+    for name in MERGING_RESHAPING_NOISE_NORMALIZATION["classes"]:
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
+    for name in MERGING_RESHAPING_NOISE_NORMALIZATION["functions"]:
+        assert name in fs.layers.__all__ and callable(getattr(fs.layers, name)), name
+    signatures = {  # Keras 3's argument names and defaults
+        "Dot": "(axes, normalize=False, **kwargs)",
+        "UpSampling2D": "(size=(2, 2), data_format=None, interpolation='nearest', **kwargs)",
+        "ZeroPadding3D": "(padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs)",
+        "Cropping1D": "(cropping=(1, 1), **kwargs)",
+        "Cropping2D": "(cropping=((0, 0), (0, 0)), data_format=None, **kwargs)",
+        "AlphaDropout": "(rate, noise_shape=None, seed=None, **kwargs)",
+        "SpatialDropout2D": "(rate, data_format=None, seed=None, **kwargs)",
+        "ActivityRegularization": "(l1=0.0, l2=0.0, **kwargs)",
+        "RMSNormalization": "(axis=-1, epsilon=1e-06, **kwargs)",
+    }
+    for name, signature in signatures.items():
+        assert str(inspect.signature(getattr(fs.layers, name))) == signature, name
+    assert str(inspect.signature(fs.layers.dot)) == "(inputs, axes=-1, **kwargs)"

@@ -136,7 +136,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         """`fs.layers.concatenate([a, b])`: a Concatenate layer called on `inputs`."""
         return layers["Concatenate"](axis=axis, **kwargs)(inputs)
 
-    api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate})
+    api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate,
+                                   **core_layers.merging.functional_forms(layers)})
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),

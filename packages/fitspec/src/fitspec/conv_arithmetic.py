@@ -34,6 +34,17 @@ def normalize_padding(value, where: str) -> str:
     return padding
 
 
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def normalize_data_format(value, where: str) -> str:
+    """Keras's data_format: None is "channels_last" (fitspec has no image_data_format setting); case-insensitive."""
+    data_format = "channels_last" if value is None else value.lower() if isinstance(value, str) else value
+    if data_format not in DATA_FORMATS:
+        raise invalid_argument(where, "data_format", "'channels_last' or 'channels_first'", value)
+    return data_format
+
+
 def output_length(n: int, k: int, s: int, padding: str) -> int:
     """valid: floor((n - k) / s) + 1 (0 when k > n); same: ceil(n / s)."""
     if padding == "same":

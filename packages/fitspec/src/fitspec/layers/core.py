@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from fitspec import activations, initializers
+from fitspec.conv_arithmetic import normalize_data_format
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer
 
@@ -85,9 +86,24 @@ class LeakyReLU(Layer):
 
 
 class Flatten(Layer):
+    """(batch, ...) -> (batch, product of the rest); channels_first moves axis 1 last first (Keras's order)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format, "Flatten")
+
     def call(self, inputs):
         shape = self.ops.shape(inputs)
+        if self.data_format == "channels_first" and len(shape) > 2:
+            inputs = self.ops.transpose(inputs, (0, *range(2, len(shape)), 1))
         return self.ops.reshape(inputs, (shape[0], math.prod(shape[1:])))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else math.prod(rest))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class Reshape(Layer):
@@ -129,6 +145,13 @@ class Concatenate(Layer):
 
     def call(self, inputs):
         return self.ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape[0])
+        for shape in input_shape[1:]:
+            out[self.axis] = None if out[self.axis] is None or shape[self.axis] is None else (
+                out[self.axis] + shape[self.axis])
+        return tuple(out)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

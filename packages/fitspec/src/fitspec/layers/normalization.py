@@ -1,4 +1,5 @@
-"""BatchNormalization and LayerNormalization, with Keras 3's formulas and defaults (docs/SPEC.md "Layers").
+"""BatchNormalization, LayerNormalization, GroupNormalization, RMSNormalization and UnitNormalization, with
+Keras 3's formulas and defaults (docs/SPEC.md "Layers").
 
 Both normalise as y = x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + epsilon), the
 variance being the biased one, mean((x - mean)^2), as keras.ops.batch_normalization computes it.
@@ -152,4 +153,154 @@ class LayerNormalization(Layer):
                 "scale": self.scale}
 
 
-CLASSES = {cls.__name__: cls for cls in (BatchNormalization, LayerNormalization)}
+def l2_normalize(ops, x, axis, epsilon):
+    """x * min(1 / sqrt(sum(x^2 over axis)), 1 / epsilon) (keras.ops.normalize(order=2)), computed as
+    x / sqrt(max(sum(x^2), epsilon^2)): the same number, with a finite gradient at x = 0."""
+    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), epsilon * epsilon))
+
+
+def _axes_argument(where: str, axis) -> list[int]:
+    axes = [axis] if isinstance(axis, int) else list(axis) if isinstance(axis, (list, tuple)) else None
+    if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+        raise invalid_argument(where, "axis", "an int or a list of ints", axis)
+    return axes
+
+
+class GroupNormalization(Layer):
+    """Normalise each sample over groups of channels: the `axis` channels split into `groups` consecutive groups
+    (-1: one per channel), mean and biased variance over each group and every other non-batch axis, then the
+    formula of BatchNormalization with per-channel gamma, beta. Weights gamma then beta."""
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        for argument, value in (("beta_regularizer", beta_regularizer), ("gamma_regularizer", gamma_regularizer),
+                                ("beta_constraint", beta_constraint), ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise invalid_argument("GroupNormalization", argument, "None (fitspec has no regularizers or "
+                                       "constraints yet)", value)
+        if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
+            raise invalid_argument("GroupNormalization", "groups", "a positive int, or -1 (one group per channel)",
+                                   groups)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise invalid_argument("GroupNormalization", "axis", "an int", axis)
+        if not epsilon > 0:
+            raise invalid_argument("GroupNormalization", "epsilon", "a float > 0", epsilon)
+        self.groups, self.axis, self.epsilon = groups, axis, epsilon
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        (axis,) = _check_axes(self, [self.axis], rank)
+        channels = input_shape[axis]
+        if axis == 0 or channels is None:
+            raise invalid_argument(self.name, "inputs", f"a known non-batch dimension on axis {self.axis}",
+                                   f"<shape {input_shape}>")
+        groups = channels if self.groups == -1 else self.groups
+        if channels % groups:
+            raise invalid_argument(self.name, "groups", f"a divisor of the {channels} channels on axis {self.axis}",
+                                   self.groups)
+        self.groups = groups  # -1 resolved, as Keras's config then shows
+        self._axis, self._groups, self._rank, self._channels = axis, groups, rank, channels
+        self.gamma = self.add_weight((channels,), self.gamma_initializer, name="gamma") if self.scale else None
+        self.beta = self.add_weight((channels,), self.beta_initializer, name="beta") if self.center else None
+
+    def call(self, inputs):
+        ops = self.ops
+        shape = tuple(ops.shape(inputs))
+        axis, groups, channels = self._axis, self._groups, self._channels
+        if len(shape) != self._rank or shape[axis] != channels:
+            raise invalid_argument(self.name, "inputs", f"rank {self._rank} with {channels} channels on axis "
+                                   f"{self.axis}", f"<shape {shape}>")
+        grouped_shape = (-1, *shape[1:axis], groups, channels // groups, *shape[axis + 1:])
+        grouped = ops.reshape(inputs, grouped_shape)
+        reduce = tuple(d for d in range(1, self._rank + 1) if d != axis)  # all but batch and the group axis
+        mean = ops.mean(grouped, axis=reduce, keepdims=True)
+        variance = ops.mean(ops.square(grouped - mean), axis=reduce, keepdims=True)
+        broadcast = [1] * (self._rank + 1)
+        broadcast[axis], broadcast[axis + 1] = groups, channels // groups
+
+        def weight(w):
+            return None if w is None else ops.reshape(w.value, tuple(broadcast))
+
+        outputs = _normalize(ops, grouped, mean, variance, weight(self.gamma), weight(self.beta), self.epsilon)
+        return ops.reshape(outputs, (-1, *shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale}
+
+
+class RMSNormalization(Layer):
+    """y = x / sqrt(mean(x^2 over axis) + epsilon) * scale; `scale` (ones) shaped like the normalised axes."""
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        _axes_argument("RMSNormalization", axis)
+        if not epsilon > 0:
+            raise invalid_argument("RMSNormalization", "epsilon", "a float > 0", epsilon)
+        self.axis, self.epsilon = axis, epsilon
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axes = _check_axes(self, _axes_argument(self.name, self.axis), rank)
+        if any(input_shape[a] is None for a in axes) or 0 in axes:
+            raise invalid_argument(self.name, "inputs", f"known non-batch dimensions on axis {self.axis}",
+                                   f"<shape {input_shape}>")
+        self._axes = tuple(axes)
+        self._broadcast_shape = tuple(input_shape[d] if d in axes else 1 for d in range(rank))
+        self.axis = sorted(_axes_argument(self.name, self.axis))  # a sorted list once built, as in Keras's config
+        self.scale = self.add_weight(tuple(input_shape[a] for a in axes), "ones", name="scale")
+
+    def call(self, inputs):
+        ops = self.ops
+        shape = tuple(ops.shape(inputs))
+        if len(shape) != len(self._broadcast_shape) or any(shape[a] != self._broadcast_shape[a] for a in self._axes):
+            expected = f"rank {len(self._broadcast_shape)} with dimensions {self._broadcast_shape} on axes {self._axes}"
+            raise invalid_argument(self.name, "inputs", expected, f"<shape {shape}>")
+        inv_rms = 1.0 / ops.sqrt(ops.mean(ops.square(inputs), axis=self._axes, keepdims=True) + self.epsilon)
+        return inputs * inv_rms * ops.reshape(self.scale.value, self._broadcast_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        axis = self.axis if isinstance(self.axis, int) else list(self.axis)
+        return {**super().get_config(), "axis": axis, "epsilon": self.epsilon}
+
+
+class UnitNormalization(Layer):
+    """y = x / sqrt(max(sum(x^2 over axis), 1e-24)): each sample scaled to unit L2 norm over `axis`
+    (keras.ops.normalize with epsilon 1e-12)."""
+
+    EPSILON = 1e-12
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        _axes_argument("UnitNormalization", axis)
+        self.axis = axis
+
+    def build(self, input_shape):
+        _check_axes(self, _axes_argument(self.name, self.axis), len(input_shape))
+
+    def call(self, inputs):
+        axes = tuple(_check_axes(self, _axes_argument(self.name, self.axis), len(self.ops.shape(inputs))))
+        return l2_normalize(self.ops, inputs, axes, self.EPSILON)
+
+    def compute_output_shape(self, input_shape):
+        _check_axes(self, _axes_argument(self.name, self.axis), len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self):
+        axis = self.axis if isinstance(self.axis, int) else list(self.axis)
+        return {**super().get_config(), "axis": axis}
+
+
+CLASSES = {cls.__name__: cls for cls in (BatchNormalization, LayerNormalization, GroupNormalization,
+                                         RMSNormalization, UnitNormalization)}
