@@ -155,8 +155,8 @@ def _result(out: pathlib.Path, precision: str) -> dict:
 @pytest.mark.backends(*DATA_PARALLEL, reason="the backends that run DataParallel")
 @pytest.mark.parametrize("replicas", [2, 4])
 def test_data_parallel_fit_equals_one_device(runs, replicas, precision, device):
-    """History, evaluate() and final weights of R replicas on the same global batches: float64 within 1e-9
-    relative, float32 within the table (the replicas sum in another order)."""
+    """History, evaluate(), train_on_batch / test_on_batch and final weights of R replicas on the same global
+    batches: float64 within 1e-9 relative, float32 within the table (the replicas sum in another order)."""
     rtol, atol = tolerance(precision, device)
     one, many = _result(runs(1)[0], precision), _result(runs(replicas)[0], precision)
     assert len(many["devices"]) == replicas
@@ -166,6 +166,10 @@ def test_data_parallel_fit_equals_one_device(runs, replicas, precision, device):
     assert many["evaluate"].keys() == one["evaluate"].keys()
     for key, value in one["evaluate"].items():
         np.testing.assert_allclose(many["evaluate"][key], value, rtol=rtol, atol=atol, err_msg=f"evaluate[{key}]")
+    for method, logs in one["on_batch"].items():
+        for key, value in logs.items():
+            np.testing.assert_allclose(many["on_batch"][method][key], value, rtol=rtol, atol=atol,
+                                       err_msg=f"{method}[{key}]")
     for i, (got, expected) in enumerate(zip(many["weights"], one["weights"])):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=f"weights[{i}]")
 

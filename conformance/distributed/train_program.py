@@ -53,12 +53,14 @@ def train(fs, out, precision) -> None:
     history = model.fit(x, y, sample_weight=sample_weight, batch_size=BATCH_SIZE, epochs=2, validation_split=0.2,
                         shuffle=True, class_weight={0: 1.0, 1: 2.0}, validation_batch_size=5, verbose=2)
     evaluated = model.evaluate(x, y, batch_size=BATCH_SIZE, return_dict=True, verbose=0)
+    on_batch = {"train_on_batch": model.train_on_batch(x[:6], y[:6], return_dict=True),
+                "test_on_batch": model.test_on_batch(x[6:12], y[6:12], return_dict=True)}
     model.save(out / f"model_{precision}.fitspec")
     devices = fs.distribution.list_devices()
     environment = fs.backend.process_environment
     if environment is None or environment.rank == 0:
         (out / f"result_{precision}.json").write_text(json.dumps({
-            "history": history.history, "evaluate": evaluated, "devices": devices,
+            "history": history.history, "evaluate": evaluated, "devices": devices, "on_batch": on_batch,
             "weights": [w.tolist() for w in model.get_weights()],
         }))
 

@@ -77,9 +77,3 @@ def test_the_process_environment_is_read_from_torchrun_variables_or_keras_argume
         distribution.process_environment(num_processes=2, process_id=0, environ={})
     with pytest.raises(ValueError, match="num_processes"):
         distribution.process_environment(num_processes="two", process_id=0, environ={})
-
-
-def test_tf_config_names_one_worker_per_rank():
-    environment = distribution.ProcessEnvironment(1, 2, 1, 2, "h", 1000)
-    assert distribution.tf_config(environment) == {"cluster": {"worker": ["h:1000", "h:1001"]},
-                                                   "task": {"type": "worker", "index": 1}}

@@ -87,12 +87,6 @@ def _int(value, where, argument, minimum):
     return number
 
 
-def tf_config(environment: ProcessEnvironment) -> dict:
-    """TF_CONFIG for `tf.distribute`'s multi-worker strategies: one worker per rank, ports after MASTER_PORT."""
-    workers = [f"{environment.master_addr}:{environment.master_port + i}" for i in range(environment.world_size)]
-    return {"cluster": {"worker": workers}, "task": {"type": "worker", "index": environment.rank}}
-
-
 # -- meshes and layouts ------------------------------------------------------------------------------------
 class DeviceMesh:
     """A cluster of devices with named axes: `devices` reshaped to `shape` (Keras's, aligned with jax's Mesh).

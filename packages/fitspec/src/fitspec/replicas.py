@@ -108,6 +108,12 @@ def shard_adapter(model, adapter, where: str):
     return ShardedAdapter(adapter, group, where)
 
 
+def shard_batch(model, batch, where: str):
+    """This replica's rows of one global batch (the *_on_batch methods), or the batch in a lone process."""
+    group = group_of(model)
+    return batch if group is None else group.shard(batch, where)
+
+
 def writes_files(backend) -> bool:
     """Whether this process writes checkpoints and other files: rank 0 of a replica group, or a lone process."""
     group = backend.replica_group()

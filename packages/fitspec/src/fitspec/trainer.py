@@ -39,7 +39,7 @@ from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
 from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
-from fitspec.replicas import group_of, shard_adapter
+from fitspec.replicas import group_of, shard_adapter, shard_batch
 from fitspec.variables import StatelessScope
 
 
@@ -465,7 +465,7 @@ class Trainer:
         self._assert_compiled("train_on_batch")
         sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight, where="train_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
-        data = batch.batch(np.arange(batch.size))
+        data = shard_batch(self, batch.batch(np.arange(batch.size)), "train_on_batch")
         check = DataCheck(self, batch, "train_on_batch")
         check.inputs()
         self._symbolic_build(data)
@@ -477,7 +477,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="test_on_batch")
-        data = batch.batch(np.arange(batch.size))
+        data = shard_batch(self, batch.batch(np.arange(batch.size)), "test_on_batch")
         check = DataCheck(self, batch, "test_on_batch")
         check.inputs()
         self._symbolic_build(data)
