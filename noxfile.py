@@ -6,6 +6,7 @@
     nox -s conformance-<backend> one backend's conformance suite (float64 and float32)
     nox -s golden               regenerate golden/ from fitspec-numpy, twice, and check they agree
     nox -s crosscheck           compare the goldens with Keras 3 (dev only, needs the network once)
+    nox -s conformance-distributed  data-parallel runs against one device, every backend, 2 and 4 replicas (SPEC 13)
     nox -s examples             run every example script to the end
 """
 
@@ -135,7 +136,7 @@ def golden(session: nox.Session) -> None:
 @nox.session
 def crosscheck(session: nox.Session) -> None:
     """Compare the goldens with Keras 3 on its JAX backend (dev only; Keras is never a dependency)."""
-    install_backends(session, ["numpy"])
+    install_backends(session, ["numpy", "jax"])  # jax: keras.distribution against fitspec_jax's (SPEC 13.1)
     session.install("keras>=3", "jax")
     session.run("python", "-m", "conformance.crosscheck", env={"KERAS_BACKEND": "jax"})
 
@@ -193,3 +194,14 @@ def bench(session: nox.Session) -> None:
     for backend in backends:
         run_benchmarks(session, backend)
     session.run("python", "-m", "benchmarks.report", *bench_results(session, backends))
+
+
+@nox.session(name="conformance-distributed")
+def conformance_distributed(session: nox.Session) -> None:
+    """The area `distributed` on every backend (SPEC 13): data-parallel runs in subprocesses against one device,
+    with 2 and 4 replicas (each `conformance-<backend>` and CI run it with 2)."""
+    install_backends(session, BACKENDS)
+    for backend in BACKENDS:
+        session.run("pytest", "conformance/test_distributed.py", f"--backend={backend}", "-p", "no:cacheprovider",
+                    *session.posargs, env={"FITSPEC_REPLICAS": "2,4"})
+    session.run("python", "-m", "conformance.matrix")

@@ -14,6 +14,7 @@ import numpy as np
 import optree
 
 import fitspec
+from fitspec.errors import invalid_argument
 from fitspec.execution.stateless import STATE_ADVICE
 from fitspec_jax import ops as jax_ops
 from fitspec_jax.executor import JitExecution, PackedLogs
@@ -56,6 +57,8 @@ class JaxBackend(fitspec.Backend):
     ops = jax_ops
     variable_class = JaxVariable
     trainer_class = fitspec.StatelessTrainer
+    #: DataParallel over this process's devices with jax.sharding (SPEC 13.3)
+    distributions = ("DataParallel",)
 
     def __init__(self):
         super().__init__()
@@ -103,6 +106,27 @@ class JaxBackend(fitspec.Backend):
         super().use_device(kind)
         jax.config.update("jax_default_device", jax.devices(kind)[0])
         jax.config.update("jax_default_matmul_precision", "highest")
+
+    # -- distribution -----------------------------------------------------------------------------------
+    def list_devices(self, device_type=None) -> list[str]:
+        """jax's devices of `device_type` (default: jax's default backend), as "cpu:0", "gpu:1", ..."""
+        kind = device_type or jax.default_backend()
+        try:
+            devices = jax.devices(kind)
+        except RuntimeError:
+            return []
+        return [f"{kind}:{device.id}" for device in devices]
+
+    def backend_mesh(self, device_mesh):
+        """A jax.sharding.Mesh of the jax devices named in `device_mesh` ("cpu:3" is jax.devices("cpu")[id 3])."""
+        by_name = {}
+        for kind in {str(name).split(":")[0] for name in device_mesh.devices.flat}:
+            by_name.update({f"{kind}:{d.id}": d for d in jax.devices(kind)})
+        unknown = [str(n) for n in device_mesh.devices.flat if str(n) not in by_name]
+        if unknown:
+            raise invalid_argument("DeviceMesh", "devices", f"jax devices among {sorted(by_name)}", unknown)
+        devices = np.vectorize(lambda name: by_name[str(name)], otypes=[object])(device_mesh.devices)
+        return jax.sharding.Mesh(devices, tuple(device_mesh.axis_names))
 
     # -- fs.random ------------------------------------------------------------------------------------
     def random_module(self, api):

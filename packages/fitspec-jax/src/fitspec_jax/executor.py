@@ -11,6 +11,9 @@ top level, which made 8 steps of a small convnet under `lax.scan` 1.7x slower th
 (jax-ml/jax#12868); the logs still come back once per execution.
 The state is donated, so the old and new state never both occupy device memory. Logs stay on the
 device as one vector (`PackedLogs`) until the core asks for them (`JaxBackend.fetch_logs`).
+Under `fs.distribution.DataParallel` the state is replicated over the mesh and each batch sharded on
+its batch axis (`DataPlacement`); the jitted step is the one-device program, which XLA partitions,
+inserting the all-reduces, so it computes what one device computes (SPEC 13.3).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import operator
 import jax
 import numpy as np
 import optree
+from jax.sharding import NamedSharding, PartitionSpec
 
 
 @jax.tree_util.register_pytree_node_class
@@ -55,6 +59,7 @@ class JitExecution:
         self._jitted_one = jax.jit(self._run_one, donate_argnums=0)  # steps_per_execution=1: no stacking
         self._scan_is_slow = None  # decided at the first execution of several batches (`_scan_is_slow_for`)
         self._returned = ()  # the state the last execution returned: its buffers are distinct
+        self._placement = None  # the DataPlacement of the execution being run (read while tracing)
 
     @property
     def eager(self) -> bool:
@@ -66,20 +71,27 @@ class JitExecution:
             return self._run_many(state, [jax.device_put(batch) for batch in batches])
         if len(state) != len(self._returned) or any(map(operator.is_not, state, self._returned)):
             state = _distinct_buffers(state)  # some Variable was assigned since the last execution
+        placement = self._placement = DataPlacement.of(self.model.backend.distribution)
+        if placement is not None:
+            state = placement.replicate(state)
         collects = self.kind.collects_outputs
         if len(batches) == 1:
-            outputs, state = self._jitted_one(state, batches[0])
+            batch = batches[0] if placement is None else placement.shard(batches[0], stacked=False)
+            outputs, state = self._jitted_one(state, batch)
             self._returned = state
             return ([jax.device_get(outputs)] if collects else outputs), state
         if self._scan_is_slow_for(state, batches[0]):
             outputs = []
             for batch in batches:
-                out, state = self._jitted_one(state, batch)
+                out, state = self._jitted_one(state, batch if placement is None else placement.shard(batch, False))
                 outputs.append(out)
             self._returned = state
             return (jax.device_get(outputs) if collects else outputs[-1]), state
         # numpy segments: the jitted call moves them to the device, one transfer per execution
-        outputs, state = self._jitted(state, tuple(_stack_segments(batches)))
+        segments = tuple(_stack_segments(batches))
+        if placement is not None:
+            segments = tuple(placement.shard(segment, stacked=True) for segment in segments)
+        outputs, state = self._jitted(state, segments)
         self._returned = state
         if not collects:
             return outputs, state
@@ -109,7 +121,11 @@ class JitExecution:
     def _run_one(self, state, batch):
         """Traced by jax.jit: the step of one batch."""
         outputs, state = self._run_one_step(state, batch)
-        return (outputs if self.kind.collects_outputs else self._pack_logs(outputs)), state
+        return (outputs if self.kind.collects_outputs else self._pack_logs(outputs)), self._constrained(state)
+
+    def _constrained(self, state):
+        """Traced: the new state replicated over the mesh of a DataParallel run, as the state came in."""
+        return state if self._placement is None else self._placement.constrain(state)
 
     def _run_segments(self, state, segments):
         """Traced by jax.jit: each segment is a stack of batches of one shape, run by `lax.scan`."""
@@ -131,8 +147,50 @@ class JitExecution:
                     out = optree.tree_map(lambda a: a[-1], out)
             outputs.append(out)
         if collects:
-            return tuple(outputs), state
-        return self._pack_logs(outputs[-1]), state
+            return tuple(outputs), self._constrained(state)
+        return self._pack_logs(outputs[-1]), self._constrained(state)
+
+
+class DataPlacement:
+    """Where a DataParallel execution's values live: the state replicated over the mesh, each batch sharded on
+    its batch axis (the second axis of a stack of batches). A batch whose rows the mesh's axis does not divide
+    (a last, partial batch) is replicated: every device computes all of it, with the same numbers."""
+
+    def __init__(self, distribution):
+        self.mesh = distribution.device_mesh.backend_mesh
+        self.axis = distribution.batch_dim_name
+        self.replicas = self.mesh.shape[self.axis]
+        self.replicated = NamedSharding(self.mesh, PartitionSpec())
+        self._sharded = {False: NamedSharding(self.mesh, PartitionSpec(self.axis)),
+                         True: NamedSharding(self.mesh, PartitionSpec(None, self.axis))}
+
+    @classmethod
+    def of(cls, distribution):
+        """The placement of `distribution` (its own, made once), or None without one or on a mesh of one device."""
+        if distribution is None or distribution.device_mesh.devices.size == 1:
+            return None
+        placement = getattr(distribution, "_jax_placement", None)
+        if placement is None:
+            placement = distribution._jax_placement = cls(distribution)
+        return placement
+
+    def replicate(self, state: list) -> list:
+        if all(getattr(v, "sharding", None) == self.replicated for v in state):
+            return state
+        return jax.device_put(state, self.replicated)
+
+    def shard(self, batch, stacked: bool):
+        axis = 1 if stacked else 0
+
+        def place(leaf):
+            rows = np.shape(leaf)[axis] if np.ndim(leaf) > axis else 0
+            return jax.device_put(leaf, self._sharded[stacked] if rows and rows % self.replicas == 0
+                                  else self.replicated)
+
+        return optree.tree_map(place, batch)
+
+    def constrain(self, state):
+        return jax.lax.with_sharding_constraint(state, self.replicated)
 
 
 def _signature(batch):

@@ -17,6 +17,7 @@ import fitspec
 from fitspec.errors import invalid_argument
 from fitspec_torch import ops as torch_ops
 from fitspec_torch import random as torch_random
+from fitspec_torch import replicas
 from fitspec_torch.layer import TorchLayer, TorchModuleWrapper, first_parameter
 from fitspec_torch.loss import mean_of_all
 from fitspec_torch.metric import TorchMeanState
@@ -38,11 +39,42 @@ class TorchBackend(fitspec.Backend):
     optimizer_group = ForeachGroup
     mean_of_all = staticmethod(mean_of_all)
     mean_state = TorchMeanState
+    #: DataParallel with one process per replica (fitspec-launch / torchrun; SPEC 13.4)
+    distributions = ("DataParallel",)
 
     def __init__(self):
         super().__init__()
         self.device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+        self._replica_group = None
         torch_ops.bind_backend(self)
+
+    # -- distribution -------------------------------------------------------------------------------
+    def list_devices(self, device_type=None) -> list[str]:
+        """One device per process of the process group (`initialize`); without one, this process's devices."""
+        kind = device_type or ("gpu" if self.device.type == "cuda" else "cpu")
+        if self.process_environment is not None:
+            return [f"{kind}:{rank}" for rank in range(self.process_environment.world_size)]
+        if kind == "gpu":
+            return [f"gpu:{i}" for i in range(torch.cuda.device_count())]
+        return ["cpu:0"] if kind == "cpu" else []
+
+    def join_processes(self, environment) -> None:
+        replicas.join(self, environment)
+
+    def replica_group(self):
+        environment, distribution = self.process_environment, self.distribution
+        if environment is None or distribution is None:
+            return None
+        group = self._replica_group
+        if group is None or group.distribution is not distribution:
+            if distribution.num_model_replicas != environment.world_size:
+                raise invalid_argument("distribution.DataParallel", "device_mesh", f"one device per process on "
+                                       f"torch ({environment.world_size} processes)",
+                                       f"{distribution.num_model_replicas} devices")
+            group = replicas.TorchReplicaGroup(self, environment.rank, environment.world_size)
+            group.distribution = distribution
+            self._replica_group = group
+        return group
 
     # -- devices ------------------------------------------------------------------------------------
     def available_devices(self) -> list[str]:

@@ -41,11 +41,17 @@ class Backend:
     #: {"layers": {"TorchModuleWrapper": TorchModuleWrapper}}; module is a dotted path below the package
     #: ("optimizers.schedules"). A class is bound as the core's classes of that module are (fitspec.binding).
     namespace: dict = {}
+    #: the `fs.distribution` classes this backend runs (fitspec.distribution; SPEC 13.1); none: one device only
+    distributions: tuple = ()
 
     def __init__(self):
         package = type(self).__module__.split(".", 1)[0]
         self.Variable = type("Variable", (self.variable_class,), {"backend": self, "__module__": package})
         self.api = None  # set by fitspec.binding.bind
+        #: the current `fs.distribution` (`set_distribution`), and the process group this process joined
+        #: (`fs.distribution.initialize`: a fitspec.distribution.ProcessEnvironment), both this backend's only
+        self.distribution = None
+        self.process_environment = None
 
     # -- floatx ---------------------------------------------------------------------------------
     @property
@@ -82,6 +88,25 @@ class Backend:
         """Run on `kind` from now on (GPU runs with TF32 off); raise if it is absent."""
         if kind not in self.available_devices():
             raise invalid_argument(f"{self.name}.use_device", "kind", f"one of {self.available_devices()}", kind)
+
+    # -- distribution (fitspec.distribution) ---------------------------------------------------------
+    def list_devices(self, device_type=None) -> list[str]:
+        """The devices a distribution can use, "kind:index", of `device_type` (default: this backend's default)."""
+        return ["cpu:0"]
+
+    def backend_mesh(self, device_mesh):
+        """The framework's mesh for a fitspec.distribution.DeviceMesh (JAX: jax.sharding.Mesh)."""
+        return None
+
+    def join_processes(self, environment) -> None:
+        """Join the process group of `environment` (a fitspec.distribution.ProcessEnvironment of several processes)."""
+        raise NotImplementedError(f"distribution.initialize: backend '{self.name}' runs in one process; received "
+                                  f"{environment.world_size} processes (WORLD_SIZE) (SPEC 13.2).")
+
+    def replica_group(self):
+        """The replicas of a data-parallel run that are processes of their own (fitspec.replicas.ReplicaGroup), or
+        None where this backend runs the current distribution inside one process (or there is none)."""
+        return None
 
     # -- executions (fitspec.execution) ---------------------------------------------------------------
     def compile(self, kind, run_one, run_many, model):

@@ -21,6 +21,7 @@ from fitspec import (
     config_options,
     data,
     datasets,
+    distribution,
     initializers,
     losses,
     metrics,
@@ -44,7 +45,7 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope")
+             "StatelessScope", "distribution")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -185,6 +186,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "clear_session": config_options.clear_session,
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
+    api.distribution = _module(f"{package}.distribution", distribution.namespace(backend, package))
     api.ops = ops
     if getattr(backend, "random_module", None) is not None:
         api.random = backend.random_module(api)

@@ -39,6 +39,8 @@ from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
 from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
+from fitspec.replicas import group_of, shard_adapter, shard_batch
+from fitspec.variables import StatelessScope
 
 
 class Trainer:
@@ -295,7 +297,13 @@ class Trainer:
         return host_logs(self, self._execution(kind)(batches), kind)
 
     def _metrics_result_on_host(self) -> dict[str, float]:
-        return host_logs(self, self.get_metrics_result())
+        group = group_of(self)
+        if group is None:
+            return host_logs(self, self.get_metrics_result())
+        # replicas in processes of their own: the metrics over the global data, from their summed states (SPEC 13.4)
+        variables = self.metrics_variables
+        with StatelessScope(list(zip(variables, group.reduced_metric_values(variables)))):
+            return host_logs(self, self.get_metrics_result())
 
     def _get_metrics_result_or_logs(self, logs: dict) -> dict:
         """Epoch-end logs: the metrics' results when the step's logs name exactly the model's metrics."""
@@ -337,6 +345,8 @@ class Trainer:
                                       where="fit(validation_data)")
         if class_weight is not None:
             adapter = ClassWeighted(adapter, class_weight)
+        # data-parallel replicas in processes of their own read their rows of each global batch (SPEC 13.4)
+        adapter, val_adapter = shard_adapter(self, adapter, "fit"), shard_adapter(self, val_adapter, "fit")
         iterator = self._epoch_iterator(adapter, steps_per_epoch, "fit")
         val_where = "fit(validation_data)" if validation_data is not None else "fit"
         checks = [DataCheck(self, a, where) for a, where in ((adapter, "fit"), (val_adapter, val_where)) if a]
@@ -345,7 +355,7 @@ class Trainer:
         self._symbolic_build(adapter.peek())
         for check in checks:
             check.targets()
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _verbose_here(self, verbose)
         fit_state = FitState(initial_epoch, shuffle_seed, steps_per_epoch=iterator.steps)
         cbs = CallbackList(callbacks, model=self, add_history=True, verbose=verbose, epochs=epochs,
                            steps=iterator.steps, in_fit=True, fit_state=fit_state)
@@ -392,12 +402,13 @@ class Trainer:
                  callbacks=None, return_dict=False):
         self._assert_compiled("evaluate")
         check_evaluate_arguments(verbose, steps, return_dict)
-        adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate")
+        adapter = shard_adapter(self, get_adapter(x, y, sample_weight, batch_size=batch_size, where="evaluate"),
+                                "evaluate")
         check = DataCheck(self, adapter, "evaluate")
         check.inputs()
         self._symbolic_build(adapter.peek())
         check.targets()
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _verbose_here(self, verbose)
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None,
                            where="evaluate")
         logs = self._evaluate_adapter(adapter, steps, cbs)
@@ -435,7 +446,7 @@ class Trainer:
         if not self.built:
             first_x, _, _ = unpack_x_y_sample_weight(self.backend.convert_batch(self, adapter.peek()))
             self(first_x, training=False)
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _verbose_here(self, verbose)
         cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None, where="predict")
         predict_function = self._execution(PREDICT)
         cbs.on_predict_begin()
@@ -454,7 +465,7 @@ class Trainer:
         self._assert_compiled("train_on_batch")
         sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight, where="train_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
-        data = batch.batch(np.arange(batch.size))
+        data = shard_batch(self, batch.batch(np.arange(batch.size)), "train_on_batch")
         check = DataCheck(self, batch, "train_on_batch")
         check.inputs()
         self._symbolic_build(data)
@@ -466,7 +477,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         batch = ArrayDataset(x, y, sample_weight, where="test_on_batch")
-        data = batch.batch(np.arange(batch.size))
+        data = shard_batch(self, batch.batch(np.arange(batch.size)), "test_on_batch")
         check = DataCheck(self, batch, "test_on_batch")
         check.inputs()
         self._symbolic_build(data)
@@ -481,6 +492,13 @@ class Trainer:
         DataCheck(self, batch, "predict_on_batch").inputs()
         (outputs,) = self._execution(PREDICT)([batch.batch(np.arange(batch.size))])
         return optree.tree_map(self.ops.convert_to_numpy, outputs)
+
+
+def _verbose_here(model, verbose) -> int:
+    """The verbosity of this process: as asked on rank 0 of a replica group (or a lone process), 0 on the others."""
+    verbose = 1 if verbose == "auto" else verbose
+    group = group_of(model)
+    return verbose if group is None or group.is_chief else 0
 
 
 def _set_shuffle_seed(adapter, seed) -> None:

@@ -23,9 +23,19 @@ class StatefulExecution:
 
     def run_many(self, batches):
         step = self.run_one
+        group = self.backend.replica_group() if self.kind.trains else None
+        if group is not None:  # the rows of each step's batch weigh its gradients (fitspec.replicas)
+            return self._run_many_replicated(batches, group)
         if self.kind.collects_outputs:
             return [step(batch) for batch in batches]
         logs = {}
         for batch in batches:
             logs = step(batch)
+        return logs
+
+    def _run_many_replicated(self, batches, group):
+        logs = {}
+        for batch in batches:
+            group.begin_step(batch)
+            logs = self.run_one(batch)
         return logs

@@ -213,6 +213,9 @@ class Optimizer:
     def apply(self, grads, trainable_variables=None):
         """var <- update(var, grad) for each pair with a gradient, then iterations += 1."""
         grads, variables = self._checked_arguments(grads, trainable_variables)
+        group = self.backend.replica_group()
+        if group is not None:  # replicas in processes of their own: the gradient of the global batch (SPEC 13.4)
+            grads = group.average_gradients(grads)
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             ops = self.ops  # clipped in the variables' dtypes
             grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])

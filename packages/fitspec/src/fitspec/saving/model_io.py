@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from fitspec import weight_budget
+from fitspec import replicas, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.saving import file_format, seed_states
 from fitspec.saving.serialization import build_model, build_object, check_input_sizes, model_config, object_config
@@ -35,6 +35,8 @@ def compile_config(model) -> dict:
 
 
 def save_model(model, filepath) -> None:
+    if not replicas.writes_files(model.backend):  # rank 0 of a data-parallel run writes (SPEC 13.5)
+        return
     weights = model.weights
     tensors = file_format.numbered("model", [v.numpy() for v in weights])
     metadata = {"model": model_config(model), "weights": _entries(weights)}
@@ -48,6 +50,8 @@ def save_model(model, filepath) -> None:
 
 
 def save_weights(model, filepath) -> None:
+    if not replicas.writes_files(model.backend):
+        return
     weights = model.weights
     tensors, metadata = file_format.numbered("model", [v.numpy() for v in weights]), {"weights": _entries(weights)}
     seed_states.save(model, tensors, metadata)
@@ -178,6 +182,8 @@ class TrainingState:
 
 def save_training_state(model, filepath, fit_state: dict, created_folder: bool = False) -> None:
     """Weights, optimizer, metric variables and where fit() stands (BackupAndRestore)."""
+    if not replicas.writes_files(model.backend):
+        return
     groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
     tensors, metadata = {}, {"fit_state": fit_state, "created_folder": bool(created_folder)}
     for prefix, variables in groups.items():
