@@ -30,7 +30,8 @@ from fitspec import (
 from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.errors import invalid_argument
-from fitspec.layers.symbolic import Input
+from fitspec.layers.symbolic import Input, SymbolicTensor
+from fitspec.models import configs as model_configs
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
 from fitspec.models.model import Model as CoreModel
@@ -42,7 +43,8 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope")
+             "StatelessScope",
+             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -134,7 +136,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         """`fs.layers.concatenate([a, b])`: a Concatenate layer called on `inputs`."""
         return layers["Concatenate"](axis=axis, **kwargs)(inputs)
 
-    api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate})
+    api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate,
+                                   **model_configs.layer_functions(api)})
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),
@@ -152,7 +155,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.activations = module("activations", {
         **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
     })
-    api.initializers = module("initializers", {**initializers.ALL, "get": initializers.get})
+    api.initializers = module("initializers", {**initializers.ALL, "Initializer": initializers.Initializer,
+                                               "get": initializers.get})
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})
@@ -162,10 +166,10 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         return saving.load_model(api, filepath, custom_objects=custom_objects, compile=compile)
 
     api.models = module("models", {"Model": model, "Sequential": _subclass(CoreSequential, model, f"{package}.models"),
-                                   "load_model": load_model})
+                                   "load_model": load_model, **model_configs.model_functions(api)})
     api.saving = module("saving", {
         "load_model": load_model, "register_serializable": saving.register_serializable,
-        "register_keras_serializable": saving.register_serializable,
+        **model_configs.saving_functions(api),
     })
     api.config = module("config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx,
                                    "available_devices": backend.available_devices, "use_device": backend.use_device})
@@ -173,7 +177,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
         "pack_x_y_sample_weight": data.pack_x_y_sample_weight,
-        "PyDataset": PyDataset,
+        "PyDataset": PyDataset, **model_configs.utils_functions(api),
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.ops = ops
@@ -181,6 +185,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         api.random = backend.random_module(api)
     api.Model, api.Sequential, api.Input, api.Variable = model, api.models.Sequential, Input, backend.Variable
     api.Layer = api.layers.Layer
+    api.Loss, api.Metric, api.Optimizer = api.losses.Loss, api.metrics.Metric, api.optimizers.Optimizer
+    api.Initializer, api.KerasTensor = initializers.Initializer, SymbolicTensor
     api.StatelessScope = StatelessScope
     return api
 

@@ -110,6 +110,15 @@ class Layer:
     backend: ClassVar = None
     _untracked = frozenset({"backend"})
 
+    def __new__(cls, *args, **kwargs):
+        from fitspec.saving.serialization import constructor_arguments
+
+        layer = super().__new__(cls)
+        # what the constructor was given: a config that leaves any of it out is refused (saving.serialization)
+        object.__setattr__(layer, "_constructor_arguments", constructor_arguments(cls, args, kwargs))
+        object.__setattr__(layer, "_inbound_nodes", [])
+        return layer
+
     def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None, **kwargs):
         super().__init__()
         if kwargs:
@@ -393,7 +402,26 @@ class Layer:
 
         node.outputs = optree.tree_unflatten(
             treedef, [to_symbolic(i, t, shape) for i, (t, shape) in enumerate(zip(leaves, shapes))])
+        self._inbound_nodes.append(node)
         return node.outputs
+
+    # -- the functional graph ---------------------------------------------------------------------------------
+    def _first_node(self, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on symbolic tensors (fs.Input), so it "
+                                 f"has no {what}.")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on symbolic tensors (Keras: node 0)."""
+        node = self._first_node("input")
+        return node.args[0] if len(node.args) == 1 and not node.kwargs else node.inputs
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on symbolic tensors (Keras: node 0)."""
+        return self._first_node("output").outputs
 
     # -- the stateless API --------------------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
@@ -419,14 +447,32 @@ class Layer:
 
     # -- config -------------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        """name, trainable, dtype; for a class that does not write its own get_config, also the arguments its
+        constructor was given (Keras 3's automatic config)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if _writes_no_config(type(self)):
+            given = self.__dict__.get("_constructor_arguments") or {}
+            config.update({k: v for k, v in given.items() if k not in config and k != "input_shape"})
+        return config
 
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """`cls(**config)`, after Keras's dtype policies become their dtype and Keras's unused (None) entries for
+        arguments `cls` does not take are dropped; any other entry it does not take is an error naming it."""
+        from fitspec.saving.serialization import constructor_config
+
+        return cls(**constructor_config(cls, config, f"{cls.__name__}.from_config"))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _writes_no_config(cls) -> bool:
+    """Whether `cls` inherits get_config from Layer (or Model's for a model without a graph)."""
+    for klass in cls.__mro__:
+        if "get_config" in klass.__dict__:
+            return klass is Layer or klass.__name__ == "Model" and klass.__module__.startswith("fitspec.")
+    return True
 
 
 def _is_symbolic_call(args, kwargs) -> bool:
