@@ -564,10 +564,11 @@ def _config_input_shapes(config) -> list:
                 shape = x["config"].get("batch_shape")
                 shapes.append(shape[1:] if isinstance(shape, list) else shape)
             build = x.get("build_config")
-            if isinstance(build, dict):
-                shapes.extend(optree.tree_leaves(build.get("input_shape"), is_leaf=_is_shape, none_is_leaf=False))
-            if "build_input_shape" in x:
-                shapes.append(x["build_input_shape"])
+            if isinstance(build, dict):  # shapes with their batch dimension
+                shapes.extend(s[1:] if isinstance(s, list) else s for s in optree.tree_leaves(
+                    build.get("input_shape"), is_leaf=_is_shape, none_is_leaf=False))
+            if isinstance(x.get("build_input_shape"), list):
+                shapes.append(x["build_input_shape"][1:])
             for v in x.values():
                 walk(v)
         elif isinstance(x, list):
