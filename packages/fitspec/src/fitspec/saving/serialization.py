@@ -323,7 +323,7 @@ def constructor_config(cls, config: dict, where: str) -> dict:
     if accepted is None:
         return config
     for key in [k for k in config if k not in accepted]:
-        if config[key] is None or (key, config[key]) in _NEUTRAL:
+        if config[key] is None or (isinstance(config[key], bool) and (key, config[key]) in _NEUTRAL):
             del config[key]
         else:
             raise invalid_argument(where, key, f"only the arguments {cls.__name__} takes ({sorted(accepted)}), or None "
