@@ -76,6 +76,68 @@ def compare(a, b, path: str, problems: list[str]) -> None:
             problems.append(f"{path}: differs (max |diff| {worst:.3e})")
 
 
+def crosscheck_model_configs(keras, fs) -> int:
+    """Keras 3's `get_config()` of small Functional and Sequential models (branches, a shared layer, a nested model,
+    a registered custom activation) rebuilt by fitspec's `from_config` predicts what Keras predicts from the same
+    weights; fitspec's config of the same model rebuilds in Keras 3 too (docs/SPEC.md 2.8)."""
+    import json
+
+    def halved(x):
+        return x * 0.5
+
+    # each library registers its own function under one name: "crosscheck>halved"
+    activation = {keras: keras.saving.register_keras_serializable(package="crosscheck")(halved),
+                  fs: fs.saving.register_keras_serializable(package="crosscheck", name="halved")(lambda x: x * 0.5)}
+
+    def functional(api):
+        L = api.layers
+        inner_in = api.Input(shape=(5,), name="inner_in")
+        inner = api.Model(inner_in, L.Dense(3, activation="sigmoid", name="inner_dense")(inner_in), name="inner")
+        x = api.Input(shape=(4,), name="x")
+        hidden = L.Dense(5, activation="relu", name="hidden")(x)
+        shared = L.Dense(5, activation=activation[api], name="shared")
+        a, b = shared(hidden), shared(L.LeakyReLU(negative_slope=0.2, name="leaky")(hidden))
+        joined = L.Concatenate(name="joined")([inner(a), b, L.Flatten(name="flat")(L.Reshape((5, 1))(hidden))])
+        return api.Model(x, L.Dense(2, activation="softmax", name="head")(joined), name="crosscheck_functional")
+
+    def sequential(api):
+        L = api.layers
+        return api.Sequential([api.Input(shape=(4,)), L.Dense(3, activation="relu", name="s1"),
+                               L.Dropout(0.3, name="drop"), L.Dense(1, name="s2")], name="crosscheck_sequential")
+
+    def copy_weights(source, target):
+        for layer in target.layers:
+            other = source.get_layer(layer.name)
+            if hasattr(layer, "layers") and not isinstance(layer.layers, property):
+                if layer.weights and hasattr(other, "get_layer"):
+                    copy_weights(other, layer)
+                    continue
+            if layer.weights:
+                layer.set_weights(other.get_weights())
+
+    x = np.random.default_rng(11).standard_normal((6, 4))
+    failures = 0
+    for name, build in (("functional", functional), ("sequential", sequential)):
+        keras_model = build(keras)
+        config = json.loads(json.dumps(keras_model.get_config()))
+        cls = fs.Sequential if name == "sequential" else fs.Model
+        ours = cls.from_config(config)
+        copy_weights(keras_model, ours)
+        expected = np.asarray(keras_model.predict(x, verbose=0))
+        got = ours.predict(x, verbose=0)
+        back = type(keras_model).from_config(json.loads(json.dumps(ours.get_config())))
+        copy_weights(ours, back)
+        returned = np.asarray(back.predict(x, verbose=0))
+        for what, value in (("fitspec from Keras's config", got), ("Keras from fitspec's config", returned)):
+            if np.allclose(value, expected, rtol=RTOL, atol=ATOL):
+                print(f"agrees with Keras {keras.__version__}: model_configs/{name}: {what}")
+            else:
+                failures += 1
+                worst = float(np.max(np.abs(value - expected)))
+                print(f"DIFFERS from Keras {keras.__version__}: model_configs/{name}: {what} (max |diff| {worst:.3e})")
+    return failures
+
+
 def main() -> int:
     import jax
 
@@ -86,8 +148,13 @@ def main() -> int:
 
     keras.config.set_floatx("float64")
     fs.config.set_floatx("float64")
+    only = set(sys.argv[1:])  # case names, or "model_configs", to run only those
     failures = 0
+    if not only or "model_configs" in only:
+        failures += crosscheck_model_configs(keras, fs)
     for case in CASES:
+        if only and case.name not in only:
+            continue
         if case.model_class != "Model" or case.fit is None:
             continue
         if case.name in NOT_RUN:

@@ -323,7 +323,7 @@ def constructor_config(cls, config: dict, where: str) -> dict:
     if accepted is None:
         return config
     for key in [k for k in config if k not in accepted]:
-        if config[key] is None or (isinstance(config[key], bool) and (key, config[key]) in _NEUTRAL):
+        if config[key] is None or (isinstance(config[key], (bool, str, float)) and (key, config[key]) in _NEUTRAL):
             del config[key]
         else:
             raise invalid_argument(where, key, f"only the arguments {cls.__name__} takes ({sorted(accepted)}), or None "
@@ -331,8 +331,10 @@ def constructor_config(cls, config: dict, where: str) -> dict:
     return config
 
 
-#: Keras config entries that mean "not used" with a value other than None
-_NEUTRAL = frozenset({("sparse", False), ("ragged", False), ("optional", False)})
+#: Keras config entries that mean "not used" (or what fitspec always does) with a value other than None
+_NEUTRAL = frozenset({("sparse", False), ("ragged", False), ("optional", False), ("synchronized", False),
+                      ("data_format", "channels_last"), ("renorm", False), ("renorm_momentum", 0.99),
+                      ("rms_scaling", False)})
 
 
 @functools.lru_cache(maxsize=None)
@@ -405,8 +407,8 @@ def functional_config(model) -> dict:
                                f"<the names {duplicates} more than once>")
     own = {id(node) for node in graph.nodes}
     new_index = {}
-    for layer in graph.layers:
-        kept = 1 if _is_functional(layer) else 0
+    for layer in graph.layers:  # Keras 3.15 numbers a nested model's calls from 0 too (measured)
+        kept = 0
         for node in layer._inbound_nodes:
             if id(node) in own:
                 new_index[id(node)] = kept
@@ -443,6 +445,14 @@ def functional_config(model) -> dict:
     }
 
 
+def _call_kwargs(layer, kwargs: dict) -> dict:
+    """A node's keyword arguments, less the None ones the layer's call does not take (Keras records `mask: None`)."""
+    parameters = inspect.signature(layer.call).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if v is not None or k in parameters or k == "training"}
+
+
 class _NotReady(Exception):
     """A node whose inputs another node has not produced yet."""
 
@@ -459,8 +469,7 @@ def functional_from_config(cls, config: dict, custom_objects=None, where="Model.
         if name in created:
             raise invalid_argument(where, "config", "layers with unique names", f"<{name!r} twice>")
         created[name] = layer
-        outputs[name] = [[layer.output]] if type(layer).__name__ == "InputLayer" else (
-            [None] if _is_functional(layer) else [])
+        outputs[name] = [[layer.output]] if type(layer).__name__ == "InputLayer" else []
         pending[name] = list(layer_data.get("inbound_nodes") or [])
 
     def tensor(history):
@@ -496,7 +505,7 @@ def functional_from_config(cls, config: dict, custom_objects=None, where="Model.
                     args, kwargs = decode(node.get("args", [])), decode(node.get("kwargs", {}))
                 except _NotReady:
                     break
-                result = created[name](*args, **kwargs)
+                result = created[name](*args, **_call_kwargs(created[name], kwargs))
                 outputs[name].append(optree.tree_leaves(result))
                 nodes.pop(0)
                 progressed = True
