@@ -90,20 +90,20 @@ def crosscheck_model_configs(keras, fs) -> int:
                   fs: fs.saving.register_keras_serializable(package="crosscheck", name="halved")(lambda x: x * 0.5)}
 
     def functional(api):
-        L = api.layers
+        lay = api.layers
         inner_in = api.Input(shape=(5,), name="inner_in")
-        inner = api.Model(inner_in, L.Dense(3, activation="sigmoid", name="inner_dense")(inner_in), name="inner")
+        inner = api.Model(inner_in, lay.Dense(3, activation="sigmoid", name="inner_dense")(inner_in), name="inner")
         x = api.Input(shape=(4,), name="x")
-        hidden = L.Dense(5, activation="relu", name="hidden")(x)
-        shared = L.Dense(5, activation=activation[api], name="shared")
-        a, b = shared(hidden), shared(L.LeakyReLU(negative_slope=0.2, name="leaky")(hidden))
-        joined = L.Concatenate(name="joined")([inner(a), b, L.Flatten(name="flat")(L.Reshape((5, 1))(hidden))])
-        return api.Model(x, L.Dense(2, activation="softmax", name="head")(joined), name="crosscheck_functional")
+        hidden = lay.Dense(5, activation="relu", name="hidden")(x)
+        shared = lay.Dense(5, activation=activation[api], name="shared")
+        a, b = shared(hidden), shared(lay.LeakyReLU(negative_slope=0.2, name="leaky")(hidden))
+        joined = lay.Concatenate(name="joined")([inner(a), b, lay.Flatten(name="flat")(lay.Reshape((5, 1))(hidden))])
+        return api.Model(x, lay.Dense(2, activation="softmax", name="head")(joined), name="crosscheck_functional")
 
     def sequential(api):
-        L = api.layers
-        return api.Sequential([api.Input(shape=(4,)), L.Dense(3, activation="relu", name="s1"),
-                               L.Dropout(0.3, name="drop"), L.Dense(1, name="s2")], name="crosscheck_sequential")
+        lay = api.layers
+        return api.Sequential([api.Input(shape=(4,)), lay.Dense(3, activation="relu", name="s1"),
+                               lay.Dropout(0.3, name="drop"), lay.Dense(1, name="s2")], name="crosscheck_sequential")
 
     def copy_weights(source, target):
         for layer in target.layers:

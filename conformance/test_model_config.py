@@ -21,7 +21,7 @@ def build_graph(fs, draw, features):
     """A Functional model from a drawn program: Dense layers, branches joined by Concatenate, a layer shared by
     two calls, a nested Functional model, normalization, activation and reshaping layers; one or two inputs and
     outputs."""
-    L = fs.layers
+    lay = fs.layers
     inputs = [fs.Input(shape=(features,), name=f"in_{i}") for i in range(draw(st.integers(1, 2)))]
     pool = list(inputs)
     steps = draw(st.lists(st.sampled_from(["dense", "concat", "shared", "nested", "norm", "act", "reshape"]),
@@ -30,28 +30,28 @@ def build_graph(fs, draw, features):
         x = pool[draw(st.integers(0, len(pool) - 1))]
         width = x.shape[-1]
         if step == "dense":
-            y = L.Dense(draw(st.integers(1, 4)), activation=draw(st.sampled_from([None, "relu", "tanh"])))(x)
+            y = lay.Dense(draw(st.integers(1, 4)), activation=draw(st.sampled_from([None, "relu", "tanh"])))(x)
         elif step == "concat":
-            y = L.Concatenate()([x, pool[draw(st.integers(0, len(pool) - 1))]])
+            y = lay.Concatenate()([x, pool[draw(st.integers(0, len(pool) - 1))]])
         elif step == "shared":
-            layer = L.Dense(draw(st.integers(1, 3)), activation="sigmoid")
+            layer = lay.Dense(draw(st.integers(1, 3)), activation="sigmoid")
             same = [t for t in pool if t.shape[-1] == width]
-            y = L.Concatenate()([layer(x), layer(same[draw(st.integers(0, len(same) - 1))])])
+            y = lay.Concatenate()([layer(x), layer(same[draw(st.integers(0, len(same) - 1))])])
         elif step == "nested":
             inner_in = fs.Input(shape=(width,))
-            a = L.Dense(3, activation="relu")(inner_in)
-            b = L.Dense(2)(inner_in)
-            y = fs.Model(inner_in, L.Concatenate()([a, b]))(x)
+            a = lay.Dense(3, activation="relu")(inner_in)
+            b = lay.Dense(2)(inner_in)
+            y = fs.Model(inner_in, lay.Concatenate()([a, b]))(x)
         elif step == "norm":
-            y = draw(st.sampled_from([L.LayerNormalization, L.BatchNormalization]))()(x)
+            y = draw(st.sampled_from([lay.LayerNormalization, lay.BatchNormalization]))()(x)
         elif step == "act":
-            y = draw(st.sampled_from([L.ReLU(), L.LeakyReLU(negative_slope=0.1), L.Activation("tanh")]))(x)
+            y = draw(st.sampled_from([lay.ReLU(), lay.LeakyReLU(negative_slope=0.1), lay.Activation("tanh")]))(x)
         else:
-            y = L.Flatten()(L.Reshape((width, 1))(x))
+            y = lay.Flatten()(lay.Reshape((width, 1))(x))
         pool.append(y)
     outputs = pool[-1] if draw(st.booleans()) or len(pool) < 3 else [pool[-1], pool[-2]]
     if all(o is i for o in (outputs if isinstance(outputs, list) else [outputs]) for i in inputs):
-        outputs = L.Dense(2)(inputs[0])
+        outputs = lay.Dense(2)(inputs[0])
     return fs.Model(inputs if len(inputs) > 1 else inputs[0], outputs)
 
 
@@ -374,3 +374,22 @@ def test_top_level_names(fs):
     assert fs.Layer is fs.layers.Layer and fs.Loss is fs.losses.Loss and fs.Metric is fs.metrics.Metric
     assert fs.Optimizer is fs.optimizers.Optimizer and fs.Initializer is fs.initializers.Initializer
     assert isinstance(fs.Input(shape=(2,)), fs.KerasTensor)
+
+
+def test_a_file_written_in_the_legacy_config_form_still_loads(fs, tmp_path):
+    from fitspec.saving import file_format
+
+    legacy = {  # the architecture as fitspec 0.1 wrote it
+        "class_name": "Model", "functional": True, "name": "old", "inputs": {"__tensor__": [-1, 0]},
+        "input_specs": [{"shape": [3], "dtype": None, "name": "x"}],
+        "layers": [{"class_name": "Dense", "config": {"name": "d", "trainable": True, "dtype": None, "units": 2,
+                                                      "activation": "relu", "use_bias": True}}],
+        "nodes": [{"layer": 0, "args": [{"__tensor__": [-1, 0]}], "kwargs": {}}],
+        "outputs": {"__tensor__": [0, 0]},
+    }
+    kernel, bias = np.arange(6.0).reshape(3, 2) - 2, np.array([0.5, -0.5])
+    file_format.write(tmp_path / "old.keras", "model", {"model.0000": kernel, "model.0001": bias},
+                      {"model": legacy, "weights": [["d/kernel", [3, 2]], ["d/bias", [2]]]})
+    model = fs.models.load_model(tmp_path / "old.keras")
+    x = np.array([[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.maximum(x @ kernel + bias, 0), rtol=1e-6)

@@ -144,3 +144,28 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
     with pytest.raises(ValueError, match=r"set_floatx: argument `dtype` expected one of .*; received 'int32'"):
         fs.config.set_floatx("int32")
     assert fs.config.floatx() == precision
+
+
+# -- the names of model configs and custom objects (docs/SPEC.md 2.6-2.10) ----------------------------------------
+MODEL_CONFIG_NAMES = {
+    "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor"],
+    "layers": ["InputLayer", "serialize", "deserialize"],
+    "models": ["model_from_json", "clone_model", "load_model"],
+    "saving": ["register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+               "serialize_keras_object", "deserialize_keras_object", "get_registered_name", "get_registered_object",
+               "save_model", "load_model"],
+    "utils": ["register_keras_serializable", "get_custom_objects", "custom_object_scope", "serialize_keras_object",
+              "deserialize_keras_object"],
+    "initializers": ["Initializer"],
+}
+
+
+def test_the_model_config_names_are_exported(fs):
+    missing = [f"{module}.{name}".lstrip(".") for module, names in MODEL_CONFIG_NAMES.items() for name in names
+               if not hasattr(importlib.import_module(f"{fs.__name__}.{module}".rstrip(".")), name)]
+    assert missing == []
+    for name in MODEL_CONFIG_NAMES[""]:
+        assert name in fs.__all__, name
+    model = fs.Sequential([fs.Input(shape=(2,)), fs.layers.Dense(1)])
+    for method in ("get_config", "from_config", "to_json", "summary", "load_weights"):
+        assert callable(getattr(model, method)), method

@@ -31,9 +31,9 @@ from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Input, SymbolicTensor
-from fitspec.models import configs as model_configs
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
+from fitspec.models import configs as model_configs
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer

@@ -103,8 +103,8 @@ def _function_config(fn) -> dict:
     name = getattr(fn, "__name__", None)
     if not isinstance(name, str) or name == "<lambda>":
         raise invalid_argument("serialize_keras_object", "obj", "a named function (a lambda or a partial cannot be "
-                               "rebuilt from a config: register a function with @fs.saving.register_keras_serializable())",
-                               fn)
+                               "rebuilt from a config: register a function with "
+                               "@fs.saving.register_keras_serializable())", fn)
     return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
             "registered_name": "function"}
 
@@ -337,7 +337,7 @@ _NEUTRAL = frozenset({("sparse", False), ("ragged", False), ("optional", False),
                       ("rms_scaling", False)})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accepted(cls) -> frozenset | None:
     names = set()
     for klass in cls.__mro__:
@@ -453,7 +453,7 @@ def _call_kwargs(layer, kwargs: dict) -> dict:
     return {k: v for k, v in kwargs.items() if v is not None or k in parameters or k == "training"}
 
 
-class _NotReady(Exception):
+class _NotReadyError(Exception):
     """A node whose inputs another node has not produced yet."""
 
 
@@ -480,7 +480,7 @@ def functional_from_config(cls, config: dict, custom_objects=None, where="Model.
         if name not in outputs:
             raise invalid_argument(where, "config", "references to the model's layers", f"<the layer {name!r}>")
         if node >= len(outputs[name]):
-            raise _NotReady
+            raise _NotReadyError
         return outputs[name][node][index]
 
     def decode(x):
@@ -503,7 +503,7 @@ def functional_from_config(cls, config: dict, custom_objects=None, where="Model.
                     raise invalid_argument(where, "config", "inbound nodes {'args', 'kwargs'} (Keras 3's form)", node)
                 try:
                     args, kwargs = decode(node.get("args", [])), decode(node.get("kwargs", {}))
-                except _NotReady:
+                except _NotReadyError:
                     break
                 result = created[name](*args, **_call_kwargs(created[name], kwargs))
                 outputs[name].append(optree.tree_leaves(result))
