@@ -75,7 +75,7 @@ def assert_same(a, b, **tolerance):
             np.testing.assert_array_equal(u, v)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(data=st.data(), features=st.integers(1, 4))
 def test_random_functional_graphs_survive_from_config_of_get_config(fs, data, features):
     model = build_graph(fs, data.draw, features)
@@ -89,7 +89,7 @@ def test_random_functional_graphs_survive_from_config_of_get_config(fs, data, fe
     assert rebuilt.get_config() == config
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data(), features=st.integers(1, 4), other=st.sampled_from(INSTALLED_BACKENDS))
 def test_random_functional_graphs_save_and_load_across_backends(fs, tmp_path_factory, device, data, features, other):
     from conformance.tolerances import tolerance

@@ -182,13 +182,26 @@ def check_config_is_complete(layer, config: dict) -> None:
     if not (owner.__module__.startswith("fitspec.") and owner.__name__ in ("Layer", "Model")):
         return
     given = getattr(layer, "_constructor_arguments", None) or {}
-    missing = sorted(k for k in given if k not in config and k not in _NOT_CONFIG)
+    missing = sorted(k for k in given if k not in config and k not in _NOT_CONFIG
+                     and k not in _builtin_arguments(type(layer)))
     if missing:
         raise invalid_argument(
             f"{layer.name}.get_config", "config",
             f"every constructor argument of {type(layer).__name__} given with a value other than its default "
             f"(add {missing} to get_config(), or override from_config)", f"<a config without {missing}>",
         )
+
+
+@functools.cache
+def _builtin_arguments(cls) -> frozenset:
+    """The constructor arguments fitspec's own classes declare: their configs hold what they compute with (an
+    argument such as `data_format` that takes one value only is left out, as it changes nothing)."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and klass.__module__.startswith("fitspec"):
+            names.update(inspect.signature(init).parameters)
+    return frozenset(names)
 
 
 # -- deserializing ---------------------------------------------------------------------------------------
