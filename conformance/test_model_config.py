@@ -393,3 +393,22 @@ def test_a_file_written_in_the_legacy_config_form_still_loads(fs, tmp_path):
     model = fs.models.load_model(tmp_path / "old.keras")
     x = np.array([[1.0, 2.0, 3.0]])
     np.testing.assert_allclose(model.predict(x, verbose=0), np.maximum(x @ kernel + bias, 0), rtol=1e-6)
+
+
+def test_input_spec_is_checked_on_symbolic_and_real_calls(fs):
+    class Pairs(fs.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.input_spec = fs.InputSpec(ndim=2, axes={-1: 2})
+
+        def call(self, inputs):
+            return inputs * 2.0
+
+    layer = Pairs(name="pairs")
+    assert layer(fs.Input(shape=(2,))).shape == (None, 2)  # a None batch matches
+    np.testing.assert_array_equal(fs.ops.convert_to_numpy(layer(np.ones((3, 2)))), np.full((3, 2), 2.0))
+    with pytest.raises(ValueError, match=r"pairs: argument `inputs` expected axes \{-1: 2\}.*\(None, 3\)"):
+        Pairs(name="pairs")(fs.Input(shape=(3,)))
+    with pytest.raises(ValueError, match=r"pairs: argument `inputs` expected ndim=2 .*\(1, 2, 2\)"):
+        layer(np.ones((1, 2, 2)))
+    assert fs.layers.InputSpec is fs.InputSpec and fs.InputSpec(shape=(None, 4)).ndim == 2

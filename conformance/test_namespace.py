@@ -148,8 +148,8 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
 
 # -- the names of model configs and custom objects (docs/SPEC.md 2.6-2.10) ----------------------------------------
 MODEL_CONFIG_NAMES = {
-    "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor"],
-    "layers": ["InputLayer", "serialize", "deserialize"],
+    "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec"],
+    "layers": ["InputLayer", "InputSpec", "serialize", "deserialize"],
     "models": ["model_from_json", "clone_model", "load_model"],
     "saving": ["register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
                "serialize_keras_object", "deserialize_keras_object", "get_registered_name", "get_registered_object",

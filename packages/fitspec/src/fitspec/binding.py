@@ -30,6 +30,7 @@ from fitspec import (
 from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.errors import invalid_argument
+from fitspec.layers.input_spec import InputSpec
 from fitspec.layers.symbolic import Input, SymbolicTensor
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
@@ -44,7 +45,7 @@ from fitspec.variables import StatelessScope
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
              "StatelessScope",
-             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor")
+             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -137,7 +138,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         return layers["Concatenate"](axis=axis, **kwargs)(inputs)
 
     api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate,
-                                   **model_configs.layer_functions(api)})
+                                   "InputSpec": InputSpec, **model_configs.layer_functions(api)})
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),
@@ -186,7 +187,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.Model, api.Sequential, api.Input, api.Variable = model, api.models.Sequential, Input, backend.Variable
     api.Layer = api.layers.Layer
     api.Loss, api.Metric, api.Optimizer = api.losses.Loss, api.metrics.Metric, api.optimizers.Optimizer
-    api.Initializer, api.KerasTensor = initializers.Initializer, SymbolicTensor
+    api.Initializer, api.KerasTensor, api.InputSpec = initializers.Initializer, SymbolicTensor, InputSpec
     api.StatelessScope = StatelessScope
     return api
 

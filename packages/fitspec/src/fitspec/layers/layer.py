@@ -18,6 +18,7 @@ import optree
 
 from fitspec import foreign_arrays, initializers, naming, weight_budget
 from fitspec.errors import invalid_argument
+from fitspec.layers import input_spec
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
 from fitspec.versioning import Version
@@ -109,6 +110,8 @@ class Layer:
 
     backend: ClassVar = None
     _untracked = frozenset({"backend"})
+    #: an InputSpec (or a structure of them) that every call's inputs must meet (layers.input_spec)
+    input_spec = None
 
     def __new__(cls, *args, **kwargs):
         from fitspec.saving.serialization import constructor_arguments
@@ -343,6 +346,8 @@ class Layer:
             else:
                 first = optree.tree_map(self._convert_input, first)
             args = (first, *args[1:])
+            if self.input_spec is not None and not getattr(_context, "building", False):
+                input_spec.check(self, first, self.ops.shape, self.ops.dtype)
             if not self.built:
                 self._maybe_build(first)
         stack.append(training)
@@ -370,6 +375,8 @@ class Layer:
         Unknown dimensions take a placeholder size; when a non-batch dimension is unknown the call
         runs twice, with two sizes, and the output dimensions that differ become unknown too.
         """
+        if self.input_spec is not None and args:  # None dimensions match: checked here, not on the zeros below
+            input_spec.check(self, args[0], lambda t: t.shape, lambda t: t.dtype or self.backend.floatx())
         symbolic = [t for t in optree.tree_leaves((args, kwargs)) if isinstance(t, SymbolicTensor)]
         batch_unknown = any(t.shape and t.shape[0] is None for t in symbolic)
         inner_unknown = any(d is None for t in symbolic for d in t.shape[1:])
@@ -382,8 +389,12 @@ class Layer:
                 return self.ops.zeros(shape, dtype=t.dtype or self.backend.floatx())
 
             concrete_args, concrete_kwargs = optree.tree_map(concrete, (args, kwargs), none_is_leaf=True)
-            with StatelessScope():
-                outputs = self(*concrete_args, **concrete_kwargs)
+            building, _context.building = getattr(_context, "building", False), True
+            try:
+                with StatelessScope():
+                    outputs = self(*concrete_args, **concrete_kwargs)
+            finally:
+                _context.building = building
             self._clear_losses()
             return outputs
 
