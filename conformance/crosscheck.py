@@ -88,7 +88,7 @@ def compare(a, b, path: str, problems: list[str]) -> None:
 
 
 def crosscheck_utils(keras, fs) -> list[str]:
-    """`fs.utils`' array helpers against `keras.utils` on host data (docs/SPEC.md 13.1): identical arrays."""
+    """`fs.utils`' array helpers against `keras.utils` on host data (docs/SPEC.md 12.1): identical arrays."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 5))
     x[1] = 0.0
@@ -118,6 +118,68 @@ def report(area: str, problems: list[str], version: str) -> int:
     for problem in problems[:10]:
         print(f"    {problem}")
     return int(bool(problems))
+
+
+def crosscheck_model_configs(keras, fs) -> int:
+    """Keras 3's `get_config()` of small Functional and Sequential models (branches, a shared layer, a nested model,
+    a registered custom activation) rebuilt by fitspec's `from_config` predicts what Keras predicts from the same
+    weights; fitspec's config of the same model rebuilds in Keras 3 too (docs/SPEC.md 2.8)."""
+    import json
+
+    def halved(x):
+        return x * 0.5
+
+    # each library registers its own function under one name: "crosscheck>halved"
+    activation = {keras: keras.saving.register_keras_serializable(package="crosscheck")(halved),
+                  fs: fs.saving.register_keras_serializable(package="crosscheck", name="halved")(lambda x: x * 0.5)}
+
+    def functional(api):
+        lay = api.layers
+        inner_in = api.Input(shape=(5,), name="inner_in")
+        inner = api.Model(inner_in, lay.Dense(3, activation="sigmoid", name="inner_dense")(inner_in), name="inner")
+        x = api.Input(shape=(4,), name="x")
+        hidden = lay.Dense(5, activation="relu", name="hidden")(x)
+        shared = lay.Dense(5, activation=activation[api], name="shared")
+        a, b = shared(hidden), shared(lay.LeakyReLU(negative_slope=0.2, name="leaky")(hidden))
+        joined = lay.Concatenate(name="joined")([inner(a), b, lay.Flatten(name="flat")(lay.Reshape((5, 1))(hidden))])
+        return api.Model(x, lay.Dense(2, activation="softmax", name="head")(joined), name="crosscheck_functional")
+
+    def sequential(api):
+        lay = api.layers
+        return api.Sequential([api.Input(shape=(4,)), lay.Dense(3, activation="relu", name="s1"),
+                               lay.Dropout(0.3, name="drop"), lay.Dense(1, name="s2")], name="crosscheck_sequential")
+
+    def copy_weights(source, target):
+        for layer in target.layers:
+            other = source.get_layer(layer.name)
+            if hasattr(layer, "layers") and not isinstance(layer.layers, property):
+                if layer.weights and hasattr(other, "get_layer"):
+                    copy_weights(other, layer)
+                    continue
+            if layer.weights:
+                layer.set_weights(other.get_weights())
+
+    x = np.random.default_rng(11).standard_normal((6, 4))
+    failures = 0
+    for name, build in (("functional", functional), ("sequential", sequential)):
+        keras_model = build(keras)
+        config = json.loads(json.dumps(keras_model.get_config()))
+        cls = fs.Sequential if name == "sequential" else fs.Model
+        ours = cls.from_config(config)
+        copy_weights(keras_model, ours)
+        expected = np.asarray(keras_model.predict(x, verbose=0))
+        got = ours.predict(x, verbose=0)
+        back = type(keras_model).from_config(json.loads(json.dumps(ours.get_config())))
+        copy_weights(ours, back)
+        returned = np.asarray(back.predict(x, verbose=0))
+        for what, value in (("fitspec from Keras's config", got), ("Keras from fitspec's config", returned)):
+            if np.allclose(value, expected, rtol=RTOL, atol=ATOL):
+                print(f"agrees with Keras {keras.__version__}: model_configs/{name}: {what}")
+            else:
+                failures += 1
+                worst = float(np.max(np.abs(value - expected)))
+                print(f"DIFFERS from Keras {keras.__version__}: model_configs/{name}: {what} (max |diff| {worst:.3e})")
+    return failures
 
 
 def main(argv=None) -> int:
@@ -159,6 +221,7 @@ def main(argv=None) -> int:
         "utils": lambda: report("utils", crosscheck_utils(keras, fs), keras.__version__),
         "compare_layers": compare_layers,
         "distribution": crosscheck_distribution,
+        "model_configs": lambda: crosscheck_model_configs(keras, fs),
     }
     for area, check in areas.items():
         if not names or any(n in area for n in names):

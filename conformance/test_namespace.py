@@ -180,3 +180,26 @@ def test_the_merging_reshaping_noise_and_normalization_layers_are_exported_with_
     for name, signature in signatures.items():
         assert str(inspect.signature(getattr(fs.layers, name))) == signature, name
     assert str(inspect.signature(fs.layers.dot)) == "(inputs, axes=-1, **kwargs)"
+# -- the names of model configs and custom objects (docs/SPEC.md 2.6-2.10) ----------------------------------------
+MODEL_CONFIG_NAMES = {
+    "": ["Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec"],
+    "layers": ["InputLayer", "InputSpec", "serialize", "deserialize"],
+    "models": ["model_from_json", "clone_model", "load_model"],
+    "saving": ["register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+               "serialize_keras_object", "deserialize_keras_object", "get_registered_name", "get_registered_object",
+               "save_model", "load_model"],
+    "utils": ["register_keras_serializable", "get_custom_objects", "custom_object_scope", "serialize_keras_object",
+              "deserialize_keras_object"],
+    "initializers": ["Initializer"],
+}
+
+
+def test_the_model_config_names_are_exported(fs):
+    missing = [f"{module}.{name}".lstrip(".") for module, names in MODEL_CONFIG_NAMES.items() for name in names
+               if not hasattr(importlib.import_module(f"{fs.__name__}.{module}".rstrip(".")), name)]
+    assert missing == []
+    for name in MODEL_CONFIG_NAMES[""]:
+        assert name in fs.__all__, name
+    model = fs.Sequential([fs.Input(shape=(2,)), fs.layers.Dense(1)])
+    for method in ("get_config", "from_config", "to_json", "summary", "load_weights"):
+        assert callable(getattr(model, method)), method

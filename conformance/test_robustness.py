@@ -232,10 +232,12 @@ def test_a_config_larger_than_the_files_tensors_is_refused_before_it_is_built(fs
     model.save(tmp_path / "m.keras")
     metadata, _ = read(tmp_path / "m.keras")
     config = json.loads(metadata["model"])
+    layers = config["config"]["layers"]  # Keras 3's form: the InputLayer first (docs/SPEC.md 2.8)
     if layer == "input":
-        config["input"]["shape"] = [2**40]
+        layers[0]["config"]["batch_shape"] = [None, 2**40]
+        config["config"]["build_input_shape"] = [None, 2**40]
     else:
-        config["layers"][1]["config"].update(layer)
+        layers[2]["config"].update(layer)
     rewrite(tmp_path / "m.keras", tmp_path / "big.keras", model=config)
     tracemalloc.start()
     try:

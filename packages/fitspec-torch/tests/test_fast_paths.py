@@ -98,7 +98,7 @@ def test_optimizer_checks_the_variables_of_an_unusual_call():
 # -- caches of the layer tree ---------------------------------------------------------------------------------
 def test_trainable_weights_follow_trainable_flags_and_new_weights():
     model = compiled_model()
-    first, last = model.layers
+    _, first, last = model.layers  # a Functional model's layers start with its InputLayer (Keras 3)
     assert len(model.trainable_weights) == 4
     first.trainable = False
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2

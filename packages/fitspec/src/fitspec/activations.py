@@ -35,13 +35,16 @@ ALL = {f.__name__: f for f in (linear, relu, sigmoid, tanh, softmax, leaky_relu)
 
 
 def get(identifier, ops):
-    """A one-argument activation `f(x)` from None, a name or a callable."""
+    """A one-argument activation `f(x)` from None, a name, a registered name or its Keras config, or a callable."""
     if identifier is None:
         identifier = "linear"
+    if isinstance(identifier, dict) or (isinstance(identifier, str) and identifier not in ALL):
+        from fitspec.saving.serialization import deserialize_function
+
+        fn = deserialize_function(identifier, "activations.get", "activation", builtins=ALL)
+        identifier = next((name for name, builtin in ALL.items() if builtin is fn), fn)
     if isinstance(identifier, str):
-        fn = ALL.get(identifier)
-        if fn is None:
-            raise invalid_argument("activations.get", "activation", f"one of {sorted(ALL)}", identifier)
+        fn = ALL[identifier]
         bound = functools.partial(fn, ops)
         bound.__name__ = fn.__name__
         return bound
@@ -50,6 +53,11 @@ def get(identifier, ops):
     raise invalid_argument("activations.get", "activation", "a name or a callable", identifier)
 
 
-def serialize(fn) -> str | None:
+def serialize(fn):
+    """A built-in's name (Keras's form in layer configs), else the function's Keras config (its registered name)."""
     name = getattr(fn, "__name__", None)
-    return name if name in ALL else None
+    if name in ALL and getattr(fn, "func", None) is ALL[name]:
+        return name
+    from fitspec.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(fn)

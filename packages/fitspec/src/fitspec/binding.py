@@ -33,9 +33,11 @@ from fitspec import (
 from fitspec import layers as core_layers
 from fitspec.compile_utils import get_loss, get_optimizer
 from fitspec.errors import invalid_argument
-from fitspec.layers.symbolic import Input
+from fitspec.layers.input_spec import InputSpec
+from fitspec.layers.symbolic import Input, SymbolicTensor
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
+from fitspec.models import configs as model_configs
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
@@ -45,7 +47,8 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope", "distribution")
+             "StatelessScope", "distribution",
+             "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -138,7 +141,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         return layers["Concatenate"](axis=axis, **kwargs)(inputs)
 
     api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate,
-                                   **core_layers.merging.functional_forms(layers)})
+                                   **core_layers.merging.functional_forms(layers),
+                                   "InputSpec": InputSpec, **model_configs.layer_functions(api)})
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),
@@ -156,7 +160,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.activations = module("activations", {
         **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
     })
-    api.initializers = module("initializers", {**initializers.ALL, "get": initializers.get})
+    api.initializers = module("initializers", {**initializers.ALL, "Initializer": initializers.Initializer,
+                                               "get": initializers.get})
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})
@@ -166,10 +171,10 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         return saving.load_model(api, filepath, custom_objects=custom_objects, compile=compile)
 
     api.models = module("models", {"Model": model, "Sequential": _subclass(CoreSequential, model, f"{package}.models"),
-                                   "load_model": load_model})
+                                   "load_model": load_model, **model_configs.model_functions(api)})
     api.saving = module("saving", {
         "load_model": load_model, "register_serializable": saving.register_serializable,
-        "register_keras_serializable": saving.register_serializable,
+        **model_configs.saving_functions(api),
     })
     api.config = module("config", {"floatx": backend.floatx, "set_floatx": backend.set_floatx,
                                    "available_devices": backend.available_devices, "use_device": backend.use_device,
@@ -184,6 +189,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         **functions("utils", {"to_categorical": array_utils.to_categorical, "normalize": array_utils.normalize}),
         "pad_sequences": array_utils.pad_sequences,
         "clear_session": config_options.clear_session,
+        **model_configs.utils_functions(api),
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.distribution = _module(f"{package}.distribution", distribution.namespace(backend, package))
@@ -192,6 +198,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         api.random = backend.random_module(api)
     api.Model, api.Sequential, api.Input, api.Variable = model, api.models.Sequential, Input, backend.Variable
     api.Layer = api.layers.Layer
+    api.Loss, api.Metric, api.Optimizer = api.losses.Loss, api.metrics.Metric, api.optimizers.Optimizer
+    api.Initializer, api.KerasTensor, api.InputSpec = initializers.Initializer, SymbolicTensor, InputSpec
     api.StatelessScope = StatelessScope
     return api
 

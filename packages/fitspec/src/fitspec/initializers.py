@@ -193,6 +193,13 @@ _ALIASES = {
 }
 
 
+def serialize(initializer):
+    """An initializer's Keras config {"module", "class_name", "config", "registered_name"}."""
+    from fitspec.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(initializer)
+
+
 def get(identifier) -> Initializer:
     """An initializer from an instance, a class, a name or a callable `f(shape, dtype)`."""
     if isinstance(identifier, Initializer):
@@ -206,6 +213,14 @@ def get(identifier) -> Initializer:
                 "initializers.get", "identifier", f"one of {sorted(_ALIASES)}", identifier
             )
         return cls()
+    if isinstance(identifier, dict):  # a Keras config: {"class_name", "config", ...}
+        from fitspec.saving.serialization import deserialize_keras_object
+
+        initializer = deserialize_keras_object(identifier, where="initializers.get")
+        if not callable(initializer):
+            raise invalid_argument("initializers.get", "identifier", "the config of an initializer", identifier)
+        return initializer
     if callable(identifier):
         return identifier
-    raise invalid_argument("initializers.get", "identifier", "an Initializer, a name or a callable", identifier)
+    raise invalid_argument("initializers.get", "identifier", "an Initializer, a name, its config or a callable",
+                           identifier)

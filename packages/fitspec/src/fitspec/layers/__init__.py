@@ -4,13 +4,24 @@
 picks it up.
 """
 
-from fitspec.layers import convolutional, core, embedding, merging, normalization, pooling, regularization, reshaping
+from fitspec.layers import (
+    convolutional,
+    core,
+    embedding,
+    input_layer,
+    merging,
+    normalization,
+    pooling,
+    regularization,
+    reshaping,
+)
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
 from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
-           **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES}
+           **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
+           **input_layer.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",

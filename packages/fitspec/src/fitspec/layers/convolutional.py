@@ -88,6 +88,8 @@ class BaseConv(Layer):
             **super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
             "strides": list(self.strides), "padding": self.padding,
             "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
         }
 
 

@@ -43,7 +43,8 @@ class Embedding(Layer):
         return (*input_shape, self.output_dim)
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}
 
 
 CLASSES = {"Embedding": Embedding}

@@ -18,6 +18,7 @@ import optree
 
 from fitspec import foreign_arrays, initializers, naming, weight_budget
 from fitspec.errors import invalid_argument
+from fitspec.layers import input_spec
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from fitspec.variables import StatelessScope, Variable
 from fitspec.versioning import Version
@@ -109,6 +110,17 @@ class Layer:
 
     backend: ClassVar = None
     _untracked = frozenset({"backend"})
+    #: an InputSpec (or a structure of them) that every call's inputs must meet (layers.input_spec)
+    input_spec = None
+
+    def __new__(cls, *args, **kwargs):
+        from fitspec.saving.serialization import constructor_arguments
+
+        layer = super().__new__(cls)
+        # what the constructor was given: a config that leaves any of it out is refused (saving.serialization)
+        object.__setattr__(layer, "_constructor_arguments", constructor_arguments(cls, args, kwargs))
+        object.__setattr__(layer, "_inbound_nodes", [])
+        return layer
 
     def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None, **kwargs):
         super().__init__()
@@ -334,6 +346,8 @@ class Layer:
             else:
                 first = optree.tree_map(self._convert_input, first)
             args = (first, *args[1:])
+            if self.input_spec is not None and not getattr(_context, "building", False):
+                input_spec.check(self, first, self.ops.shape, self.ops.dtype)
             if not self.built:
                 self._maybe_build(first)
         stack.append(training)
@@ -361,6 +375,8 @@ class Layer:
         Unknown dimensions take a placeholder size; when a non-batch dimension is unknown the call
         runs twice, with two sizes, and the output dimensions that differ become unknown too.
         """
+        if self.input_spec is not None and args:  # None dimensions match: checked here, not on the zeros below
+            input_spec.check(self, args[0], lambda t: t.shape, lambda t: t.dtype or self.backend.floatx())
         symbolic = [t for t in optree.tree_leaves((args, kwargs)) if isinstance(t, SymbolicTensor)]
         batch_unknown = any(t.shape and t.shape[0] is None for t in symbolic)
         inner_unknown = any(d is None for t in symbolic for d in t.shape[1:])
@@ -373,8 +389,12 @@ class Layer:
                 return self.ops.zeros(shape, dtype=t.dtype or self.backend.floatx())
 
             concrete_args, concrete_kwargs = optree.tree_map(concrete, (args, kwargs), none_is_leaf=True)
-            with StatelessScope():
-                outputs = self(*concrete_args, **concrete_kwargs)
+            building, _context.building = getattr(_context, "building", False), True
+            try:
+                with StatelessScope():
+                    outputs = self(*concrete_args, **concrete_kwargs)
+            finally:
+                _context.building = building
             self._clear_losses()
             return outputs
 
@@ -393,7 +413,26 @@ class Layer:
 
         node.outputs = optree.tree_unflatten(
             treedef, [to_symbolic(i, t, shape) for i, (t, shape) in enumerate(zip(leaves, shapes))])
+        self._inbound_nodes.append(node)
         return node.outputs
+
+    # -- the functional graph ---------------------------------------------------------------------------------
+    def _first_node(self, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on symbolic tensors (fs.Input), so it "
+                                 f"has no {what}.")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on symbolic tensors (Keras: node 0)."""
+        node = self._first_node("input")
+        return node.args[0] if len(node.args) == 1 and not node.kwargs else node.inputs
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on symbolic tensors (Keras: node 0)."""
+        return self._first_node("output").outputs
 
     # -- the stateless API --------------------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
@@ -419,14 +458,32 @@ class Layer:
 
     # -- config -------------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        """name, trainable, dtype; for a class that does not write its own get_config, also the arguments its
+        constructor was given (Keras 3's automatic config)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if _writes_no_config(type(self)):
+            given = self.__dict__.get("_constructor_arguments") or {}
+            config.update({k: v for k, v in given.items() if k not in config and k != "input_shape"})
+        return config
 
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """`cls(**config)`, after Keras's dtype policies become their dtype and Keras's unused (None) entries for
+        arguments `cls` does not take are dropped; any other entry it does not take is an error naming it."""
+        from fitspec.saving.serialization import constructor_config
+
+        return cls(**constructor_config(cls, config, f"{cls.__name__}.from_config"))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _writes_no_config(cls) -> bool:
+    """Whether `cls` inherits get_config from Layer (or Model's for a model without a graph)."""
+    for klass in cls.__mro__:
+        if "get_config" in klass.__dict__:
+            return klass is Layer or klass.__name__ == "Model" and klass.__module__.startswith("fitspec.")
+    return True
 
 
 def _is_symbolic_call(args, kwargs) -> bool:

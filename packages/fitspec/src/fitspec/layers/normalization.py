@@ -99,7 +99,9 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale,
+                **{name: initializers.serialize(getattr(self, name)) for name in (
+                    "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer")}}
 
 
 class LayerNormalization(Layer):
@@ -150,7 +152,8 @@ class LayerNormalization(Layer):
     def get_config(self):
         axis = self.axis if isinstance(self.axis, int) else list(self.axis)
         return {**super().get_config(), "axis": axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale}
+                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
 
 
 def l2_normalize(ops, x, axis, epsilon):

@@ -23,6 +23,7 @@ class SymbolicTensor:
         self.name = name
         self.node = node
         self.index = index
+        self.input_layer = None  # an Input's InputLayer (layers.input_layer), made when a model is built on it
 
     @property
     def ndim(self):
@@ -60,6 +61,10 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
         if dim is not None and (not isinstance(dim, int) or dim < 0):
             raise invalid_argument("Input", "shape", "a tuple of non-negative ints or None", tuple(batch_shape[1:]))
     return SymbolicTensor(batch_shape, dtype, name=name or unique_name("input_layer"))
+
+
+#: Keras 3's name of a symbolic tensor
+KerasTensor = SymbolicTensor
 
 
 def is_symbolic(structure) -> bool:

@@ -12,7 +12,7 @@ from fitspec.layers.symbolic import SymbolicTensor
 class FunctionalGraph:
     """Inputs (a tensor, a list or a dict of Inputs), outputs, and the nodes in execution order."""
 
-    def __init__(self, inputs, outputs):
+    def __init__(self, inputs, outputs, input_layer_class=None):
         for argument, structure in (("inputs", inputs), ("outputs", outputs)):
             leaves = optree.tree_leaves(structure)
             if not leaves or not all(isinstance(t, SymbolicTensor) for t in leaves):
@@ -22,6 +22,9 @@ class FunctionalGraph:
         self.inputs = inputs
         self.outputs = outputs
         self.input_leaves = optree.tree_leaves(inputs)
+        if len({id(t) for t in self.input_leaves}) != len(self.input_leaves):
+            raise invalid_argument("Model", "inputs", "each Input once", inputs)
+        self.input_layers = [self._input_layer(t, input_layer_class) for t in self.input_leaves]
         self.nodes = self._nodes_in_order()
         self._single_inputs = [_single_input(node) for node in self.nodes]
         input_ids = {id(t) for t in self.input_leaves}
@@ -31,6 +34,14 @@ class FunctionalGraph:
                     raise invalid_argument(
                         "Model", "inputs", f"every Input the outputs depend on, including '{t.name}'", inputs
                     )
+
+    @staticmethod
+    def _input_layer(tensor, input_layer_class):
+        """The InputLayer of an Input (made on the model's backend the first time a model is built on it)."""
+        layer = tensor.input_layer
+        if input_layer_class is not None and (layer is None or layer.backend is not input_layer_class.backend):
+            layer = input_layer_class(input_tensor=tensor, name=tensor.name)
+        return layer
 
     def _nodes_in_order(self):
         order, visited = [], set()

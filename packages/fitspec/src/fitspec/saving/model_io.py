@@ -119,14 +119,57 @@ def _rebuilding(contents, part: str):
         contents.refuse(f"a {part} that rebuilds", f"whose {part} does not ({type(error).__name__}: {error})")
 
 
-def load_weights(model, filepath) -> None:
+def load_weights(model, filepath, skip_mismatch=False) -> None:
     contents = file_format.Contents(filepath, "load_weights")
     if contents.kind == "backup":
         contents.refuse("a file written by model.save_weights() or model.save()", "a BackupAndRestore backup")
-    values = _checked_values(model.weights, contents, "model", "load_weights", f"model {model.name!r}")
+    if skip_mismatch:
+        variables, values = _matching_layers(model, contents)
+    else:
+        variables = model.weights
+        values = _checked_values(variables, contents, "model", "load_weights", f"model {model.name!r}")
     seeds = seed_states.checked(model, contents, "load_weights")
-    _assign(model.weights, values, model.ops)
+    _assign(variables, values, model.ops)
     seed_states.assign(seeds, model.ops)
+
+
+def _by_layer(entries) -> list[list]:
+    """`entries` ((path, ...) pairs, in order) grouped by the layer part of the path (before the last '/')."""
+    groups, last = [], None
+    for entry in entries:
+        owner = entry[0].rpartition("/")[0]
+        if owner != last or not groups:
+            groups.append([])
+            last = owner
+        groups[-1].append(entry)
+    return groups
+
+
+def _matching_layers(model, contents):
+    """load_weights(skip_mismatch=True): the file's layers and the model's, paired in order; a pair whose weights
+    differ in count or shape is skipped with a warning naming the layer. Different numbers of layers are an error."""
+    import warnings
+
+    group = contents.group("model")
+    stored = _by_layer(group)
+    own = _by_layer([(v.path, v) for v in model.weights])
+    if len(stored) != len(own):
+        raise ValueError(f"load_weights: the file holds the weights of {len(stored)} layers but model {model.name!r} "
+                         f"has {len(own)} layers with weights: skip_mismatch skips layers whose weights differ, "
+                         "not missing layers.")
+    variables, values = [], []
+    for file_layer, model_layer in zip(stored, own):
+        shapes = [tuple(a.shape) for _, a in file_layer]
+        wanted = [tuple(v.shape) for _, v in model_layer]
+        layer_name = model_layer[0][0].rpartition("/")[0]
+        if shapes != wanted:
+            warnings.warn(f"load_weights(skip_mismatch=True): skipped the weights of layer {layer_name!r}: the "
+                          f"model's shapes are {wanted}, the file's {shapes}.", stacklevel=4)
+            continue
+        for (_, variable), (_, array) in zip(model_layer, file_layer):
+            variables.append(variable)
+            values.append(_cast(variable, array, contents, f"model {model.name!r}"))
+    return variables, values
 
 
 def load_model(api, filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
