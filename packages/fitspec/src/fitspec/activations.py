@@ -1,21 +1,51 @@
-"""Activation functions, written against the Ops protocol: `f(ops, x)`."""
+"""Activation functions, written once against the Ops protocol: `f(ops, x, **options)`.
+
+Keras 3's 30 functions and two aliases (`swish` = silu, `hard_swish` = hard_silu); each formula is in its
+docstring and in docs/SPEC.md 5.4. `get` / `serialize` / `deserialize` resolve them by name.
+"""
 
 from __future__ import annotations
 
 import functools
+import math
+
+import numpy as np
 
 from fitspec.errors import invalid_argument
 
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
 
 def linear(ops, x):
+    """x"""
     return x
 
 
-def relu(ops, x):
-    return ops.relu(x)
+def relu(ops, x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """min(x if x > threshold else 0, max_value) - negative_slope * max(threshold - x, 0) (Keras's three options);
+    with the defaults max(x, 0)."""
+    if negative_slope != 0.0 and max_value is None and threshold == 0:
+        return ops.leaky_relu(x, negative_slope=negative_slope)
+    negative_part = ops.relu(threshold - x if threshold != 0 else -x) if negative_slope != 0.0 else None
+    out = ops.where(ops.greater(x, threshold), x, 0.0) if threshold != 0 else ops.relu(x)
+    if max_value is not None:
+        out = ops.clip(out, 0.0, max_value)
+    return out if negative_part is None else out - negative_slope * negative_part
+
+
+def leaky_relu(ops, x, negative_slope=0.2):
+    """x if x >= 0 else negative_slope * x"""
+    return ops.leaky_relu(x, negative_slope=negative_slope)
+
+
+def relu6(ops, x):
+    """min(max(x, 0), 6)"""
+    return ops.clip(ops.relu(x), 0.0, 6.0)
 
 
 def sigmoid(ops, x):
+    """1 / (1 + exp(-x))"""
     return ops.sigmoid(x)
 
 
@@ -24,32 +54,208 @@ def tanh(ops, x):
 
 
 def softmax(ops, x, axis=-1):
+    """exp(x - logsumexp(x, axis))"""
     return ops.softmax(x, axis=axis)
 
 
-def leaky_relu(ops, x, negative_slope=0.2):
-    return ops.leaky_relu(x, negative_slope=negative_slope)
+def log_softmax(ops, x, axis=-1):
+    """x - logsumexp(x, axis)"""
+    return ops.log_softmax(x, axis=axis)
 
 
-ALL = {f.__name__: f for f in (linear, relu, sigmoid, tanh, softmax, leaky_relu)}
+def log_sigmoid(ops, x):
+    """-softplus(-x)"""
+    return ops.log_sigmoid(x)
+
+
+def exponential(ops, x):
+    """exp(x)"""
+    return ops.exp(x)
+
+
+def _softplus(ops, x):
+    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), without overflow."""
+    return ops.relu(x) + ops.log1p(ops.exp(-ops.abs(x)))
+
+
+def softplus(ops, x):
+    """log(1 + exp(x))"""
+    return _softplus(ops, x)
+
+
+def softsign(ops, x):
+    """x / (1 + |x|)"""
+    return x / (1.0 + ops.abs(x))
+
+
+def elu(ops, x, alpha=1.0):
+    """x if x >= 0 else alpha (exp(x) - 1)"""
+    return ops.where(ops.greater_equal(x, 0.0), x, alpha * ops.expm1(ops.minimum(x, 0.0)))
+
+
+def selu(ops, x):
+    """scale * elu(x, alpha), alpha = 1.67326324..., scale = 1.05070098..."""
+    return SELU_SCALE * elu(ops, x, SELU_ALPHA)
+
+
+def celu(ops, x, alpha=1.0):
+    """max(x, 0) + alpha (exp(min(x, 0) / alpha) - 1)"""
+    return ops.relu(x) + alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)
+
+
+def gelu(ops, x, approximate=False):
+    """x (1 + erf(x / sqrt 2)) / 2; approximate: x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2"""
+    if approximate:
+        return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+    return x * (ops.erf(x / math.sqrt(2.0)) + 1.0) / 2.0
+
+
+def silu(ops, x):
+    """x sigmoid(x) (also `swish`)"""
+    return x * ops.sigmoid(x)
+
+
+def mish(ops, x):
+    """x tanh(softplus(x))"""
+    return x * ops.tanh(_softplus(ops, x))
+
+
+def hard_sigmoid(ops, x):
+    """clip(x / 6 + 1/2, 0, 1)"""
+    return ops.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hard_silu(ops, x):
+    """x hard_sigmoid(x) (also `hard_swish`)"""
+    return x * hard_sigmoid(ops, x)
+
+
+def hard_tanh(ops, x):
+    """clip(x, -1, 1)"""
+    return ops.clip(x, -1.0, 1.0)
+
+
+def hard_shrink(ops, x, threshold=0.5):
+    """x if |x| > threshold else 0"""
+    return ops.where(ops.greater(ops.abs(x), threshold), x, 0.0)
+
+
+def soft_shrink(ops, x, threshold=0.5):
+    """x - threshold if x > threshold; x + threshold if x < -threshold; else 0"""
+    return ops.where(ops.greater(x, threshold), x - threshold, ops.where(ops.less(x, -threshold), x + threshold, 0.0))
+
+
+def tanh_shrink(ops, x):
+    """x - tanh(x)"""
+    return x - ops.tanh(x)
+
+
+def threshold(ops, x, threshold, default_value):
+    """x if x > threshold else default_value"""
+    return ops.where(ops.greater(x, threshold), x, default_value)
+
+
+def sparse_plus(ops, x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1"""
+    return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.less(x, 1.0), 0.25 * ops.square(x + 1.0), x))
+
+
+def sparse_sigmoid(ops, x):
+    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1"""
+    return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.greater_equal(x, 1.0), 1.0, 0.5 * (x + 1.0)))
+
+
+def squareplus(ops, x, b=4):
+    """(x + sqrt(x^2 + b)) / 2"""
+    return (x + ops.sqrt(ops.square(x) + b)) / 2.0
+
+
+def _halves(ops, x, axis, where):
+    size = ops.shape(x)[axis]
+    if size % 2:
+        raise invalid_argument(where, "x", f"an even size along axis {axis}", f"<shape {tuple(ops.shape(x))}>")
+    return (ops.take(x, np.arange(size // 2), axis=axis), ops.take(x, np.arange(size // 2, size), axis=axis))
+
+
+def glu(ops, x, axis=-1):
+    """a sigmoid(b), where a and b are the first and second halves of x along axis"""
+    a, b = _halves(ops, x, axis, "glu")
+    return a * ops.sigmoid(b)
+
+
+def sparsemax(ops, x, axis=-1):
+    """max(x - tau, 0), tau = (sum of the support - 1) / |support|, the support those x_i with
+    1 + r_i x_i > sum(x_j : x_j >= x_i), r_i = |{j : x_j >= x_i}| (the sorting rule, written without a sort)."""
+    axis = axis % len(ops.shape(x))
+    xi, xj = ops.expand_dims(x, axis + 1), ops.expand_dims(x, axis)  # [..., i, j, ...]
+    above = ops.cast(ops.greater_equal(xj, xi), ops.dtype(x))
+    rank = ops.sum(above, axis=axis + 1)
+    cumulative = ops.sum(above * xj, axis=axis + 1)
+    support = ops.cast(ops.greater(1.0 + rank * x, cumulative), ops.dtype(x))
+    k = ops.sum(support, axis=axis, keepdims=True)
+    tau = (ops.sum(support * x, axis=axis, keepdims=True) - 1.0) / k
+    return ops.relu(x - tau)
+
+
+ALL = {
+    f.__name__: f
+    for f in (relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus, soft_shrink,
+              sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid, sparse_sigmoid, exponential,
+              hard_sigmoid, hard_silu, hard_tanh, hard_shrink, linear, mish, log_softmax, log_sigmoid, sparsemax)
+}
+#: the second names Keras gives two of them
+ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+NAMES = sorted({*ALL, *ALIASES})
+
+
+def by_name(name: str, ops, where="activations.get", argument="activation"):
+    """The function called `name` (or an alias of it), with `ops` bound; `__name__` its canonical name."""
+    fn = ALL.get(ALIASES.get(name, name))
+    if fn is None:
+        raise invalid_argument(where, argument, f"one of {NAMES}", name)
+    bound = functools.partial(fn, ops)
+    functools.update_wrapper(bound, fn)
+    return bound
 
 
 def get(identifier, ops):
-    """A one-argument activation `f(x)` from None, a name or a callable."""
+    """A one-argument activation `f(x)` from None (linear), a name, a serialized config or a callable."""
     if identifier is None:
         identifier = "linear"
+    if isinstance(identifier, dict):
+        return deserialize(identifier, ops)
     if isinstance(identifier, str):
-        fn = ALL.get(identifier)
-        if fn is None:
-            raise invalid_argument("activations.get", "activation", f"one of {sorted(ALL)}", identifier)
-        bound = functools.partial(fn, ops)
-        bound.__name__ = fn.__name__
-        return bound
+        return by_name(identifier, ops)
     if callable(identifier):
         return identifier
-    raise invalid_argument("activations.get", "activation", "a name or a callable", identifier)
+    raise invalid_argument("activations.get", "activation", f"None, a callable or one of {NAMES}", identifier)
 
 
 def serialize(fn) -> str | None:
+    """The name of a built-in activation (the canonical one: `swish` serializes as `silu`), else None."""
     name = getattr(fn, "__name__", None)
-    return name if name in ALL else None
+    return name if name in ALL and (fn is ALL[name] or getattr(fn, "__wrapped__", None) is ALL[name]) else None
+
+
+def to_config(fn):
+    """`fs.activations.serialize`: a built-in's name, as Keras gives it; anything else is an error."""
+    name = serialize(fn)
+    if name is None:
+        raise invalid_argument("activations.serialize", "activation", f"a built-in activation (one of {NAMES})", fn)
+    return name
+
+
+def deserialize(config, ops, custom_objects=None):
+    """A built-in activation from its name, or from Keras's `{"class_name": "function", "config": name}`;
+    `custom_objects` maps further names to functions."""
+    name = config
+    if isinstance(config, dict):
+        name = config.get("config")
+        if config.get("class_name") not in (None, "function") or not isinstance(name, str):
+            raise invalid_argument("activations.deserialize", "config", "an activation name or "
+                                   "{'class_name': 'function', 'config': name}", config)
+    if not isinstance(name, str):
+        raise invalid_argument("activations.deserialize", "config", f"one of {NAMES}", config)
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return by_name(name, ops, where="activations.deserialize", argument="config")

@@ -4,13 +4,22 @@
 picks it up.
 """
 
-from fitspec.layers import convolutional, core, embedding, normalization, pooling, regularization
+from fitspec.layers import (
+    activation_layers,
+    convolutional,
+    core,
+    embedding,
+    normalization,
+    pooling,
+    regularization,
+)
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
 from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
-           **embedding.CLASSES, **regularization.CLASSES}
+           **embedding.CLASSES, **regularization.CLASSES,
+           **activation_layers.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
