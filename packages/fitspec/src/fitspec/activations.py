@@ -9,19 +9,30 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
-
 from fitspec.errors import invalid_argument
+
+
+def _activation(fn):
+    """`fn(ops, x, ...)` with x converted by `ops.convert_to_tensor` first (a numpy array becomes the backend's)."""
+
+    @functools.wraps(fn)
+    def activation(ops, x, *args, **kwargs):
+        return fn(ops, ops.convert_to_tensor(x), *args, **kwargs)
+
+    return activation
+
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@_activation
 def linear(ops, x):
     """x"""
     return x
 
 
+@_activation
 def relu(ops, x, negative_slope=0.0, max_value=None, threshold=0.0):
     """min(x if x > threshold else 0, max_value) - negative_slope * max(threshold - x, 0) (Keras's three options);
     with the defaults max(x, 0)."""
@@ -34,40 +45,48 @@ def relu(ops, x, negative_slope=0.0, max_value=None, threshold=0.0):
     return out if negative_part is None else out - negative_slope * negative_part
 
 
+@_activation
 def leaky_relu(ops, x, negative_slope=0.2):
     """x if x >= 0 else negative_slope * x"""
     return ops.leaky_relu(x, negative_slope=negative_slope)
 
 
+@_activation
 def relu6(ops, x):
     """min(max(x, 0), 6)"""
     return ops.clip(ops.relu(x), 0.0, 6.0)
 
 
+@_activation
 def sigmoid(ops, x):
     """1 / (1 + exp(-x))"""
     return ops.sigmoid(x)
 
 
+@_activation
 def tanh(ops, x):
     return ops.tanh(x)
 
 
+@_activation
 def softmax(ops, x, axis=-1):
     """exp(x - logsumexp(x, axis))"""
     return ops.softmax(x, axis=axis)
 
 
+@_activation
 def log_softmax(ops, x, axis=-1):
     """x - logsumexp(x, axis)"""
     return ops.log_softmax(x, axis=axis)
 
 
+@_activation
 def log_sigmoid(ops, x):
     """-softplus(-x)"""
     return ops.log_sigmoid(x)
 
 
+@_activation
 def exponential(ops, x):
     """exp(x)"""
     return ops.exp(x)
@@ -78,31 +97,37 @@ def _softplus(ops, x):
     return ops.relu(x) + ops.log1p(ops.exp(-ops.abs(x)))
 
 
+@_activation
 def softplus(ops, x):
     """log(1 + exp(x))"""
     return _softplus(ops, x)
 
 
+@_activation
 def softsign(ops, x):
     """x / (1 + |x|)"""
     return x / (1.0 + ops.abs(x))
 
 
+@_activation
 def elu(ops, x, alpha=1.0):
     """x if x >= 0 else alpha (exp(x) - 1)"""
     return ops.where(ops.greater_equal(x, 0.0), x, alpha * ops.expm1(ops.minimum(x, 0.0)))
 
 
+@_activation
 def selu(ops, x):
     """scale * elu(x, alpha), alpha = 1.67326324..., scale = 1.05070098..."""
     return SELU_SCALE * elu(ops, x, SELU_ALPHA)
 
 
+@_activation
 def celu(ops, x, alpha=1.0):
     """max(x, 0) + alpha (exp(min(x, 0) / alpha) - 1)"""
     return ops.relu(x) + alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)
 
 
+@_activation
 def gelu(ops, x, approximate=False):
     """x (1 + erf(x / sqrt 2)) / 2; approximate: x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2"""
     if approximate:
@@ -110,61 +135,73 @@ def gelu(ops, x, approximate=False):
     return x * (ops.erf(x / math.sqrt(2.0)) + 1.0) / 2.0
 
 
+@_activation
 def silu(ops, x):
     """x sigmoid(x) (also `swish`)"""
     return x * ops.sigmoid(x)
 
 
+@_activation
 def mish(ops, x):
     """x tanh(softplus(x))"""
     return x * ops.tanh(_softplus(ops, x))
 
 
+@_activation
 def hard_sigmoid(ops, x):
     """clip(x / 6 + 1/2, 0, 1)"""
     return ops.clip(x / 6.0 + 0.5, 0.0, 1.0)
 
 
+@_activation
 def hard_silu(ops, x):
     """x hard_sigmoid(x) (also `hard_swish`)"""
     return x * hard_sigmoid(ops, x)
 
 
+@_activation
 def hard_tanh(ops, x):
     """clip(x, -1, 1)"""
     return ops.clip(x, -1.0, 1.0)
 
 
+@_activation
 def hard_shrink(ops, x, threshold=0.5):
     """x if |x| > threshold else 0"""
     return ops.where(ops.greater(ops.abs(x), threshold), x, 0.0)
 
 
+@_activation
 def soft_shrink(ops, x, threshold=0.5):
     """x - threshold if x > threshold; x + threshold if x < -threshold; else 0"""
     return ops.where(ops.greater(x, threshold), x - threshold, ops.where(ops.less(x, -threshold), x + threshold, 0.0))
 
 
+@_activation
 def tanh_shrink(ops, x):
     """x - tanh(x)"""
     return x - ops.tanh(x)
 
 
+@_activation
 def threshold(ops, x, threshold, default_value):
     """x if x > threshold else default_value"""
     return ops.where(ops.greater(x, threshold), x, default_value)
 
 
+@_activation
 def sparse_plus(ops, x):
     """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1"""
     return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.less(x, 1.0), 0.25 * ops.square(x + 1.0), x))
 
 
+@_activation
 def sparse_sigmoid(ops, x):
     """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1"""
     return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.greater_equal(x, 1.0), 1.0, 0.5 * (x + 1.0)))
 
 
+@_activation
 def squareplus(ops, x, b=4):
     """(x + sqrt(x^2 + b)) / 2"""
     return (x + ops.sqrt(ops.square(x) + b)) / 2.0
@@ -174,15 +211,18 @@ def _halves(ops, x, axis, where):
     size = ops.shape(x)[axis]
     if size % 2:
         raise invalid_argument(where, "x", f"an even size along axis {axis}", f"<shape {tuple(ops.shape(x))}>")
-    return (ops.take(x, np.arange(size // 2), axis=axis), ops.take(x, np.arange(size // 2, size), axis=axis))
+    before = (slice(None),) * (axis % len(ops.shape(x)))
+    return x[(*before, slice(0, size // 2))], x[(*before, slice(size // 2, size))]
 
 
+@_activation
 def glu(ops, x, axis=-1):
     """a sigmoid(b), where a and b are the first and second halves of x along axis"""
     a, b = _halves(ops, x, axis, "glu")
     return a * ops.sigmoid(b)
 
 
+@_activation
 def sparsemax(ops, x, axis=-1):
     """max(x - tau, 0), tau = (sum of the support - 1) / |support|, the support those x_i with
     1 + r_i x_i > sum(x_j : x_j >= x_i), r_i = |{j : x_j >= x_i}| (the sorting rule, written without a sort)."""
