@@ -91,6 +91,19 @@ def compare(a, b, path: str, problems: list[str]) -> None:
             problems.append(f"{path}: differs (max |diff| {worst:.3e})")
 
 
+def verdict(version: str, name: str, problems: list[str], documented: str | None) -> bool:
+    """Print whether `name` agrees with Keras, differs as `documented`, or differs (then True: a failure)."""
+    if not problems:
+        print(f"agrees with Keras {version}: {name}")
+    elif documented:
+        print(f"differs as documented: {name}: {documented}")
+    else:
+        print(f"DIFFERS from Keras {version}: {name}")
+        for problem in problems[:10]:
+            print(f"    {problem}")
+    return bool(problems) and not documented
+
+
 def main(argv=None) -> int:
     """`python -m conformance.crosscheck [-k SUBSTRING] [--cases-only | --functions-only]`: -k keeps the golden
     cases and function checks (`activations`, `losses`) whose name contains SUBSTRING."""
@@ -125,15 +138,7 @@ def main(argv=None) -> int:
         ours = {k: v for k, v in ours.items() if k != "step_losses"}
         problems: list[str] = []
         compare(ours, theirs, case.name, problems)
-        if not problems:
-            print(f"agrees with Keras {keras.__version__}: {case.name}")
-        elif case.name in DEVIATIONS:
-            print(f"differs as documented: {case.name}: {DEVIATIONS[case.name]}")
-        else:
-            failures += 1
-            print(f"DIFFERS from Keras {keras.__version__}: {case.name}")
-            for problem in problems[:10]:
-                print(f"    {problem}")
+        failures += verdict(keras.__version__, case.name, problems, DEVIATIONS.get(case.name))
     if not args.cases_only:
         failures += crosscheck_functions(keras, fs, args.k)
     return 1 if failures else 0
@@ -204,15 +209,9 @@ def crosscheck_functions(keras, fs, only: str = "") -> int:
     def report(name: str, problems: list[str]) -> None:
         nonlocal failures
         documented = next((why for key, why in FUNCTION_DEVIATIONS.items() if name.startswith(key)), None)
-        if not problems:
-            print(f"agrees with Keras {keras.__version__}: {name}")
-        elif documented:
-            print(f"differs as documented: {name}: {problems[0]}")
-        else:
-            failures += 1
-            print(f"DIFFERS from Keras {keras.__version__}: {name}")
-            for problem in problems[:5]:
-                print(f"    {problem}")
+        if documented and problems:
+            documented = f"{problems[0]}; {documented}"
+        failures += verdict(keras.__version__, name, problems, documented)
 
     def filtered(name: str, problems: list[str]) -> None:
         if only in name:
