@@ -228,14 +228,14 @@ BRANCH_ACTIVATIONS = ("relu", "leaky_relu", "relu6", "softmax", "celu", "elu", "
 
 
 def every_activation(fs, cls="Model"):
-    """6 features -> one Dense(4) branch per activation (by name; gelu also approximate, relu and threshold with
+    """6 features -> one Dense(2) branch per activation (by name; gelu also approximate, relu and threshold with
     options) -> concatenated -> Dense(3) softmax."""
     inputs = fs.Input(shape=(6,), name="features")
     activations = [*BRANCH_ACTIVATIONS,
                    lambda x: fs.activations.gelu(x, approximate=True),
                    lambda x: fs.activations.relu(x, negative_slope=0.1, max_value=1.5, threshold=0.2),
                    lambda x: fs.activations.threshold(x, 0.1, -0.5)]
-    branches = [fs.layers.Dense(4, activation=a, name=f"branch_{i}")(inputs) for i, a in enumerate(activations)]
+    branches = [fs.layers.Dense(2, activation=a, name=f"branch_{i}")(inputs) for i, a in enumerate(activations)]
     outputs = fs.layers.Dense(3, activation="softmax", name="head")(fs.layers.concatenate(branches))
     return model_class(fs, cls)(inputs, outputs)
 
