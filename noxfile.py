@@ -138,7 +138,7 @@ def crosscheck(session: nox.Session) -> None:
     """Compare the goldens with Keras 3 on its JAX backend (dev only; Keras is never a dependency)."""
     install_backends(session, ["numpy", "jax"])  # jax: keras.distribution against fitspec_jax's (SPEC 13.1)
     session.install("keras>=3", "jax")
-    session.run("python", "-m", "conformance.crosscheck", env={"KERAS_BACKEND": "jax"})
+    session.run("python", "-m", "conformance.crosscheck", *session.posargs, env={"KERAS_BACKEND": "jax"})
 
 
 @nox.session

@@ -248,3 +248,70 @@ CASES += [
 ]
 
 BY_NAME = {case.name: case for case in CASES}
+
+
+# -- the losses and activations of issue 16 -----------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class LossHeadsData(Data):
+    """x (samples, 4) and one target per head of models.loss_heads: binary (samples, 3) for the binary losses,
+    one-hot for the categorical ones, integer ids (samples,) for the generalized CE and ignore_class ones."""
+
+    def make(self) -> dict:
+        rng = np.random.default_rng(self.seed)
+        x = rng.random((self.samples, 4))
+        binary = rng.integers(0, 2, size=(self.samples, 3)).astype("float64")
+        ids = rng.integers(0, 3, size=(self.samples,))
+        onehot = np.eye(3)[ids]
+        y = {"binary_focal": binary, "binary_focal_logits": binary, "categorical_focal": onehot,
+             "generalized_ce": ids.astype("float64"), "categorical_hinge": onehot, "squared_hinge": binary,
+             "dice": binary, "tversky": binary, "ignore_class": ids.astype("float64"), "smoothed_bce": binary,
+             "smoothed_cce_logits": onehot}
+        return {"x": x, "y": y}
+
+
+@dataclasses.dataclass(frozen=True)
+class CTCData(Data):
+    """x (samples, 6, 3) and labels (samples, 3) in 1..3, each row a random length 1..3 then 0s."""
+
+    def make(self) -> dict:
+        rng = np.random.default_rng(self.seed)
+        x = rng.random((self.samples, 6, 3))
+        labels = rng.integers(1, 4, size=(self.samples, 3))
+        lengths = rng.integers(1, 4, size=(self.samples, 1))
+        return {"x": x, "y": np.where(np.arange(3) < lengths, labels, 0).astype("float64")}
+
+
+LOSS_HEAD_LOSSES = {
+    "binary_focal": ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.3, "gamma": 1.5}),
+    "binary_focal_logits": ("BinaryFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1}),
+    "categorical_focal": ("CategoricalFocalCrossentropy", {"alpha": 0.5, "gamma": 2.5, "label_smoothing": 0.05}),
+    "generalized_ce": ("CategoricalGeneralizedCrossEntropy", {"q": 0.7}),
+    "categorical_hinge": ("CategoricalHinge", {}),
+    "squared_hinge": ("SquaredHinge", {}),
+    "dice": ("Dice", {"axis": 1}),
+    "tversky": ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": 1, "reduction": "sum"}),
+    "ignore_class": ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 0}),
+    "smoothed_bce": ("BinaryCrossentropy", {"label_smoothing": 0.2}),
+    "smoothed_cce_logits": ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.1}),
+}
+CASES += [
+    Case("losses_issue16_heads", "loss_heads", LossHeadsData(samples=40, x_shape=(4,), target="heads", seed=40),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": LOSS_HEAD_LOSSES,
+          "metrics": {"squared_hinge": [("SquaredHinge", {})], "categorical_hinge": [("CategoricalHinge", {})]}},
+         {"epochs": 1, "batch_size": 10}),
+    Case("loss_Circle", "embedding_head", Data(samples=40, x_shape=(4,), target="sparse", classes=3, seed=41),
+         {"optimizer": ("SGD", {"learning_rate": 0.05}), "loss": ("Circle", {"gamma": 20.0, "margin": 0.3})},
+         {"epochs": 1, "batch_size": 10}),
+    Case("loss_CTC", "ctc_sequence", CTCData(samples=40, x_shape=(6, 3), target="labels", seed=42),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": ("CTC", {})}, {"epochs": 1, "batch_size": 10}),
+    Case("activations_every_function", "every_activation",
+         Data(samples=40, x_shape=(6,), target="onehot", classes=3, seed=43),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+    Case("activations_sparsemax", "sparsemax_head", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=44),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "mse"}, {"epochs": 1, "batch_size": 10}),
+    Case("activations_layers", "activation_layers", Data(samples=40, x_shape=(6,), target="onehot", classes=3, seed=45),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+]
+BY_NAME.update({case.name: case for case in CASES[-6:]})

@@ -306,3 +306,71 @@ def normalization_layers(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (merging_branches, reshaping_chain, noise_layers, normalization_layers)})
+# -- the losses and activations of issue 16 -----------------------------------------------------------------------
+#: the activations of keras.activations each golden branch uses (sparsemax has its own case: Keras 3.15 differs;
+#: glu halves its input, which Keras's Dense does not know when it builds the next layer; tanh is a guide's)
+BRANCH_ACTIVATIONS = ("relu", "leaky_relu", "relu6", "softmax", "celu", "elu", "selu", "softplus", "softsign",
+                      "squareplus", "soft_shrink", "sparse_plus", "silu", "swish", "gelu", "tanh_shrink",
+                      "sigmoid", "sparse_sigmoid", "exponential", "hard_sigmoid", "hard_silu", "hard_swish",
+                      "hard_tanh", "hard_shrink", "linear", "mish", "log_softmax", "log_sigmoid")
+
+
+def every_activation(fs, cls="Model"):
+    """6 features -> one Dense(2) branch per activation (by name; gelu also approximate, relu and threshold with
+    options) -> concatenated -> Dense(3) softmax."""
+    inputs = fs.Input(shape=(6,), name="features")
+    activations = [*BRANCH_ACTIVATIONS,
+                   lambda x: fs.activations.gelu(x, approximate=True),
+                   lambda x: fs.activations.relu(x, negative_slope=0.1, max_value=1.5, threshold=0.2),
+                   lambda x: fs.activations.threshold(x, 0.1, -0.5)]
+    branches = [fs.layers.Dense(2, activation=a, name=f"branch_{i}")(inputs) for i, a in enumerate(activations)]
+    outputs = fs.layers.Dense(3, activation="softmax", name="head")(fs.layers.concatenate(branches))
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def sparsemax_head(fs, cls="Model"):
+    """4 features -> Dense(6 sigmoid) -> Dense(3 sparsemax): probabilities with exact zeros."""
+    return fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(6, activation="sigmoid"),
+                          fs.layers.Dense(3, activation="sparsemax")])
+
+
+def activation_layers(fs, cls="Model"):
+    """Dense -> PReLU (shared over no axis) -> Dense -> ELU(0.5) -> Dense -> ReLU(max_value, negative_slope,
+    threshold) -> Dense -> LeakyReLU(0.1) -> Reshape -> PReLU(shared_axes=[1]) -> Flatten -> Dense -> Softmax."""
+    return fs.Sequential([
+        fs.Input(shape=(6,)),
+        fs.layers.Dense(8), fs.layers.PReLU(alpha_initializer=fs.initializers.Constant(0.25)),
+        fs.layers.Dense(8), fs.layers.ELU(alpha=0.5),
+        fs.layers.Dense(8), fs.layers.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.2),
+        fs.layers.Dense(8), fs.layers.LeakyReLU(negative_slope=0.1),
+        fs.layers.Reshape((2, 4)), fs.layers.PReLU(alpha_initializer=fs.initializers.Constant(0.1), shared_axes=[1]),
+        fs.layers.Flatten(), fs.layers.Dense(3), fs.layers.Softmax(),
+    ])
+
+
+#: head name -> its activation, for the losses of the losses issue (one Dense(3) head each)
+LOSS_HEADS = {"binary_focal": "sigmoid", "binary_focal_logits": None, "categorical_focal": "softmax",
+              "generalized_ce": "softmax", "categorical_hinge": None, "squared_hinge": None, "dice": "sigmoid",
+              "tversky": "sigmoid", "ignore_class": None, "smoothed_bce": "sigmoid", "smoothed_cce_logits": None}
+
+
+def loss_heads(fs, cls="Model"):
+    """4 features -> Dense(6 sigmoid) -> one Dense(3) head per loss (LOSS_HEADS)."""
+    inputs = fs.Input(shape=(4,), name="features")
+    hidden = fs.layers.Dense(6, activation="sigmoid", name="hidden")(inputs)
+    outputs = [fs.layers.Dense(3, activation=activation, name=name)(hidden) for name, activation in LOSS_HEADS.items()]
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def embedding_head(fs, cls="Model"):
+    """4 features -> Dense(6 sigmoid) -> Dense(3): embeddings for the Circle loss."""
+    return fs.Sequential([fs.Input(shape=(4,)), fs.layers.Dense(6, activation="sigmoid"), fs.layers.Dense(3)])
+
+
+def ctc_sequence(fs, cls="Model"):
+    """(6 steps, 3 features) -> Dense(8 sigmoid) -> Dense(4): per-step logits over 3 labels and the blank 0."""
+    return fs.Sequential([fs.Input(shape=(6, 3)), fs.layers.Dense(8, activation="sigmoid"), fs.layers.Dense(4)])
+
+
+BUILDERS.update({f.__name__: f for f in (every_activation, sparsemax_head, activation_layers, loss_heads,
+                                         embedding_head, ctc_sequence)})

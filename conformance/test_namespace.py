@@ -203,3 +203,31 @@ def test_the_model_config_names_are_exported(fs):
     model = fs.Sequential([fs.Input(shape=(2,)), fs.layers.Dense(1)])
     for method in ("get_config", "from_config", "to_json", "summary", "load_weights"):
         assert callable(getattr(model, method)), method
+# -- the names of issue 16's losses and activations and issue 15's activation layers (docs/SPEC.md 5.4-5.5, 8d.8) --
+#: module -> the names Keras 3.15 exports there that this area adds (every backend exports them all)
+EXPECTED_LOSSES_AND_ACTIVATIONS = {
+    "losses": ["BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
+               "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "Circle",
+               "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "MeanAbsoluteError",
+               "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
+               "SparseCategoricalCrossentropy", "SquaredHinge", "Tversky", "binary_crossentropy",
+               "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+               "categorical_generalized_cross_entropy", "categorical_hinge", "circle", "cosine_similarity", "ctc",
+               "deserialize", "dice", "get", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
+               "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
+               "serialize", "sparse_categorical_crossentropy", "squared_hinge", "tversky"],
+    "activations": ["celu", "deserialize", "elu", "exponential", "gelu", "get", "glu", "hard_shrink", "hard_sigmoid",
+                    "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax",
+                    "mish", "relu", "relu6", "selu", "serialize", "sigmoid", "silu", "soft_shrink", "softmax",
+                    "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
+                    "tanh", "tanh_shrink", "threshold"],
+    "layers": ["Activation", "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"],
+    "metrics": ["CategoricalHinge", "SquaredHinge", "categorical_hinge", "squared_hinge"],
+}
+
+
+@pytest.mark.parametrize("module", list(EXPECTED_LOSSES_AND_ACTIVATIONS))
+def test_every_loss_activation_and_activation_layer_name_of_keras_is_exported(fs, module):
+    namespace = getattr(fs, module)
+    missing = [name for name in EXPECTED_LOSSES_AND_ACTIVATIONS[module] if name not in namespace.__all__]
+    assert missing == [], f"fs.{module} lacks {missing}"

@@ -131,6 +131,7 @@ def logsumexp(x, axis=None, keepdims=False):
 sigmoid = _float_valued(jax.nn.sigmoid)
 relu = _unwrapping(jax.nn.relu)
 log_sigmoid = _float_valued(jax.nn.log_sigmoid)
+erf = _float_valued(jax.lax.erf)
 
 
 @_float_valued

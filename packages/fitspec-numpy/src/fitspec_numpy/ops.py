@@ -7,6 +7,7 @@ reference does its own way: conversions of traced values, and numerically carefu
 from __future__ import annotations
 
 import autograd.numpy as anp
+import autograd.scipy.special as aspecial
 import numpy as np
 from autograd.tracer import getval
 
@@ -149,6 +150,9 @@ def log_softmax(x, axis=-1):
 @_float_valued
 def softmax(x, axis=-1):
     return anp.exp(log_softmax(x, axis=axis))
+
+
+erf = _float_valued(aspecial.erf)
 
 
 @_float_valued

@@ -214,7 +214,7 @@ globals().update(unary_ops(convert_to_tensor, {
 globals().update(unary_ops(_float_operand, {
     "sqrt": tf.sqrt, "exp": tf.exp, "log": tf.math.log, "log1p": tf.math.log1p, "floor": tf.floor,
     "ceil": tf.math.ceil, "cos": tf.cos, "sigmoid": tf.sigmoid, "tanh": tf.tanh,
-    "log_sigmoid": tf.math.log_sigmoid,
+    "log_sigmoid": tf.math.log_sigmoid, "expm1": tf.math.expm1, "erf": tf.math.erf,
 }))
 
 

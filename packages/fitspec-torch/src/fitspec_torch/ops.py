@@ -331,7 +331,7 @@ globals().update(unary_ops(_tensor, {
 globals().update(unary_ops(_float_input, {
     "sqrt": torch.sqrt, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p, "floor": torch.floor,
     "ceil": torch.ceil, "cos": torch.cos, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-    "log_sigmoid": F.logsigmoid,
+    "log_sigmoid": F.logsigmoid, "expm1": torch.expm1, "erf": torch.erf,
 }))
 
 

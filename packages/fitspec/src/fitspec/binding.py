@@ -31,7 +31,7 @@ from fitspec import (
     seeding,
 )
 from fitspec import layers as core_layers
-from fitspec.compile_utils import get_loss, get_optimizer
+from fitspec.compile_utils import get_optimizer
 from fitspec.errors import invalid_argument
 from fitspec.layers.input_spec import InputSpec
 from fitspec.layers.symbolic import Input, SymbolicTensor
@@ -151,14 +151,18 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})
     api.losses = module("losses", {
         **bound("losses", {**losses.CLASSES, "LossFunctionWrapper": losses.LossFunctionWrapper}), **loss_functions,
-        "get": lambda identifier: get_loss(identifier, api, where="losses.get", argument="identifier"),
+        "get": lambda identifier: losses.get(identifier, api.losses), "serialize": losses.serialize,
+        "deserialize": lambda config, custom_objects=None: losses.deserialize(config, api.losses, custom_objects),
     })
     api.optimizers = module("optimizers", {
         **bound("optimizers", optimizers.CLASSES), "get": lambda identifier: get_optimizer(identifier, api),
         "schedules": module("optimizers.schedules", bound("optimizers.schedules", schedules.CLASSES)),
     })
+    activation_functions = functions("activations", activations.ALL)
     api.activations = module("activations", {
-        **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
+        **activation_functions, **{alias: activation_functions[name] for alias, name in activations.ALIASES.items()},
+        "get": lambda identifier: activations.get(identifier, ops), "serialize": activations.serialize,
+        "deserialize": lambda config, custom_objects=None: activations.deserialize(config, ops, custom_objects),
     })
     api.initializers = module("initializers", {**initializers.ALL, "Initializer": initializers.Initializer,
                                                "get": initializers.get})

@@ -516,3 +516,29 @@ NAMES = {
 }
 FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                      top_k_categorical_accuracy, cosine_similarity)}
+
+
+# -- the hinge metrics of the losses issue (issue 16): MeanMetricWrappers of the loss functions ------------------
+class SquaredHinge(MeanMetricWrapper):
+    """The weighted mean of losses.squared_hinge."""
+
+    targets = "like_predictions"
+    direction = "down"
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(_with_ops(losses.squared_hinge, self.ops), name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """The weighted mean of losses.categorical_hinge."""
+
+    targets = "like_predictions"
+    direction = "down"
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(_with_ops(losses.categorical_hinge, self.ops), name=name, dtype=dtype)
+
+
+CLASSES.update({cls.__name__: cls for cls in (SquaredHinge, CategoricalHinge)})
+NAMES.update({"squared_hinge": "SquaredHinge", "categorical_hinge": "CategoricalHinge"})
+FUNCTIONS.update({f.__name__: f for f in (losses.squared_hinge, losses.categorical_hinge)})

@@ -20,7 +20,7 @@ ELEMENTWISE = ("negative", "square", "abs", "sign", "equal", "not_equal", "great
 #: arithmetic where a Python float meeting an integer array makes the array floatx first
 ARITHMETIC = ("add", "subtract", "multiply", "power", "maximum", "minimum")
 #: functions whose value is a float: integer (and bool) inputs are taken as floatx
-FLOAT_VALUED = ("sqrt", "exp", "log", "log1p", "floor", "ceil", "cos", "tanh")
+FLOAT_VALUED = ("sqrt", "exp", "expm1", "log", "log1p", "floor", "ceil", "cos", "tanh")
 REDUCTIONS = ("sum", "max", "min", "prod")
 
 

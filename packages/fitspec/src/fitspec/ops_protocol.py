@@ -45,6 +45,8 @@ OPS: dict[str, str] = {
     "exp": "(x)",
     "log": "(x)",
     "log1p": "(x)",
+    "expm1": "(x) -> exp(x) - 1, accurate near 0",
+    "erf": "(x) -> the error function",
     "maximum": "(x, y)",
     "minimum": "(x, y)",
     "clip": "(x, x_min, x_max)",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 
 
@@ -47,10 +47,29 @@ def reduce_values(ops, values, sample_weight=None, reduction="sum_over_batch_siz
     return ops.sum(values) / size if mean is None else mean
 
 
+def mask_as_weight(ops, mask, sample_weight, reduction, dtype):
+    """A loss's mask (True: a value that counts) merged into its sample weight, as Keras 3: under the mean
+    reductions "sum_over_batch_size" and "mean" a kept value weighs size / kept (so the mean is over the kept
+    values), otherwise 1; a masked one 0."""
+    if reduction in ("sum_over_batch_size", "mean"):
+        size = ops.cast(math.prod(ops.shape(mask)), dtype)
+        mask_weight = ops.where(mask, ops.divide_no_nan(size, ops.sum(ops.cast(mask, dtype))), 0.0)
+    else:
+        mask_weight = ops.cast(mask, dtype)
+    if sample_weight is None:
+        return mask_weight
+    sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
+    mask_weight, sample_weight = squeeze_or_expand_to_same_rank(ops, mask_weight, sample_weight)
+    return sample_weight * mask_weight
+
+
 def reduce_weighted_values(ops, values, sample_weight=None, reduction="sum_over_batch_size", dtype=None,
-                           mean_of_all=None):
-    """Weight per-sample values, then reduce them: sum(values * w) / number_of_values by default."""
+                           mean_of_all=None, mask=None):
+    """Weight per-sample values, then reduce them: sum(values * w) / number_of_values by default. A `mask` (a
+    loss's, e.g. `ignore_class`) joins the weight by `mask_as_weight`."""
     values = ops.convert_to_tensor(values, dtype=dtype)
+    if mask is not None:
+        sample_weight = mask_as_weight(ops, mask, sample_weight, reduction, ops.dtype(values))
     if sample_weight is not None:
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), ops.dtype(values))
         values, sample_weight = squeeze_or_expand_to_same_rank(ops, values, sample_weight)

@@ -5,6 +5,7 @@ picks it up.
 """
 
 from fitspec.layers import (
+    activation_layers,
     convolutional,
     core,
     embedding,
@@ -21,7 +22,7 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
-           **input_layer.CLASSES}
+           **input_layer.CLASSES, **activation_layers.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",

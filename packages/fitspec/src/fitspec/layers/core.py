@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from fitspec import activations, initializers
 from fitspec.conv_arithmetic import normalize_data_format
@@ -66,16 +67,36 @@ class Activation(Layer):
 
 
 class ReLU(Layer):
+    """activations.relu(x, negative_slope, max_value, threshold); max_value None or >= 0, the others >= 0."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        for argument, value, allow_none in (("max_value", max_value, True), ("negative_slope", negative_slope, False),
+                                            ("threshold", threshold, False)):
+            if (value is None and not allow_none) or (value is not None and (
+                    isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0)):
+                raise invalid_argument("ReLU", argument, "a float >= 0" + (" or None" if allow_none else ""), value)
+        self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
+
     def call(self, inputs):
-        return self.ops.relu(inputs)
+        return activations.relu(self.ops, inputs, negative_slope=self.negative_slope, max_value=self.max_value,
+                                threshold=self.threshold)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
+                "threshold": self.threshold}
 
 
 class LeakyReLU(Layer):
-    """x if x >= 0 else negative_slope * x."""
+    """x if x >= 0 else negative_slope * x. `alpha=` (Keras 2's name) is taken with Keras 3's UserWarning."""
 
     def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2)
         super().__init__(**kwargs)
-        if negative_slope < 0:
+        if negative_slope is None or isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
+                or negative_slope < 0:
             raise invalid_argument("LeakyReLU", "negative_slope", "a float >= 0", negative_slope)
         self.negative_slope = negative_slope
 
