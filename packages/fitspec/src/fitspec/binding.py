@@ -33,6 +33,7 @@ from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Input
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
+from fitspec.metrics import lookup as metric_lookup
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
@@ -138,6 +139,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),
+        "get": lambda identifier: metric_lookup.get(api, identifier),
+        "serialize": metric_lookup.serialize,
+        "deserialize": lambda config, custom_objects=None: metric_lookup.deserialize(api, config, custom_objects),
     })
     loss_functions = functions("losses", losses.FUNCTIONS)
     loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})

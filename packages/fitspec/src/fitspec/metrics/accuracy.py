@@ -89,3 +89,34 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(_with_ops(top_k_categorical_accuracy, self.ops), name=name, dtype=dtype, k=k)
+
+
+def sparse_top_k_categorical_accuracy(ops, y_true, y_pred, k=5, from_sorted_ids=False):
+    """1 when fewer than k classes score strictly higher than the class id y_true (ties count in its favour);
+    `from_sorted_ids`: y_pred holds class ids best first, and the hit is y_true among the first k. Predictions of
+    rank > 2 are rows of their last axis; the result has y_true's shape."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    shape = tuple(ops.shape(y_true))
+    if len(ops.shape(y_pred)) > 2:
+        y_pred = ops.reshape(y_pred, (-1, ops.shape(y_pred)[-1]))
+    y_true = ops.reshape(y_true, (-1,))
+    if from_sorted_ids:
+        ids = ops.cast(y_pred[:, :k], "int64")
+        hits = ops.max(ops.cast(ops.equal(ops.expand_dims(ops.cast(y_true, "int64"), 1), ids), "int32"), axis=1)
+        matches = ops.greater(hits, 0)
+    else:
+        target_score = ops.take_along_axis(y_pred, ops.expand_dims(ops.cast(y_true, "int64"), -1), axis=-1)
+        higher = ops.sum(ops.cast(ops.greater(y_pred, target_score), "int32"), axis=-1)
+        matches = ops.less(higher, k)
+    matches = ops.cast(matches, ops.dtype(ops.zeros(())))
+    return ops.reshape(matches, shape) if len(shape) > 1 else matches
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    targets = "class_ids"
+    direction = "up"
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
+        super().__init__(_with_ops(sparse_top_k_categorical_accuracy, self.ops), name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)

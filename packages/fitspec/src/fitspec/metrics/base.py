@@ -53,6 +53,10 @@ class Metric:
 
     add_weight = add_variable
 
+    def build(self, y_true_shape, y_pred_shape) -> None:
+        """Create the state whose shape follows the data (a class per column): compile() calls it with the first
+        batch's shapes, before any step is compiled, and `update_state` on its first call otherwise."""
+
     def update_state(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
 
