@@ -156,3 +156,226 @@ def test_root_mean_squared_error_is_the_root_of_the_weighted_mean(fs, precision,
     expected = np.sqrt(ref.weighted_mean(per_sample, w))
     rtol, atol = tolerance(precision, device)
     assert_close(result(fs, metric), expected, max(rtol, 1e-6), max(atol, 1e-6), "RootMeanSquaredError")
+
+
+# -- issue 16: closed forms on every backend, and what every metric must do ---------------------------------------
+import warnings  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+from sklearn import metrics as sk  # noqa: E402
+
+ROWS = 24  # fixed shapes: a compiled backend builds each op once, whatever the drawn values
+seeds = st.integers(0, 2**32 - 1)
+
+
+def values(fs, x) -> np.ndarray:
+    return np.asarray(fs.ops.convert_to_numpy(x), dtype=np.float64)
+
+
+def scored_labels(seed, precision, columns=1, levels=10):
+    """0/1 labels (both present in every column), scores on a grid of `levels` values strictly between
+    thresholds, weights in [0.5, 2]; rounded to the precision the backend computes in."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=(ROWS, columns)).astype(np.float64)
+    y[0], y[1] = 0.0, 1.0
+    p = ((rng.integers(0, levels, size=(ROWS, columns)) + 0.5) / levels).astype(precision).astype(np.float64)
+    w = (rng.random(ROWS) * 1.5 + 0.5).astype(precision).astype(np.float64)
+    return y, p, w
+
+
+@settings(max_examples=15)
+@given(seed=seeds, weighted=st.booleans())
+def test_roc_auc_equals_scikit_learn_when_thresholds_separate_the_scores(fs, precision, device, seed, weighted):
+    """Scores on a grid of 10 levels, 200 thresholds between them: Keras's trapezoids are the exact ROC AUC."""
+    y, p, w = scored_labels(seed, precision)
+    sw = w if weighted else None
+    metric = fs.metrics.AUC()
+    metric.update_state(y, p, sample_weight=sw)
+    expected = sk.roc_auc_score(y[:, 0], p[:, 0], sample_weight=sw)
+    assert_close(result(fs, metric), expected, *tolerance(precision, device), "ROC AUC")
+
+
+@settings(max_examples=15)
+@given(seed=seeds, weighted=st.booleans())
+def test_pr_auc_lies_between_its_minoring_and_majoring_sums_as_average_precision_does(fs, precision, device, seed,
+                                                                                       weighted):
+    """Between two thresholds precision moves monotonically along Davis & Goadrich's interpolation, and average
+    precision takes it at one end: both lie between the lower (minoring) and upper (majoring) Riemann sums."""
+    y, p, w = scored_labels(seed, precision)
+    sw = w if weighted else None
+    found = {}
+    for method in ("interpolation", "minoring", "majoring"):
+        metric = fs.metrics.AUC(curve="PR", summation_method=method)
+        metric.update_state(y, p, sample_weight=sw)
+        found[method] = result(fs, metric)
+    rtol, atol = tolerance(precision, device)
+    average_precision = sk.average_precision_score(y[:, 0], p[:, 0], sample_weight=sw)
+    slack = max(atol, rtol)
+    for value, what in ((found["interpolation"], "interpolated PR AUC"), (average_precision, "average precision")):
+        assert found["minoring"] - slack <= value <= found["majoring"] + slack, (what, found, average_precision)
+
+
+@settings(max_examples=15)
+@given(seed=seeds, average=st.sampled_from([None, "micro", "macro", "weighted"]), threshold=st.sampled_from(
+    [0.25, 0.5, 0.8]), beta=st.sampled_from([None, 0.5, 2.0]), weighted=st.booleans())
+def test_f_scores_equal_scikit_learn_at_the_threshold(fs, precision, device, seed, average, threshold, beta,
+                                                      weighted):
+    y, p, w = scored_labels(seed, precision, columns=3, levels=7)
+    sw = w if weighted else None
+    if beta is None:
+        metric = fs.metrics.F1Score(average=average, threshold=threshold)
+    else:
+        metric = fs.metrics.FBetaScore(average=average, beta=beta, threshold=threshold)
+    metric.update_state(y, p, sample_weight=sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = sk.fbeta_score(y, (p > threshold).astype(int), beta=1.0 if beta is None else beta,
+                                  average=average, sample_weight=sw, zero_division=0)
+    rtol, atol = tolerance(precision, device)
+    # Keras adds 1e-7 to each denominator: weights of at least 0.5 keep that below 1e-6 relative
+    assert_close(values(fs, metric.result()), expected, max(rtol, 2e-6), max(atol, 2e-6), f"F-beta {average}")
+
+
+@settings(max_examples=15)
+@given(seed=seeds, aggregation=st.sampled_from([None, "uniform_average", "variance_weighted_average"]),
+       weighted=st.booleans())
+def test_r2_score_equals_scikit_learn(fs, precision, device, seed, aggregation, weighted):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=(ROWS, 3)).astype(precision).astype(np.float64)
+    p = (y + rng.normal(size=(ROWS, 3))).astype(precision).astype(np.float64)
+    w = (rng.random(ROWS) + 0.5).astype(precision).astype(np.float64) if weighted else None
+    metric = fs.metrics.R2Score(class_aggregation=aggregation)
+    metric.update_state(y, p, sample_weight=w)
+    multioutput = {None: "raw_values", "uniform_average": "uniform_average",
+                   "variance_weighted_average": "variance_weighted"}[aggregation]
+    expected = sk.r2_score(y, p, sample_weight=w, multioutput=multioutput)
+    rtol, atol = tolerance(precision, device)
+    assert_close(values(fs, metric.result()), expected, max(rtol, 1e-6), max(atol, 1e-6), f"R2 {aggregation}")
+
+
+@settings(max_examples=15)
+@given(seed=seeds, targets=st.sampled_from([[0, 1, 2, 3], [1, 3]]), ignore=st.sampled_from([None, 2]),
+       weighted=st.booleans())
+def test_iou_equals_the_jaccard_score_of_the_classes_that_occur(fs, precision, device, seed, targets, ignore,
+                                                                weighted):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, size=ROWS)
+    p = np.where(rng.random(ROWS) < 0.5, y, rng.integers(0, 4, size=ROWS))
+    w = rng.integers(0, 4, size=ROWS) if weighted else np.ones(ROWS, dtype=np.int64)
+    metric = fs.metrics.IoU(num_classes=4, target_class_ids=targets, ignore_class=ignore)
+    metric.update_state(y, p, sample_weight=w if weighted else None)
+    kept = (y != ignore) & (w > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = sk.jaccard_score(y[kept], p[kept], labels=targets, average=None, sample_weight=w[kept],
+                                  zero_division=0) if kept.any() else np.zeros(len(targets))
+    occurring = [c in y[kept] or c in p[kept] for c in targets]
+    expected = float(np.sum(scores[occurring]) / max(sum(occurring), 1))
+    # the division is in float32, as Keras computes IoU, whatever floatx is
+    assert_close(result(fs, metric), expected, 1e-6, 1e-6, f"IoU of {targets}")
+
+
+@settings(max_examples=15)
+@given(seed=seeds, weighted=st.booleans())
+def test_pearson_correlation_is_the_mean_of_numpy_corrcoef_per_row(fs, precision, device, seed, weighted):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=(ROWS, 5)).astype(precision).astype(np.float64)
+    p = (y + rng.normal(size=(ROWS, 5))).astype(precision).astype(np.float64)
+    w = (rng.random(ROWS) + 0.5).astype(precision).astype(np.float64) if weighted else None
+    metric = fs.metrics.PearsonCorrelation()
+    metric.update_state(y, p, sample_weight=w)
+    per_row = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(y, p)])
+    rtol, atol = tolerance(precision, device)
+    assert_close(result(fs, metric), ref.weighted_mean(per_row, w), max(rtol, 1e-6), max(atol, 1e-6), "Pearson")
+    concordance = fs.metrics.ConcordanceCorrelation()
+    concordance.update_state(y, y)
+    assert_close(result(fs, concordance), 1.0, max(rtol, 1e-6), max(atol, 1e-6), "concordance of y with itself")
+
+
+#: one of each metric of issue 16 and its options: (factory, data kind)
+METRIC_TABLE = [
+    (lambda m: m.TruePositives(thresholds=[0.0, 0.5, 1.0]), "multilabel"),
+    (lambda m: m.FalsePositives(), "binary"), (lambda m: m.TrueNegatives(thresholds=0.3), "binary"),
+    (lambda m: m.FalseNegatives(thresholds=[0.2, 0.7]), "multilabel"),
+    (lambda m: m.Precision(top_k=2, class_id=1), "multilabel"), (lambda m: m.Recall(thresholds=[0.3, 0.6]),
+                                                                 "binary"),
+    (lambda m: m.AUC(), "binary"), (lambda m: m.AUC(curve="PR", multi_label=True), "multilabel"),
+    (lambda m: m.AUC(summation_method="majoring", thresholds=[0.2, 0.5], label_weights=[1.0, 2.0, 0.5]),
+     "multilabel"),
+    (lambda m: m.AUC(curve="PRGAIN", from_logits=True), "logits"),
+    (lambda m: m.PrecisionAtRecall(0.5), "binary"), (lambda m: m.RecallAtPrecision(0.6, num_thresholds=20),
+                                                     "binary"),
+    (lambda m: m.SensitivityAtSpecificity(0.5, class_id=2), "multilabel"),
+    (lambda m: m.SpecificityAtSensitivity(0.5, num_thresholds=1), "binary"),
+    (lambda m: m.F1Score(), "onehot"), (lambda m: m.FBetaScore(average="weighted", beta=2.0, threshold=0.4),
+                                        "multilabel"),
+    (lambda m: m.R2Score(num_regressors=3), "regression"), (lambda m: m.PearsonCorrelation(), "regression"),
+    (lambda m: m.ConcordanceCorrelation(), "regression"),
+    (lambda m: m.IoU(3, [0, 2], ignore_class=1), "ids"), (lambda m: m.MeanIoU(3, sparse_y_pred=False), "sparse"),
+    (lambda m: m.BinaryIoU(threshold=0.4), "binary"), (lambda m: m.OneHotIoU(3, [1, 2]), "onehot"),
+    (lambda m: m.OneHotMeanIoU(3), "onehot"), (lambda m: m.SparseTopKCategoricalAccuracy(k=2), "sparse"),
+    (lambda m: m.BinaryCrossentropy(label_smoothing=0.1), "binary"),
+    (lambda m: m.CategoricalCrossentropy(from_logits=True), "onehot_logits"),
+    (lambda m: m.SparseCategoricalCrossentropy(), "sparse"), (lambda m: m.KLDivergence(), "onehot"),
+    (lambda m: m.Poisson(), "positive"), (lambda m: m.Hinge(), "binary"), (lambda m: m.LogCoshError(), "regression"),
+    (lambda m: m.MeanSquaredLogarithmicError(), "positive"),
+]
+TABLE_IDS = [f"{i}" for i in range(len(METRIC_TABLE))]
+
+
+def table_data(kind, seed, precision):
+    """(y_true, y_pred, integer-valued sample weights) of ROWS rows, rounded to the precision."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(1, 4, size=ROWS).astype(np.float64)
+    labels = rng.integers(0, 3, size=ROWS)
+    logits = rng.normal(size=(ROWS, 3)) * 2
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y, p = {
+        "binary": (rng.integers(0, 2, size=(ROWS, 1)).astype(np.float64), rng.random((ROWS, 1))),
+        "multilabel": (rng.integers(0, 2, size=(ROWS, 3)).astype(np.float64), rng.random((ROWS, 3))),
+        "logits": (rng.integers(0, 2, size=(ROWS, 1)).astype(np.float64), logits[:, :1]),
+        "onehot": (np.eye(3)[labels], probabilities), "onehot_logits": (np.eye(3)[labels], logits),
+        "sparse": (labels.astype(np.float64), probabilities),
+        "ids": (labels.astype(np.float64), rng.integers(0, 3, size=ROWS).astype(np.float64)),
+        "regression": (rng.normal(size=(ROWS, 3)), rng.normal(size=(ROWS, 3))),
+        "positive": (rng.random((ROWS, 3)) * 3, rng.random((ROWS, 3)) * 3),
+    }[kind]
+    return y, p.astype(precision).astype(np.float64), w
+
+
+@pytest.mark.parametrize("index", range(len(METRIC_TABLE)), ids=TABLE_IDS)
+@settings(max_examples=3)
+@given(seed=seeds, weighted=st.booleans())
+def test_every_new_metric_accumulates_batches_as_one_update_of_all_data(fs, precision, device, index, seed, weighted):
+    make, kind = METRIC_TABLE[index]
+    y, p, w = table_data(kind, seed, precision)
+    sw = w if weighted else None
+    whole, parts = make(fs.metrics), make(fs.metrics)
+    whole.update_state(y, p, sample_weight=sw)
+    for start in range(0, ROWS, 8):
+        parts.update_state(y[start:start + 8], p[start:start + 8],
+                           sample_weight=None if sw is None else sw[start:start + 8])
+    rtol, atol = tolerance(precision, device)
+    assert_close(values(fs, parts.result()), values(fs, whole.result()), max(rtol, 1e-6), max(atol, 1e-6),
+                 f"{whole.name} over three batches")
+
+
+@pytest.mark.parametrize("index", range(len(METRIC_TABLE)), ids=TABLE_IDS)
+def test_every_new_metric_resets_and_updates_statelessly_as_it_updates(fs, precision, device, index):
+    make, kind = METRIC_TABLE[index]
+    y, p, w = table_data(kind, 7, precision)
+    stateful, stateless, fresh = make(fs.metrics), make(fs.metrics), make(fs.metrics)
+    for metric in (stateful, stateless, fresh):
+        metric.build(y.shape, p.shape)
+    before = [values(fs, v.value) for v in stateless.variables]
+    stateful.update_state(y, p, sample_weight=w)
+    state = stateless.stateless_update_state([v.value for v in stateless.variables], y, p, sample_weight=w)
+    for variable, value in zip(stateless.variables, before):
+        np.testing.assert_array_equal(values(fs, variable.value), value)
+    rtol, atol = tolerance(precision, device)
+    assert_close(values(fs, stateless.stateless_result(state)), values(fs, stateful.result()), rtol, atol,
+                 "stateless_update_state")
+    stateful.reset_state()
+    for variable, initial in zip(stateful.variables, fresh.variables):
+        np.testing.assert_array_equal(values(fs, variable.value), values(fs, initial.value))
+    np.testing.assert_array_equal(values(fs, stateful.result()), values(fs, fresh.result()))
