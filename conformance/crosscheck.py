@@ -14,6 +14,8 @@ import numpy as np
 
 from conformance.cases import CASES
 from conformance.runner import run_case
+from fitspec.metrics import registry as fs_names
+from fitspec.metrics.lookup import plain_value
 
 RTOL, ATOL = 1e-7, 1e-8  # float64 runs whose summation orders differ, over tens of steps
 
@@ -217,6 +219,10 @@ def compare_metrics_directly(keras, fs, only: str | None = None) -> int:
         if only and only not in label:
             continue
         problems = []
+        keras_config = keras.metrics.serialize(getattr(keras.metrics, cls)(**kwargs))
+        rebuilt = fs.metrics.deserialize(keras_config).get_config()  # Keras's config builds the same metric
+        problems += [f"config[{k!r}]: {rebuilt[k]!r} != Keras {v!r}" for k, v in keras_config["config"].items()
+                     if k in rebuilt and k != "name" and rebuilt[k] != plain_value(v)]
         for weighted in (False, True):
             ours, theirs = getattr(fs.metrics, cls)(**kwargs), getattr(keras.metrics, cls)(**kwargs)
             for y, p, w in metric_batches(kind):
@@ -232,7 +238,32 @@ def compare_metrics_directly(keras, fs, only: str | None = None) -> int:
             print(f"DIFFERS from Keras {keras.__version__}: {label}: {'; '.join(problems)}")
         else:
             print(f"agrees with Keras {keras.__version__}: {label}")
-    return failures
+    return failures + compare_metric_names(keras, fs, only)
+
+
+def compare_metric_names(keras, fs, only: str | None = None) -> int:
+    """Every name keras.metrics.get accepts resolves in fs.metrics.get to the class of the same name."""
+    if only and only not in "metric names":
+        return 0
+    from keras.src.metrics import ALL_OBJECTS_DICT
+
+    differ = []
+    for name, cls in ALL_OBJECTS_DICT.items():
+        if cls.__name__ in ("Metric", "MeanMetricWrapper", "SquaredHinge", "CategoricalHinge"):
+            continue
+        try:
+            expected = type(keras.metrics.get(name)).__name__
+        except TypeError:  # a class with required arguments (the IoU family, the at-constraint metrics)
+            expected = cls.__name__
+            ours = getattr(fs.metrics, fs_names.NAMES.get(name, name), None)
+            found = ours.__name__ if ours is not None else None
+        else:
+            found = type(fs.metrics.get(name)).__name__
+        if found != expected:
+            differ.append(f"{name}: {found} != Keras {expected}")
+    print(f"DIFFERS from Keras {keras.__version__}: metric names: {differ}" if differ else
+          f"agrees with Keras {keras.__version__}: metric names ({len(ALL_OBJECTS_DICT) - 4} names and aliases)")
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":

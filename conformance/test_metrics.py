@@ -379,3 +379,61 @@ def test_every_new_metric_resets_and_updates_statelessly_as_it_updates(fs, preci
     for variable, initial in zip(stateful.variables, fresh.variables):
         np.testing.assert_array_equal(values(fs, variable.value), values(fs, initial.value))
     np.testing.assert_array_equal(values(fs, stateful.result()), values(fs, fresh.result()))
+
+
+def test_metrics_get_resolves_keras_names_and_aliases_to_instances(fs):
+    assert isinstance(fs.metrics.get("mse"), fs.metrics.MeanSquaredError)
+    assert isinstance(fs.metrics.get("BCE"), fs.metrics.BinaryCrossentropy)
+    assert isinstance(fs.metrics.get("log_cosh_error"), fs.metrics.LogCoshError)
+    assert isinstance(fs.metrics.get("auc"), fs.metrics.AUC)
+    assert isinstance(fs.metrics.get(fs.metrics.R2Score), fs.metrics.R2Score)
+    metric = fs.metrics.F1Score()
+    assert fs.metrics.get(metric) is metric and fs.metrics.get(None) is None
+    assert fs.metrics.get(fs.metrics.pearson_correlation) is fs.metrics.pearson_correlation
+    with pytest.raises(ValueError, match=r"metrics.get: argument `identifier` expected .*received 'nope'"):
+        fs.metrics.get("nope")
+
+
+@pytest.mark.parametrize("index", range(len(METRIC_TABLE)), ids=TABLE_IDS)
+def test_every_new_metric_serializes_to_a_config_that_rebuilds_it(fs, index):
+    make, _ = METRIC_TABLE[index]
+    metric = make(fs.metrics)
+    config = fs.metrics.serialize(metric)
+    assert config["class_name"] == type(metric).__name__
+    again = fs.metrics.deserialize(config)
+    assert type(again) is type(metric) and again.get_config() == metric.get_config()
+    assert fs.metrics.get(config).get_config() == metric.get_config()
+
+
+BAD_METRIC_ARGUMENTS = [
+    ("Precision", {"thresholds": 1.5}, "thresholds"), ("Recall", {"top_k": 0}, "top_k"),
+    ("TruePositives", {"thresholds": [0.2, -0.1]}, "thresholds"), ("Precision", {"class_id": -1}, "class_id"),
+    ("AUC", {"curve": "XY"}, "curve"), ("AUC", {"summation_method": "sum"}, "summation_method"),
+    ("AUC", {"num_thresholds": 1}, "num_thresholds"), ("AUC", {"num_labels": 3}, "num_labels"),
+    ("AUC", {"label_weights": [-1.0, 1.0]}, "label_weights"),
+    ("PrecisionAtRecall", {"recall": 1.5}, "recall"), ("RecallAtPrecision", {"precision": -0.1}, "precision"),
+    ("SensitivityAtSpecificity", {"specificity": 0.5, "num_thresholds": 0}, "num_thresholds"),
+    ("F1Score", {"average": "mean"}, "average"), ("FBetaScore", {"beta": 2}, "beta"),
+    ("F1Score", {"threshold": 0.0}, "threshold"), ("R2Score", {"class_aggregation": "max"}, "class_aggregation"),
+    ("R2Score", {"num_regressors": -1}, "num_regressors"), ("IoU", {"num_classes": 3, "target_class_ids": [3]},
+                                                            "target_class_ids"),
+    ("MeanIoU", {"num_classes": 0}, "num_classes"), ("BinaryCrossentropy", {"label_smoothing": 2.0},
+                                                     "label_smoothing"),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 0}, "ignore_class"),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,argument", BAD_METRIC_ARGUMENTS,
+                         ids=[f"{c}-{a}" for c, _, a in BAD_METRIC_ARGUMENTS])
+def test_bad_metric_arguments_are_refused_by_name(fs, cls, kwargs, argument):
+    with pytest.raises(ValueError, match=rf"{cls}: argument `{argument}` expected .*; received"):
+        getattr(fs.metrics, cls)(**kwargs)
+
+
+def test_vector_metrics_build_from_the_first_batch_and_refuse_other_ranks(fs):
+    metric = fs.metrics.AUC(multi_label=True)
+    assert metric.variables == [] and float(values(fs, metric.result())) == 0.0
+    metric.update_state(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.2, 0.9], [0.7, 0.4]]))
+    assert [tuple(v.shape) for v in metric.variables] == [(200, 2)] * 4
+    with pytest.raises(ValueError, match=r"F1Score: argument `y_pred` expected 2D"):
+        fs.metrics.F1Score().update_state(np.ones(3), np.ones(3))

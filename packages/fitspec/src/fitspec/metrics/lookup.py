@@ -65,4 +65,12 @@ def deserialize(api, config, custom_objects=None):
     builtins = {name: getattr(api.metrics, name) for name in CLASSES}
     cls = resolve_class(config["class_name"], builtins, custom_objects, api.metrics.Metric.backend,
                         "metrics.deserialize")
-    return cls(**dict(config.get("config") or {}))
+    return cls(**{key: plain_value(value) for key, value in dict(config.get("config") or {}).items()})
+
+
+def plain_value(value):
+    """A value of a config as Python data: Keras writes an array argument (AUC's label_weights) as
+    {"class_name": "__tensor__" or "__numpy__", "config": {"value": [...], "dtype": ...}}."""
+    if isinstance(value, dict) and value.get("class_name") in ("__tensor__", "__numpy__"):
+        return value["config"]["value"]
+    return value
