@@ -216,7 +216,7 @@ def compare_metrics_directly(keras, fs, only: str | None = None) -> int:
     failures = 0
     for cls, kwargs, kind in DIRECT_METRICS:
         label = f"{cls}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}) on {kind}"
-        if only and only not in label:
+        if only and only not in label and not "metrics".startswith(only):
             continue
         problems = []
         keras_config = keras.metrics.serialize(getattr(keras.metrics, cls)(**kwargs))
