@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
+from fitspec.losses import _prepare  # y_true cast to y_pred's dtype, ranks aligned: as the losses
 from fitspec.metrics.reduction import MeanMetricWrapper, _with_ops
-from fitspec.reduction import squeeze_or_expand_to_same_rank
 
 EPSILON = 1e-7
-
-
-def _prepare(ops, y_true, y_pred):
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
-    return squeeze_or_expand_to_same_rank(ops, y_true, y_pred)
 
 
 def _centred(ops, x, axis):
