@@ -168,6 +168,8 @@ DIRECT_METRICS = [
     ("CategoricalCrossentropy", {"from_logits": True}, "onehot_logits"),
     ("SparseCategoricalCrossentropy", {}, "sparse"), ("SparseCategoricalCrossentropy", {"from_logits": True},
                                                       "sparse_logits"),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 2}, "sparse"),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 0, "from_logits": True}, "sparse_logits"),
     ("KLDivergence", {}, "onehot"), ("Poisson", {}, "positive"), ("Hinge", {}, "multilabel"),
     ("Hinge", {}, "regression"), ("LogCoshError", {}, "regression"), ("MeanSquaredLogarithmicError", {}, "positive"),
 ]

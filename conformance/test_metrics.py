@@ -319,6 +319,7 @@ METRIC_TABLE = [
     (lambda m: m.SparseCategoricalCrossentropy(), "sparse"), (lambda m: m.KLDivergence(), "onehot"),
     (lambda m: m.Poisson(), "positive"), (lambda m: m.Hinge(), "binary"), (lambda m: m.LogCoshError(), "regression"),
     (lambda m: m.MeanSquaredLogarithmicError(), "positive"),
+    (lambda m: m.SparseCategoricalCrossentropy(ignore_class=1), "sparse"),
 ]
 TABLE_IDS = [f"{i}" for i in range(len(METRIC_TABLE))]
 
@@ -419,7 +420,7 @@ BAD_METRIC_ARGUMENTS = [
                                                             "target_class_ids"),
     ("MeanIoU", {"num_classes": 0}, "num_classes"), ("BinaryCrossentropy", {"label_smoothing": 2.0},
                                                      "label_smoothing"),
-    ("SparseCategoricalCrossentropy", {"ignore_class": 0}, "ignore_class"),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 0.5}, "ignore_class"),
 ]
 
 

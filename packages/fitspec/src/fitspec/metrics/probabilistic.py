@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fitspec import losses
 from fitspec.errors import invalid_argument
-from fitspec.metrics.reduction import MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import Mean, MeanMetricWrapper, _with_ops
 
 
 def _smoothing(where, label_smoothing) -> float:
@@ -58,16 +58,41 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """With `ignore_class`, as Keras: a target equal to it gives the value 0, and, when sample weights are given,
+    the weight 0 (without weights those samples still count in the mean, as zeros)."""
+
     targets = "class_ids"
     direction = "down"
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, ignore_class=None,
                  axis=-1):
-        if ignore_class is not None:  # Keras masks those samples out of the mean: not built yet
-            raise invalid_argument("SparseCategoricalCrossentropy", "ignore_class", "None (not supported yet)",
-                                   ignore_class)
+        if ignore_class is not None and (isinstance(ignore_class, bool) or not isinstance(ignore_class, int)):
+            raise invalid_argument("SparseCategoricalCrossentropy", "ignore_class", "None or an int", ignore_class)
         super().__init__(_with_ops(losses.sparse_categorical_crossentropy, self.ops), name=name, dtype=dtype,
                          from_logits=from_logits, axis=axis)
+        self.ignore_class = ignore_class
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.ignore_class is None:
+            return super().update_state(y_true, y_pred, sample_weight=sample_weight)
+        ops = self.ops
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.convert_to_tensor(y_true)
+        if len(ops.shape(y_true)) == len(ops.shape(y_pred)) and ops.shape(y_true)[-1] == 1:
+            y_true = ops.squeeze(y_true, -1)
+        valid = ops.not_equal(y_true, self.ignore_class)
+        values = self._fn(ops.where(valid, y_true, ops.zeros_like(y_true)), y_pred, **self._fn_kwargs)
+        values = ops.where(valid, values, ops.zeros_like(values))
+        if sample_weight is not None:
+            sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), self.dtype)
+            keep = ops.cast(valid, self.dtype)
+            if len(ops.shape(sample_weight)) == len(ops.shape(keep)) + 1:  # weights (n, 1)
+                keep = ops.expand_dims(keep, -1)
+            sample_weight = sample_weight * keep
+        return Mean.update_state(self, values, sample_weight=sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "ignore_class": self.ignore_class}
 
 
 class KLDivergence(MeanMetricWrapper):
