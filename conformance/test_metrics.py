@@ -1,11 +1,15 @@
-"""Metrics: the numpy formulas on random inputs, and the same result however a batch is split."""
+"""Metrics: the numpy and scikit-learn formulas on random inputs, the same result however a batch is split, and
+what every metric must do (reset, stateless updates, configs, refusing bad arguments)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn import metrics as sk
 
 from conformance import reference as ref
 from conformance.assertions import assert_close
@@ -159,11 +163,6 @@ def test_root_mean_squared_error_is_the_root_of_the_weighted_mean(fs, precision,
 
 
 # -- issue 16: closed forms on every backend, and what every metric must do ---------------------------------------
-import warnings  # noqa: E402
-
-from hypothesis import settings  # noqa: E402
-from sklearn import metrics as sk  # noqa: E402
-
 ROWS = 24  # fixed shapes: a compiled backend builds each op once, whatever the drawn values
 seeds = st.integers(0, 2**32 - 1)
 
