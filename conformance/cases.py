@@ -247,6 +247,62 @@ CASES += [
          {"epochs": 1, "batch_size": 8}),
 ]
 
+#: issue 16's metrics, many per fit() case (the tiny softmax model, one epoch of SGD, as the loss_* cases); only
+#: scalar results: a metric whose result is a vector cannot be logged yet (docs/SPEC.md 6.3).
+METRICS_ONEHOT = Data(samples=40, x_shape=(4,), target="onehot", classes=3, sample_weight=True, seed=40)
+METRICS_SGD = ("SGD", {"learning_rate": 0.1})
+CASES += [
+    Case("metrics_confusion_counts_and_auc", "tiny_softmax", METRICS_ONEHOT,
+         {"optimizer": METRICS_SGD, "loss": "categorical_crossentropy",
+          "metrics": ["true_positives", ("FalsePositives", {"thresholds": 0.4}),
+                      ("TrueNegatives", {"thresholds": [0.25]}), "false_negatives",
+                      ("Precision", {"top_k": 1, "name": "precision_top_1"}),
+                      ("Precision", {"class_id": 2, "thresholds": 0.3, "name": "precision_class_2"}),
+                      ("Recall", {"top_k": 2, "class_id": 0, "name": "recall_top_2_class_0"}),
+                      ("PrecisionAtRecall", {"recall": 0.5}), ("RecallAtPrecision", {"precision": 0.4}),
+                      ("SensitivityAtSpecificity", {"specificity": 0.6, "class_id": 1}),
+                      ("SpecificityAtSensitivity", {"sensitivity": 0.7, "num_thresholds": 1}),
+                      ("AUC", {"multi_label": True, "label_weights": [0.5, 1.0, 2.0], "name": "auc_multi_label"}),
+                      ("AUC", {"multi_label": True, "num_labels": 3, "curve": "PR", "name": "pr_auc_multi_label"}),
+                      ("AUC", {"curve": "PRGAIN", "name": "prgain_auc"}),
+                      ("AUC", {"summation_method": "minoring", "thresholds": [0.2, 0.4, 0.6],
+                               "name": "auc_minoring_thresholds"}),
+                      ("AUC", {"from_logits": True, "label_weights": [1.0, 0.0, 3.0], "name": "auc_from_logits"})],
+          "weighted_metrics": [("Precision", {"thresholds": 0.45, "name": "weighted_precision"}),
+                               ("Recall", {"thresholds": 0.5, "name": "weighted_recall"}),
+                               ("AUC", {"curve": "PR", "summation_method": "majoring", "name": "weighted_pr_auc"}),
+                               ("PrecisionAtRecall", {"recall": 0.8, "name": "weighted_precision_at_recall"})]},
+         {"epochs": 1, "batch_size": 10}),
+    Case("metrics_f_scores_iou_and_probabilistic", "tiny_softmax",
+         Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=41),
+         {"optimizer": METRICS_SGD, "loss": "categorical_crossentropy",
+          "metrics": [("F1Score", {"average": "macro"}), ("F1Score", {"average": "micro", "threshold": 0.4,
+                                                                       "name": "f1_micro"}),
+                      ("FBetaScore", {"average": "weighted", "beta": 2.0}),
+                      ("FBetaScore", {"average": "macro", "beta": 0.5, "threshold": 0.3, "name": "f_half"}),
+                      ("OneHotIoU", {"num_classes": 3, "target_class_ids": [0, 2]}),
+                      ("OneHotMeanIoU", {"num_classes": 3}), ("BinaryIoU", {"threshold": 0.4}),
+                      ("CategoricalCrossentropy", {"label_smoothing": 0.1}), "kl_divergence",
+                      ("BinaryCrossentropy", {"label_smoothing": 0.2}), "hinge"]},
+         {"epochs": 1, "batch_size": 10}),
+    Case("metrics_sparse_classes", "tiny_softmax", Data(samples=40, x_shape=(4,), target="sparse", classes=3, seed=42),
+         {"optimizer": METRICS_SGD, "loss": "sparse_categorical_crossentropy",
+          "metrics": [("SparseTopKCategoricalAccuracy", {"k": 2, "name": "top_2"}), "sparse_top_k_categorical_accuracy",
+                      ("SparseCategoricalCrossentropy", {}),
+                      ("MeanIoU", {"num_classes": 3, "sparse_y_pred": False}),
+                      ("IoU", {"num_classes": 3, "target_class_ids": [1, 2], "sparse_y_pred": False,
+                               "ignore_class": 0})]},
+         {"epochs": 1, "batch_size": 10}),
+    Case("metrics_regression_scores", "tiny_softmax",
+         Data(samples=40, x_shape=(4,), target="regression", classes=3, sample_weight=True, seed=43),
+         {"optimizer": METRICS_SGD, "loss": "mse",
+          "metrics": ["r2_score", "pearson_correlation", ("ConcordanceCorrelation", {}), "log_cosh_error", "msle",
+                      "poisson"],
+          "weighted_metrics": [("R2Score", {"class_aggregation": "variance_weighted_average", "name": "weighted_r2"}),
+                               ("PearsonCorrelation", {"name": "weighted_pearson"}), "MeanSquaredLogarithmicError"]},
+         {"epochs": 1, "batch_size": 10}),
+]
+
 BY_NAME = {case.name: case for case in CASES}
 
 

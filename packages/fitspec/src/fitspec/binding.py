@@ -37,6 +37,7 @@ from fitspec.layers.input_spec import InputSpec
 from fitspec.layers.symbolic import Input, SymbolicTensor
 from fitspec.losses import Loss as CoreLoss
 from fitspec.metrics import Metric as CoreMetric
+from fitspec.metrics import lookup as metric_lookup
 from fitspec.models import configs as model_configs
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
@@ -146,6 +147,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),
+        "get": lambda identifier: metric_lookup.get(api, identifier),
+        "serialize": metric_lookup.serialize,
+        "deserialize": lambda config, custom_objects=None: metric_lookup.deserialize(api, config, custom_objects),
     })
     loss_functions = functions("losses", losses.FUNCTIONS)
     loss_functions.update({alias: loss_functions[name] for alias, name in losses.FUNCTION_ALIASES.items()})

@@ -57,7 +57,13 @@ def check_metric(identifier, where="compile", argument="metrics") -> None:
 
 
 def get_metric(identifier, api, y_true_shape, y_pred_shape):
-    """A Metric instance; `accuracy` resolves by the shapes of y_true and y_pred."""
+    """A Metric instance, built for these shapes (`Metric.build`); `accuracy` resolves by them."""
+    metric = _metric(identifier, api, y_true_shape, y_pred_shape)
+    metric.build(y_true_shape, y_pred_shape)
+    return metric
+
+
+def _metric(identifier, api, y_true_shape, y_pred_shape):
     if isinstance(identifier, core_metrics.Metric):
         return identifier
     if inspect.isclass(identifier) and issubclass(identifier, core_metrics.Metric):
@@ -73,7 +79,7 @@ def get_metric(identifier, api, y_true_shape, y_pred_shape):
             return cls(name=identifier)
         if identifier in core_metrics.NAMES:
             return getattr(api.metrics, core_metrics.NAMES[identifier])(name=identifier)
-        return getattr(api.metrics, identifier)()
+        return getattr(api.metrics, identifier)(name=identifier)  # Keras names it by the string, as any name
     return api.metrics.MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
 
 
