@@ -144,3 +144,20 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
     with pytest.raises(ValueError, match=r"set_floatx: argument `dtype` expected one of .*; received 'int32'"):
         fs.config.set_floatx("int32")
     assert fs.config.floatx() == precision
+
+
+# -- initializers (issue 16) -----------------------------------------------------------------------
+#: `dir(keras.initializers)` of Keras 3.15, public names
+KERAS_INITIALIZERS = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "IdentityInitializer",
+    "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "OrthogonalInitializer", "RandomNormal",
+    "RandomUniform", "STFT", "STFTInitializer", "TruncatedNormal", "VarianceScaling", "Zeros", "constant",
+    "deserialize", "get", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal",
+    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "serialize", "stft",
+    "truncated_normal", "variance_scaling", "zeros",
+]
+
+
+def test_initializers_export_every_name_keras_exports(fs):
+    assert sorted(fs.initializers.__all__) == KERAS_INITIALIZERS
+    assert fs.initializers.orthogonal is fs.initializers.Orthogonal is fs.initializers.OrthogonalInitializer

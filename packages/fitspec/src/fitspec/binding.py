@@ -154,7 +154,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.activations = module("activations", {
         **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
     })
-    api.initializers = module("initializers", {**initializers.ALL, "get": initializers.get})
+    api.initializers = module("initializers", initializers.NAMESPACE)
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})
