@@ -216,3 +216,24 @@ def unseeded_noise(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (dropout_mlp, row_dropout_sequential, unseeded_noise)})
+
+
+def initialized_by_name(fs, cls="Model"):
+    """A frame of 8 samples through an STFT Conv1D and Dense layers whose weights come from issue 16's initializers
+    (docs/SPEC.md 3.3): their initial weights are part of the golden file."""
+    inits = fs.initializers
+    return fs.Sequential([
+        fs.Input(shape=(8, 1)),
+        fs.layers.Conv1D(3, 4, kernel_initializer=inits.STFT(window="hamming", periodic=True),
+                         bias_initializer=inits.TruncatedNormal(mean=0.1, stddev=0.05, seed=41)),
+        fs.layers.Flatten(),
+        fs.layers.Dense(6, activation="relu", kernel_initializer=inits.Orthogonal(gain=1.5, seed=42),
+                        bias_initializer=inits.Constant(0.05)),
+        fs.layers.Dense(6, kernel_initializer=inits.Identity(gain=0.5), bias_initializer="ones"),
+        fs.layers.Dense(5, activation="tanh", kernel_initializer="lecun_normal",
+                        bias_initializer=inits.VarianceScaling(0.5, "fan_out", "untruncated_normal", seed=43)),
+        fs.layers.Dense(3, activation="softmax", kernel_initializer=inits.LecunUniform(seed=44)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (initialized_by_name,)})

@@ -210,6 +210,50 @@ class LecunUniform(_Preset):
     preset = (1.0, "fan_in", "uniform")
 
 
+def fixed_order_sum(terms: np.ndarray) -> np.ndarray:
+    """The sum over axis 0, added pairwise in a fixed order: elementwise adds only, so the same bits on every
+    machine (numpy's and BLAS's reductions choose their order by CPU)."""
+    while terms.shape[0] > 1:
+        n = terms.shape[0]
+        pairs = terms[0:n - 1:2] + terms[1:n:2]
+        terms = np.concatenate([pairs, terms[n - 1:]]) if n % 2 else pairs
+    return terms[0]
+
+
+def _column_dots(v: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """v . a[:, j] for every column j."""
+    return fixed_order_sum(v[:, np.newaxis] * a)
+
+
+def householder_qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Q, diag R) of the reduced QR of a (m x n, m >= n) by Householder reflections, every sum in a fixed order.
+
+    LAPACK's QR (numpy.linalg.qr) sums in the order of the machine's BLAS kernels, so its last bits change from
+    one CPU to another; an initializer's must not (docs/SPEC.md 3.1). Q is the same matrix up to rounding.
+    """
+    m, n = a.shape
+    r = np.array(a, dtype=np.float64)
+    reflectors, diagonal = [], np.empty(n)
+    for k in range(n):
+        x = r[k:, k]
+        norm = math.sqrt(fixed_order_sum(x * x))
+        alpha = -norm if x[0] >= 0 else norm
+        v = x.copy()
+        v[0] -= alpha
+        v_norm = math.sqrt(fixed_order_sum(v * v))
+        if v_norm > 0:
+            v /= v_norm
+            r[k:, k:] -= 2.0 * np.multiply.outer(v, _column_dots(v, r[k:, k:]))
+        reflectors.append(v if v_norm > 0 else None)
+        diagonal[k] = alpha
+    q = np.eye(m, n)
+    for k in reversed(range(n)):
+        v = reflectors[k]
+        if v is not None:
+            q[k:, :] -= 2.0 * np.multiply.outer(v, _column_dots(v, q[k:, :]))
+    return q, diagonal
+
+
 class Orthogonal(RandomInitializer):
     """gain * Q, Q orthonormal: shape (..., c) is flattened to r x c rows (r = the product of the leading dims);
     A ~ N(0, 1) of shape (max(r, c), min(r, c)) = QR, Q times sign(diag R), transposed when r < c, so
@@ -225,8 +269,8 @@ class Orthogonal(RandomInitializer):
             raise invalid_argument("Orthogonal", "shape", "a shape of rank 2 or more", shape)
         rows, cols = math.prod(shape[:-1]), shape[-1]
         a = self._rng().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
+        q, r_diagonal = householder_qr(a)
+        q = q * np.sign(r_diagonal)
         if rows < cols:
             q = q.T
         return (self.gain * q.reshape(shape)).astype(check_dtype(dtype))
