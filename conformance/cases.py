@@ -229,12 +229,16 @@ CASES += [
          {"epochs": 3, "batch_size": 16}),
 ]
 
-#: issue 16's initializers: their initial weights in the golden file, one epoch as the loss cases
-CASES.append(
+#: issue 16's initializers (their initial weights in the golden file) and issue 15's regularizers, one epoch each
+CASES += [
     Case("initializers_by_name", "initialized_by_name",
          Data(samples=40, x_shape=(8, 1), target="onehot", classes=3, seed=32),
          {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
          {"epochs": 1, "batch_size": 10}),
-)
+    Case("regularizers_weights_and_activity", "regularized",
+         Data(samples=40, x_shape=(6, 2), target="onehot", classes=3, seed=33),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+]
 
 BY_NAME = {case.name: case for case in CASES}

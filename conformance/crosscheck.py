@@ -189,6 +189,42 @@ def crosscheck_initializers(keras, fs) -> list[str]:
     return problems
 
 
+def crosscheck_regularizers(keras, fs) -> list[str]:
+    """`fs.regularizers` against `keras.regularizers` (docs/SPEC.md 8d.9): penalties on the same arrays, configs,
+    serialized dicts, the strings `get` resolves and the exported names."""
+    ours, theirs = fs.regularizers, keras.regularizers
+    problems = []
+    rng = np.random.default_rng(0)
+    cases = [("L1", {"l1": 0.3}), ("L2", {"l2": 0.2}), ("L1L2", {"l1": 0.05, "l2": 0.4}), ("L1L2", {}), ("L1", {}),
+             ("OrthogonalRegularizer", {"factor": 0.5, "mode": "rows"}),
+             ("OrthogonalRegularizer", {"factor": 0.7, "mode": "columns"}), ("OrthogonalRegularizer", {})]
+    for name, args in cases:
+        for shape in [(3, 3), (5, 2), (2, 6)]:
+            x = rng.normal(size=shape)
+            x[0, 0] = 0.0
+            a = float(fs.ops.convert_to_numpy(getattr(ours, name)(**args)(fs.ops.convert_to_tensor(x))))
+            b = float(np.asarray(getattr(theirs, name)(**args)(keras.ops.convert_to_tensor(x))))
+            if not np.isclose(a, b, rtol=1e-12, atol=0):
+                problems.append(f"regularizers.{name}({args})({shape}): {a!r} != Keras {b!r}")
+        mine, keras_dict = ours.serialize(getattr(ours, name)(**args)), theirs.serialize(getattr(theirs, name)(**args))
+        if mine != keras_dict:
+            problems.append(f"regularizers.serialize({name}({args})): {mine} != Keras {keras_dict}")
+    keras_names = sorted(n for n in dir(theirs) if not n.startswith("_"))
+    if sorted(ours.__all__) != keras_names:
+        problems.append(f"regularizers names {sorted(ours.__all__)} != Keras {keras_names}")
+    for name in ["L1", "L2", "L1L2", "OrthogonalRegularizer", "Regularizer", "l1", "l2", "l1l2", "l1_l2",
+                 "orthogonal_regularizer", "regularizer", "L1_L2"]:
+        resolved = []
+        for module in (ours, theirs):
+            try:
+                resolved.append(type(module.get(name)).__name__)
+            except ValueError:
+                resolved.append("refused")
+        if resolved[0] != resolved[1]:
+            problems.append(f"regularizers.get({name!r}): {resolved[0]} != Keras {resolved[1]}")
+    return problems
+
+
 def main() -> int:
     import jax
 
@@ -222,7 +258,8 @@ def main() -> int:
             print(f"DIFFERS from Keras {keras.__version__}: {case.name}")
             for problem in problems[:10]:
                 print(f"    {problem}")
-    for area, check in (("utils", crosscheck_utils), ("initializers", crosscheck_initializers)):
+    for area, check in (("utils", crosscheck_utils), ("initializers", crosscheck_initializers),
+                        ("regularizers", crosscheck_regularizers)):
         if only and area not in only:
             continue
         problems = check(keras, fs)

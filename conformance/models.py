@@ -237,3 +237,23 @@ def initialized_by_name(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (initialized_by_name,)})
+
+
+def regularized(fs, cls="Model"):
+    """Conv1D and Dense layers with every regularizer as weight and activity penalties (docs/SPEC.md 8d.9); the L1
+    bias starts off zero, where Keras on JAX takes another subgradient of |x| than fitspec."""
+    regs = fs.regularizers
+    return fs.Sequential([
+        fs.Input(shape=(6, 2)),
+        fs.layers.Conv1D(3, 3, activation="sigmoid", kernel_regularizer=regs.L1L2(l1=0.01, l2=0.02),
+                         bias_regularizer="l2"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(5, activation="relu", kernel_regularizer=regs.OrthogonalRegularizer(0.5, mode="rows"),
+                        activity_regularizer=regs.L1(0.05)),
+        fs.layers.Dense(3, activation="softmax", kernel_regularizer=regs.OrthogonalRegularizer(0.2, mode="columns"),
+                        bias_regularizer=regs.L1(0.1), bias_initializer=fs.initializers.Constant(0.1),
+                        activity_regularizer=regs.L2(0.03)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (regularized,)})

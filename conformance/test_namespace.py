@@ -161,3 +161,14 @@ KERAS_INITIALIZERS = [
 def test_initializers_export_every_name_keras_exports(fs):
     assert sorted(fs.initializers.__all__) == KERAS_INITIALIZERS
     assert fs.initializers.orthogonal is fs.initializers.Orthogonal is fs.initializers.OrthogonalInitializer
+
+
+# -- regularizers (issue 15) ------------------------------------------------------------------------
+#: `dir(keras.regularizers)` of Keras 3.15, public names
+KERAS_REGULARIZERS = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1", "l1_l2",
+                      "l2", "orthogonal_regularizer", "serialize"]
+
+
+def test_regularizers_export_every_name_keras_exports(fs):
+    assert sorted(fs.regularizers.__all__) == KERAS_REGULARIZERS
+    assert fs.regularizers.l1_l2 is fs.regularizers.L1L2

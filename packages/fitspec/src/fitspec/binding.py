@@ -25,6 +25,7 @@ from fitspec import (
     losses,
     metrics,
     optimizers,
+    regularizers,
     saving,
     schedules,
     seeding,
@@ -44,7 +45,7 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope")
+             "StatelessScope", "regularizers")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -53,6 +54,7 @@ BOUND_MODULES = {
     "losses": ("Loss", CoreLoss),
     "optimizers": ("Optimizer", CoreOptimizer),
     "optimizers.schedules": ("LearningRateSchedule", schedules.LearningRateSchedule),
+    "regularizers": ("Regularizer", regularizers.Regularizer),
 }
 #: the modules a backend may declare entries in (`fs.random` is the backend's own, from `random_module`).
 DECLARABLE = (*BOUND_MODULES, "activations", "initializers", "callbacks", "models", "saving", "config", "utils",
@@ -155,6 +157,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),
     })
     api.initializers = module("initializers", initializers.NAMESPACE)
+    api.regularizers = module("regularizers", regularizers.namespace(
+        bound("regularizers", regularizers.CLASSES), "regularizers", "Regularizer", regularizers.STRING_NAMES,
+        regularizers.ALIASES))
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})
