@@ -225,6 +225,41 @@ def crosscheck_regularizers(keras, fs) -> list[str]:
     return problems
 
 
+def crosscheck_constraints(keras, fs) -> list[str]:
+    """`fs.constraints` against `keras.constraints` (docs/SPEC.md 8d.10): projections of the same arrays, configs,
+    serialized dicts, the strings `get` resolves and the exported names."""
+    ours, theirs = fs.constraints, keras.constraints
+    problems = []
+    rng = np.random.default_rng(1)
+    cases = [("NonNeg", {}), ("UnitNorm", {}), ("UnitNorm", {"axis": [0, 1]}), ("MaxNorm", {}),
+             ("MaxNorm", {"max_value": 0.7, "axis": 1}), ("MinMaxNorm", {}),
+             ("MinMaxNorm", {"min_value": 0.5, "max_value": 0.8, "rate": 0.3, "axis": -1})]
+    for name, args in cases:
+        for shape in [(4, 3), (3, 2, 5)]:
+            w = rng.normal(size=shape)
+            a = fs.ops.convert_to_numpy(getattr(ours, name)(**args)(fs.ops.convert_to_tensor(w)))
+            b = np.asarray(getattr(theirs, name)(**args)(keras.ops.convert_to_tensor(w)))
+            if a.shape != b.shape or not np.allclose(a, b, rtol=1e-14, atol=1e-15):
+                problems.append(f"constraints.{name}({args})({shape}): differs from Keras")
+        mine, keras_dict = ours.serialize(getattr(ours, name)(**args)), theirs.serialize(getattr(theirs, name)(**args))
+        if mine != keras_dict:
+            problems.append(f"constraints.serialize({name}({args})): {mine} != Keras {keras_dict}")
+    keras_names = sorted(n for n in dir(theirs) if not n.startswith("_"))
+    if sorted(ours.__all__) != keras_names:
+        problems.append(f"constraints names {sorted(ours.__all__)} != Keras {keras_names}")
+    for name in ["MaxNorm", "max_norm", "MinMaxNorm", "min_max_norm", "NonNeg", "non_neg", "UnitNorm", "unit_norm",
+                 "Constraint", "constraint", "maxnorm", "nonneg"]:
+        resolved = []
+        for module in (ours, theirs):
+            try:
+                resolved.append(type(module.get(name)).__name__)
+            except ValueError:
+                resolved.append("refused")
+        if resolved[0] != resolved[1]:
+            problems.append(f"constraints.get({name!r}): {resolved[0]} != Keras {resolved[1]}")
+    return problems
+
+
 def main() -> int:
     import jax
 
@@ -259,7 +294,7 @@ def main() -> int:
             for problem in problems[:10]:
                 print(f"    {problem}")
     for area, check in (("utils", crosscheck_utils), ("initializers", crosscheck_initializers),
-                        ("regularizers", crosscheck_regularizers)):
+                        ("regularizers", crosscheck_regularizers), ("constraints", crosscheck_constraints)):
         if only and area not in only:
             continue
         problems = check(keras, fs)

@@ -257,3 +257,21 @@ def regularized(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (regularized,)})
+
+
+def constrained(fs, cls="Model"):
+    """Conv1D and Dense layers whose weights every constraint holds after each update (docs/SPEC.md 8d.10)."""
+    cons = fs.constraints
+    return fs.Sequential([
+        fs.Input(shape=(6, 2)),
+        fs.layers.Conv1D(3, 3, activation="sigmoid", kernel_constraint=cons.UnitNorm(axis=[0, 1]),
+                         bias_constraint="non_neg"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(5, activation="relu", kernel_constraint=cons.MaxNorm(0.6),
+                        bias_constraint=cons.MinMaxNorm(0.1, 0.3, rate=0.5), bias_initializer="ones"),
+        fs.layers.Dense(3, activation="softmax", kernel_constraint=cons.MinMaxNorm(0.5, 0.9, axis=1),
+                        kernel_regularizer=fs.regularizers.L2(0.1)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (constrained,)})

@@ -172,3 +172,14 @@ KERAS_REGULARIZERS = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer"
 def test_regularizers_export_every_name_keras_exports(fs):
     assert sorted(fs.regularizers.__all__) == KERAS_REGULARIZERS
     assert fs.regularizers.l1_l2 is fs.regularizers.L1L2
+
+
+# -- constraints (issue 15) -------------------------------------------------------------------------
+#: `dir(keras.constraints)` of Keras 3.15, public names
+KERAS_CONSTRAINTS = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",
+                     "min_max_norm", "non_neg", "serialize", "unit_norm"]
+
+
+def test_constraints_export_every_name_keras_exports(fs):
+    assert sorted(fs.constraints.__all__) == KERAS_CONSTRAINTS
+    assert fs.constraints.max_norm is fs.constraints.MaxNorm

@@ -19,6 +19,7 @@ from fitspec import (
     array_utils,
     callbacks,
     config_options,
+    constraints,
     data,
     datasets,
     initializers,
@@ -45,7 +46,7 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope", "regularizers")
+             "StatelessScope", "regularizers", "constraints")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
 BOUND_MODULES = {
@@ -55,6 +56,7 @@ BOUND_MODULES = {
     "optimizers": ("Optimizer", CoreOptimizer),
     "optimizers.schedules": ("LearningRateSchedule", schedules.LearningRateSchedule),
     "regularizers": ("Regularizer", regularizers.Regularizer),
+    "constraints": ("Constraint", constraints.Constraint),
 }
 #: the modules a backend may declare entries in (`fs.random` is the backend's own, from `random_module`).
 DECLARABLE = (*BOUND_MODULES, "activations", "initializers", "callbacks", "models", "saving", "config", "utils",
@@ -160,6 +162,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.regularizers = module("regularizers", regularizers.namespace(
         bound("regularizers", regularizers.CLASSES), "regularizers", "Regularizer", regularizers.STRING_NAMES,
         regularizers.ALIASES))
+    api.constraints = module("constraints", regularizers.namespace(
+        bound("constraints", constraints.CLASSES), "constraints", "Constraint", constraints.STRING_NAMES,
+        constraints.ALIASES))
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})

@@ -194,7 +194,8 @@ class Layer:
     compute_dtype = dtype
 
     # -- weights ------------------------------------------------------------------------------
-    def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None):
+    def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None,
+                   constraint=None):
         dtype = dtype or self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
@@ -210,16 +211,23 @@ class Layer:
         regularizer = self._regularizer(regularizer)
         if regularizer is not None:
             self._weight_regularizers.append((variable, regularizer))
+        variable.constraint = self._constraint(constraint)  # the optimizer applies it after each update (8d.10)
         return variable
+
+    def _constraint(self, identifier):
+        """`fs.constraints.get` of this layer's backend (None stays None)."""
+        return None if identifier is None else self.backend.api.constraints.get(identifier)
 
     def _regularizer(self, identifier):
         """`fs.regularizers.get` of this layer's backend (None stays None)."""
         return None if identifier is None else self.backend.api.regularizers.get(identifier)
 
     def _regularizer_configs(self, *attributes) -> dict:
-        """{attribute: serialized regularizer or None} for get_config."""
-        serialize = self.backend.api.regularizers.serialize
-        return {a: None if getattr(self, a) is None else serialize(getattr(self, a)) for a in attributes}
+        """{attribute: serialized regularizer or constraint, or None} for get_config."""
+        api = self.backend.api
+        return {a: None if getattr(self, a) is None else (
+            api.constraints if a.endswith("_constraint") else api.regularizers).serialize(getattr(self, a))
+            for a in attributes}
 
     def _add_regularization_losses(self, outputs) -> None:
         """Keras's penalties: each regularized trainable weight's, once per outermost call however often the layer
