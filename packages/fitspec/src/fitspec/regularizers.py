@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
+from fitspec import config_lookup
 from fitspec.errors import invalid_argument
-from fitspec.saving.registry import resolve_class
 
 #: the floor of a row's norm in OrthogonalRegularizer's normalisation (Keras's backend epsilon)
 EPSILON = 1e-7
@@ -145,39 +145,23 @@ def namespace(classes: dict, module: str, kind: str, names: dict, aliases: dict)
     aliases, and `get` / `serialize` / `deserialize`."""
 
     def serialize(obj) -> dict:
-        base = classes[kind]
-        if not isinstance(obj, base):
+        if not isinstance(obj, classes[kind]):
             raise invalid_argument(f"{module}.serialize", kind.lower(), f"a {kind}", obj)
-        builtin = classes.get(type(obj).__name__) is type(obj)
-        return {"module": f"keras.{module}" if builtin else type(obj).__module__, "class_name": type(obj).__name__,
-                "config": obj.get_config(), "registered_name": getattr(type(obj), "_registered_name", None)}
+        return config_lookup.serialize(obj, classes, module)
 
-    def resolve(config, custom_objects, where, argument):
-        if isinstance(config, str):
-            config = {"class_name": config, "config": {}}
-        if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
-                or not isinstance(config.get("config", {}), dict):
-            raise invalid_argument(where, argument, "a name or a dict {'class_name': str, 'config': dict}", config)
-        name = config.get("registered_name") or config["class_name"]
-        if name in names and not (custom_objects and name in custom_objects):
-            cls = classes[names[name]]
-        else:
-            try:
-                cls = resolve_class(name, {}, custom_objects, None, where)
-            except ValueError:
-                raise invalid_argument(where, argument, f"a {kind.lower()} named one of {sorted(names)} or a "
-                                       "registered class", config["class_name"]) from None
-        return cls.from_config(dict(config.get("config", {})))
+    lookup = {name: classes[class_name] for name, class_name in names.items()}
 
     def deserialize(config, custom_objects=None):
-        return resolve(config, custom_objects, f"{module}.deserialize", "config")
+        return config_lookup.deserialize(config, lookup, custom_objects, f"{module}.deserialize", "config",
+                                         f"a {kind.lower()}")
 
     def get(identifier):
         """None, an instance, a class, a name, a config dict or a callable."""
         if identifier is None:
             return None
         if isinstance(identifier, (str, dict)):
-            return resolve(identifier, None, f"{module}.get", "identifier")
+            return config_lookup.deserialize(identifier, lookup, None, f"{module}.get", "identifier",
+                                             f"a {kind.lower()}")
         if isinstance(identifier, type):
             if issubclass(identifier, classes[kind]):
                 return identifier()

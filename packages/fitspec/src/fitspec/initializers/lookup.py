@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from fitspec import foreign_arrays
+from fitspec import config_lookup, foreign_arrays
 from fitspec.errors import invalid_argument
 from fitspec.initializers.base import Initializer, check_dtype, check_shape
 from fitspec.initializers.constant_initializers import STFT, Constant, Identity, Ones, Zeros
@@ -23,7 +23,6 @@ from fitspec.initializers.random_initializers import (
     TruncatedNormal,
     VarianceScaling,
 )
-from fitspec.saving.registry import resolve_class
 
 #: the classes, by their names
 ALL = {cls.__name__: cls for cls in (
@@ -49,34 +48,13 @@ def serialize(initializer) -> dict:
     """`{"module", "class_name", "config", "registered_name"}`, the dict Keras 3 writes."""
     if not isinstance(initializer, Initializer):
         raise invalid_argument("initializers.serialize", "initializer", "an Initializer", initializer)
-    registered = getattr(type(initializer), "_registered_name", None)
-    builtin = ALL.get(type(initializer).__name__) is type(initializer)
-    return {"module": "keras.initializers" if builtin else type(initializer).__module__,
-            "class_name": type(initializer).__name__, "config": initializer.get_config(),
-            "registered_name": registered}
+    return config_lookup.serialize(initializer, ALL, "initializers")
 
 
 def deserialize(config, custom_objects=None) -> Initializer:
     """An initializer from `serialize`'s dict (`module` and `registered_name` optional) or from a name."""
-    return _deserialize(config, custom_objects, "initializers.deserialize", "config")
-
-
-def _deserialize(config, custom_objects, where: str, argument: str) -> Initializer:
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
-            or not isinstance(config.get("config", {}), dict):
-        raise invalid_argument(where, argument, "a name or a dict {'class_name': str, 'config': dict}", config)
-    name = config.get("registered_name") or config["class_name"]
-    if name in NAMES and not (custom_objects and name in custom_objects):
-        cls = NAMES[name]
-    else:
-        try:
-            cls = resolve_class(name, {}, custom_objects, None, where)
-        except ValueError:
-            raise invalid_argument(where, argument, f"an initializer named one of {sorted(NAMES)} or a registered "
-                                   "class", config["class_name"]) from None
-    return cls.from_config(dict(config.get("config", {})))
+    return config_lookup.deserialize(config, NAMES, custom_objects, "initializers.deserialize", "config",
+                                     "an initializer")
 
 
 def _from_array(values):
@@ -100,7 +78,7 @@ def get(identifier):
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, (str, dict)):
-        return _deserialize(identifier, None, "initializers.get", "identifier")
+        return config_lookup.deserialize(identifier, NAMES, None, "initializers.get", "identifier", "an initializer")
     if isinstance(identifier, type):
         if issubclass(identifier, Initializer):
             return identifier()
