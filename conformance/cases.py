@@ -303,6 +303,22 @@ CASES += [
          {"epochs": 1, "batch_size": 10}),
 ]
 
+#: issue 16's initializers (their initial weights in the golden file), issue 15's regularizers and constraints
+CASES += [
+    Case("initializers_by_name", "initialized_by_name",
+         Data(samples=40, x_shape=(8, 1), target="onehot", classes=3, seed=32),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+    Case("regularizers_weights_and_activity", "regularized",
+         Data(samples=40, x_shape=(6, 2), target="onehot", classes=3, seed=33),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+    Case("constraints_after_each_update", "constrained",
+         Data(samples=40, x_shape=(6, 2), target="onehot", classes=3, seed=34),
+         {"optimizer": ("Adam", {"learning_rate": 0.05}), "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 10}),
+]
+
 BY_NAME = {case.name: case for case in CASES}
 
 

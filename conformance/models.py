@@ -374,3 +374,60 @@ def ctc_sequence(fs, cls="Model"):
 
 BUILDERS.update({f.__name__: f for f in (every_activation, sparsemax_head, activation_layers, loss_heads,
                                          embedding_head, ctc_sequence)})
+def initialized_by_name(fs, cls="Model"):
+    """A frame of 8 samples through an STFT Conv1D and Dense layers whose weights come from issue 16's initializers
+    (docs/SPEC.md 3.3): their initial weights are part of the golden file."""
+    inits = fs.initializers
+    return fs.Sequential([
+        fs.Input(shape=(8, 1)),
+        fs.layers.Conv1D(3, 4, kernel_initializer=inits.STFT(window="hamming", periodic=True),
+                         bias_initializer=inits.TruncatedNormal(mean=0.1, stddev=0.05, seed=41)),
+        fs.layers.Flatten(),
+        fs.layers.Dense(6, activation="relu", kernel_initializer=inits.Orthogonal(gain=1.5, seed=42),
+                        bias_initializer=inits.Constant(0.05)),
+        fs.layers.Dense(6, kernel_initializer=inits.Identity(gain=0.5), bias_initializer="ones"),
+        fs.layers.Dense(5, activation="tanh", kernel_initializer="lecun_normal",
+                        bias_initializer=inits.VarianceScaling(0.5, "fan_out", "untruncated_normal", seed=43)),
+        fs.layers.Dense(3, activation="softmax", kernel_initializer=inits.LecunUniform(seed=44)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (initialized_by_name,)})
+
+
+def regularized(fs, cls="Model"):
+    """Conv1D and Dense layers with every regularizer as weight and activity penalties (docs/SPEC.md 8d.9); the L1
+    bias starts off zero, where Keras on JAX takes another subgradient of |x| than fitspec."""
+    regs = fs.regularizers
+    return fs.Sequential([
+        fs.Input(shape=(6, 2)),
+        fs.layers.Conv1D(3, 3, activation="sigmoid", kernel_regularizer=regs.L1L2(l1=0.01, l2=0.02),
+                         bias_regularizer="l2"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(5, activation="relu", kernel_regularizer=regs.OrthogonalRegularizer(0.5, mode="rows"),
+                        activity_regularizer=regs.L1(0.05)),
+        fs.layers.Dense(3, activation="softmax", kernel_regularizer=regs.OrthogonalRegularizer(0.2, mode="columns"),
+                        bias_regularizer=regs.L1(0.1), bias_initializer=fs.initializers.Constant(0.1),
+                        activity_regularizer=regs.L2(0.03)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (regularized,)})
+
+
+def constrained(fs, cls="Model"):
+    """Conv1D and Dense layers whose weights every constraint holds after each update (docs/SPEC.md 8d.10)."""
+    cons = fs.constraints
+    return fs.Sequential([
+        fs.Input(shape=(6, 2)),
+        fs.layers.Conv1D(3, 3, activation="sigmoid", kernel_constraint=cons.UnitNorm(axis=[0, 1]),
+                         bias_constraint="non_neg"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(5, activation="relu", kernel_constraint=cons.MaxNorm(0.6),
+                        bias_constraint=cons.MinMaxNorm(0.1, 0.3, rate=0.5), bias_initializer="ones"),
+        fs.layers.Dense(3, activation="softmax", kernel_constraint=cons.MinMaxNorm(0.5, 0.9, axis=1),
+                        kernel_regularizer=fs.regularizers.L2(0.1)),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (constrained,)})

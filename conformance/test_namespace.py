@@ -252,3 +252,40 @@ KERAS_METRIC_NAMES = [
 def test_the_metrics_namespace_has_keras_names(fs):
     missing = [name for name in KERAS_METRIC_NAMES if name not in fs.metrics.__all__]
     assert missing == [], missing
+# -- initializers (issue 16) -----------------------------------------------------------------------
+#: `dir(keras.initializers)` of Keras 3.15, public names
+KERAS_INITIALIZERS = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "IdentityInitializer",
+    "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "OrthogonalInitializer", "RandomNormal",
+    "RandomUniform", "STFT", "STFTInitializer", "TruncatedNormal", "VarianceScaling", "Zeros", "constant",
+    "deserialize", "get", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal",
+    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform", "serialize", "stft",
+    "truncated_normal", "variance_scaling", "zeros",
+]
+
+
+def test_initializers_export_every_name_keras_exports(fs):
+    assert sorted(fs.initializers.__all__) == KERAS_INITIALIZERS
+    assert fs.initializers.orthogonal is fs.initializers.Orthogonal is fs.initializers.OrthogonalInitializer
+
+
+# -- regularizers (issue 15) ------------------------------------------------------------------------
+#: `dir(keras.regularizers)` of Keras 3.15, public names
+KERAS_REGULARIZERS = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1", "l1_l2",
+                      "l2", "orthogonal_regularizer", "serialize"]
+
+
+def test_regularizers_export_every_name_keras_exports(fs):
+    assert sorted(fs.regularizers.__all__) == KERAS_REGULARIZERS
+    assert fs.regularizers.l1_l2 is fs.regularizers.L1L2
+
+
+# -- constraints (issue 15) -------------------------------------------------------------------------
+#: `dir(keras.constraints)` of Keras 3.15, public names
+KERAS_CONSTRAINTS = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",
+                     "min_max_norm", "non_neg", "serialize", "unit_norm"]
+
+
+def test_constraints_export_every_name_keras_exports(fs):
+    assert sorted(fs.constraints.__all__) == KERAS_CONSTRAINTS
+    assert fs.constraints.max_norm is fs.constraints.MaxNorm

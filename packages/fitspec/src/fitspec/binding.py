@@ -19,6 +19,7 @@ from fitspec import (
     array_utils,
     callbacks,
     config_options,
+    constraints,
     data,
     datasets,
     distribution,
@@ -26,6 +27,7 @@ from fitspec import (
     losses,
     metrics,
     optimizers,
+    regularizers,
     saving,
     schedules,
     seeding,
@@ -48,7 +50,7 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope", "distribution",
+             "StatelessScope", "distribution", "regularizers", "constraints",
              "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
@@ -58,6 +60,8 @@ BOUND_MODULES = {
     "losses": ("Loss", CoreLoss),
     "optimizers": ("Optimizer", CoreOptimizer),
     "optimizers.schedules": ("LearningRateSchedule", schedules.LearningRateSchedule),
+    "regularizers": ("Regularizer", regularizers.Regularizer),
+    "constraints": ("Constraint", constraints.Constraint),
 }
 #: the modules a backend may declare entries in (`fs.random` is the backend's own, from `random_module`).
 DECLARABLE = (*BOUND_MODULES, "activations", "initializers", "callbacks", "models", "saving", "config", "utils",
@@ -168,8 +172,13 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "get": lambda identifier: activations.get(identifier, ops), "serialize": activations.serialize,
         "deserialize": lambda config, custom_objects=None: activations.deserialize(config, ops, custom_objects),
     })
-    api.initializers = module("initializers", {**initializers.ALL, "Initializer": initializers.Initializer,
-                                               "get": initializers.get})
+    api.initializers = module("initializers", initializers.NAMESPACE)
+    api.regularizers = module("regularizers", regularizers.namespace(
+        bound("regularizers", regularizers.CLASSES), "regularizers", "Regularizer", regularizers.STRING_NAMES,
+        regularizers.ALIASES))
+    api.constraints = module("constraints", regularizers.namespace(
+        bound("constraints", constraints.CLASSES), "constraints", "Constraint", constraints.STRING_NAMES,
+        constraints.ALIASES))
     api.callbacks = module("callbacks", {name: getattr(callbacks, name) for name in callbacks.__all__})
     model = type("Model", (backend.trainer_class, CoreModel, api.layers.Layer),
                  {"__module__": f"{package}.models", "__qualname__": "Model"})

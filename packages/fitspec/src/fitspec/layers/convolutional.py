@@ -36,7 +36,8 @@ class BaseConv(Layer):
 
     def __init__(
         self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, activation=None,
-        use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs,
+        use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+        bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs,
     ):
         super().__init__(**kwargs)
         where = type(self).__name__
@@ -51,6 +52,10 @@ class BaseConv(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = self._regularizer(kernel_regularizer)
+        self.bias_regularizer = self._regularizer(bias_regularizer)
+        self.kernel_constraint = self._constraint(kernel_constraint)
+        self.bias_constraint = self._constraint(bias_constraint)
 
     def build(self, input_shape):
         check_input_rank(self, input_shape, self.rank)
@@ -60,8 +65,11 @@ class BaseConv(Layer):
         # Keras' kernel layouts: (*window, in, out) for a convolution, (*window, out, in) for its transpose.
         shape = (*self.kernel_size, self.filters, channels) if self.transpose else (
             *self.kernel_size, channels, self.filters)
-        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias") if self.use_bias else None
+        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias",
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint
+                                    ) if self.use_bias else None
 
     def call(self, inputs):
         ops = self.ops
@@ -90,6 +98,8 @@ class BaseConv(Layer):
             "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._regularizer_configs("kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                                        "bias_constraint"),
         }
 
 

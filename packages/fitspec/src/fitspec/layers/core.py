@@ -16,7 +16,8 @@ class Dense(Layer):
 
     def __init__(
         self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-        bias_initializer="zeros", **kwargs,
+        bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+        bias_constraint=None, **kwargs,
     ):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
@@ -26,13 +27,20 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = self._regularizer(kernel_regularizer)
+        self.bias_regularizer = self._regularizer(bias_regularizer)
+        self.kernel_constraint = self._constraint(kernel_constraint)
+        self.bias_constraint = self._constraint(bias_constraint)
 
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
             raise invalid_argument(self.name, "inputs", "a known last dimension", f"<shape {input_shape}>")
-        self.kernel = self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias") if self.use_bias else None
+        self.kernel = self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                    ) if self.use_bias else None
 
     def call(self, inputs):
         ops = self.ops
@@ -50,7 +58,8 @@ class Dense(Layer):
         return {
             **super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer), **self._regularizer_configs(
+                "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"),
         }
 
 

@@ -15,7 +15,8 @@ class Embedding(Layer):
     its row reads as NaN (docs/SPEC.md "Layers").
     """
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False, **kwargs):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, **kwargs):
         super().__init__(**kwargs)
         for argument, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -24,10 +25,13 @@ class Embedding(Layer):
             raise invalid_argument("Embedding", "mask_zero", "False (fitspec has no masking)", mask_zero)
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = self._regularizer(embeddings_regularizer)
+        self.embeddings_constraint = self._constraint(embeddings_constraint)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim), self.embeddings_initializer,
-                                          name="embeddings")
+                                          name="embeddings", regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
 
     def call(self, inputs):
         ops = self.ops
@@ -44,7 +48,8 @@ class Embedding(Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                **self._regularizer_configs("embeddings_regularizer", "embeddings_constraint")}
 
 
 CLASSES = {"Embedding": Embedding}

@@ -122,17 +122,21 @@ class Layer:
         object.__setattr__(layer, "_inbound_nodes", [])
         return layer
 
-    def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None, **kwargs):
+    def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None, activity_regularizer=None,
+                 **kwargs):
         super().__init__()
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}; "
-                "expected name, dtype, trainable or input_shape."
+                "expected name, dtype, trainable, input_shape or activity_regularizer."
             )
         object.__setattr__(self, "_tracked_layers", TrackedDict())
         object.__setattr__(self, "_tracked_metrics", TrackedDict())
         object.__setattr__(self, "_own_variables", [])
         object.__setattr__(self, "_losses", [])
+        object.__setattr__(self, "_weight_regularizers", [])  # [(variable, regularizer)] from add_weight
+        object.__setattr__(self, "_weight_penalties", [])  # their penalties at the last call (SPEC 8d.9)
+        self.activity_regularizer = self._regularizer(activity_regularizer)
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self._dtype = dtype
         self.trainable = trainable
@@ -202,7 +206,8 @@ class Layer:
     compute_dtype = dtype
 
     # -- weights ------------------------------------------------------------------------------
-    def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None):
+    def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None,
+                   constraint=None):
         dtype = dtype or self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
@@ -215,7 +220,41 @@ class Layer:
             raise invalid_argument(f"{self.name}.add_weight", "initializer", f"an array of shape {shape}", value)
         variable = self.backend.Variable(value, dtype=dtype, trainable=trainable, name=name, path=f"{self.name}/{name}")
         self._track_variable(variable)
+        regularizer = self._regularizer(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((variable, regularizer))
+        variable.constraint = self._constraint(constraint)  # the optimizer applies it after each update (8d.10)
         return variable
+
+    def _constraint(self, identifier):
+        """`fs.constraints.get` of this layer's backend (None stays None)."""
+        return None if identifier is None else self.backend.api.constraints.get(identifier)
+
+    def _regularizer(self, identifier):
+        """`fs.regularizers.get` of this layer's backend (None stays None)."""
+        return None if identifier is None else self.backend.api.regularizers.get(identifier)
+
+    def _regularizer_configs(self, *attributes) -> dict:
+        """{attribute: serialized regularizer or constraint, or None} for get_config."""
+        api = self.backend.api
+        return {a: None if getattr(self, a) is None else (
+            api.constraints if a.endswith("_constraint") else api.regularizers).serialize(getattr(self, a))
+            for a in attributes}
+
+    def _add_regularization_losses(self, outputs) -> None:
+        """Keras's penalties: each regularized trainable weight's, once per outermost call however often the layer
+        runs in it (replaced at each call), and the activity regularizer's of each output divided by its batch size."""
+        if self._weight_regularizers:
+            self._weight_penalties[:] = [regularizer(variable.value) for variable, regularizer
+                                         in self._weight_regularizers if self.trainable and variable.trainable]
+            _note_losses(self)
+        if self.activity_regularizer is not None:
+            ops = self.ops
+            for output in optree.tree_leaves(outputs):
+                penalty = self.activity_regularizer(output)
+                if len(ops.shape(output)) > 0:
+                    penalty = ops.divide_no_nan(penalty, ops.cast(ops.shape(output)[0], ops.dtype(penalty)))
+                self.add_loss(penalty)
 
     add_variable = add_weight
 
@@ -298,13 +337,14 @@ class Layer:
     def losses(self) -> list:
         if not _layers_with_losses:
             return []
-        return [loss for layer in self._flatten_layers() for loss in layer._losses]
+        return [loss for layer in self._flatten_layers() for loss in (*layer._losses, *layer._weight_penalties)]
 
     def _clear_losses(self) -> None:
         if not _layers_with_losses:
             return
         for layer in self._flatten_layers():
             layer._losses.clear()
+            layer._weight_penalties.clear()
             _layers_with_losses.pop(id(layer), None)
 
     # -- building and calling ---------------------------------------------------------------------
@@ -352,7 +392,10 @@ class Layer:
                 self._maybe_build(first)
         stack.append(training)
         try:
-            return self.call(*args, **kwargs)
+            outputs = self.call(*args, **kwargs)
+            if self._weight_regularizers or self.activity_regularizer is not None:
+                self._add_regularization_losses(outputs)
+            return outputs
         finally:
             stack.pop()
 
@@ -464,6 +507,8 @@ class Layer:
         if _writes_no_config(type(self)):
             given = self.__dict__.get("_constructor_arguments") or {}
             config.update({k: v for k, v in given.items() if k not in config and k != "input_shape"})
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = self.backend.api.regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

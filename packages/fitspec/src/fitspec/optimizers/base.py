@@ -224,6 +224,9 @@ class Optimizer:
             grads = [g for g in grads if g is not None]
         if grads:
             self._backend_update_step(grads, variables, self.learning_rate)
+            for variable in variables:  # Keras's variable constraints, after the update (docs/SPEC.md 8d.10)
+                if getattr(variable, "constraint", None) is not None:
+                    variable.assign(variable.constraint(variable.value))
         self._iterations.assign_add(1)
 
     def _checked_arguments(self, grads, trainable_variables):
