@@ -246,9 +246,10 @@ def test_an_unknown_function_or_a_lambda_is_an_error_naming_it(fs):
         fs.Model.from_config(config)
     with pytest.raises(ValueError, match=r"a named function"):
         fs.layers.serialize(fs.layers.Dense(1, activation=lambda x: x))
-    with pytest.raises(ValueError, match=r"Dense.from_config: argument `kernel_regularizer` expected only the "
+    with pytest.raises(ValueError, match=r"Dense.from_config: argument `quantization_config` expected only the "
                                          r"arguments Dense takes"):
-        fs.layers.Dense.from_config({"units": 1, "kernel_regularizer": {"class_name": "L2", "config": {}}})
+        fs.layers.Dense.from_config({"units": 1, "quantization_config": {"class_name": "Int8QuantizationConfig",
+                                                                         "config": {}}})
 
 
 # -- Keras 3's keys ------------------------------------------------------------------------------------------

@@ -306,8 +306,9 @@ def serialize(fn):
     try:
         return serialize_keras_object(fn)
     except ValueError as error:  # a lambda or partial: nothing a config could name
-        raise invalid_argument("activations.serialize", "activation", f"one of {NAMES} or a named (best: "
-                               "registered) function", fn) from error
+        raise invalid_argument("activations.serialize", "activation", f"one of {NAMES} or a named function (a "
+                               "lambda or a partial cannot be rebuilt from a config: register a function with "
+                               "@fs.saving.register_keras_serializable())", fn) from error
 
 
 def deserialize(config, ops, custom_objects=None):
