@@ -229,4 +229,18 @@ CASES += [
          {"epochs": 3, "batch_size": 16}),
 ]
 
+#: one golden case per optimizer of the breadth issue (docs/SPEC.md 7.3), trained one epoch like the loss cases.
+NEW_OPTIMIZERS = {
+    "Adagrad": {"learning_rate": 0.1},
+    "Adamax": {"learning_rate": 0.05},
+    "Nadam": {"learning_rate": 0.05},
+    "Adadelta": {"learning_rate": 1.0},
+    "Lion": {"learning_rate": 0.01},
+}
+CASES.extend(
+    Case(f"optimizer_{name}", "tiny_softmax", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=32),
+         {"optimizer": (name, kwargs), "loss": "categorical_crossentropy"}, {"epochs": 1, "batch_size": 10})
+    for name, kwargs in NEW_OPTIMIZERS.items()
+)
+
 BY_NAME = {case.name: case for case in CASES}

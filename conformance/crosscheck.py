@@ -87,8 +87,11 @@ def main() -> int:
     keras.config.set_floatx("float64")
     fs.config.set_floatx("float64")
     failures = 0
+    only = sys.argv[1:]  # case names (or parts of them) to run; all when none
     for case in CASES:
         if case.model_class != "Model" or case.fit is None:
+            continue
+        if only and not any(part in case.name for part in only):
             continue
         if case.name in NOT_RUN:
             print(f"not run in Keras: {case.name}: {NOT_RUN[case.name]}")
@@ -108,7 +111,56 @@ def main() -> int:
             print(f"DIFFERS from Keras {keras.__version__}: {case.name}")
             for problem in problems[:10]:
                 print(f"    {problem}")
+    failures += crosscheck_optimizers(keras, fs, only)
     return 1 if failures else 0
+
+
+# -- optimizers, directly: the same variables and gradients into Keras's optimizer and fitspec-numpy's ------------
+#: (optimizer, options) run for OPTIMIZER_STEPS steps on two variables (a kernel and a bias) in both libraries
+OPTIMIZER_CHECKS = [
+    ("Adagrad", {"learning_rate": 0.1}),
+    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0, "epsilon": 1e-3, "weight_decay": 0.05}),
+    ("Adamax", {"learning_rate": 0.05}),
+    ("Adamax", {"learning_rate": 0.05, "beta_1": 0.5, "beta_2": 0.8, "clipnorm": 0.5}),
+    ("Nadam", {"learning_rate": 0.05}),
+    ("Nadam", {"learning_rate": 0.05, "beta_1": 0.8, "weight_decay": 0.1, "global_clipnorm": 1.0}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Adadelta", {"learning_rate": 0.5, "rho": 0.5, "epsilon": 1e-4, "clipvalue": 0.3}),
+    ("Lion", {"learning_rate": 0.01}),
+    ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "weight_decay": 0.1}),
+]
+OPTIMIZER_STEPS = 8
+
+
+def crosscheck_optimizers(keras, fs, only=()) -> int:
+    """Each OPTIMIZER_CHECKS entry: variables after every step and `iterations` at the end agree with Keras's
+    (rtol 1e-7, atol 1e-8); returns the number that differ."""
+    failures = 0
+    for name, options in OPTIMIZER_CHECKS:
+        label = f"optimizer {name}({', '.join(f'{k}={v}' for k, v in options.items())})"
+        if only and not any(part in label for part in only):
+            continue
+        rng = np.random.default_rng(len(options))
+        start = [rng.normal(size=(4, 3)), rng.normal(size=(3,))]
+        ours, theirs = [fs.Variable(w) for w in start], [keras.Variable(w) for w in start]
+        ours_opt, theirs_opt = getattr(fs.optimizers, name)(**options), getattr(keras.optimizers, name)(**options)
+        problems: list[str] = []
+        for step in range(OPTIMIZER_STEPS):
+            grads = [rng.normal(size=w.shape) for w in start]
+            ours_opt.apply([fs.ops.convert_to_tensor(g) for g in grads], ours)
+            theirs_opt.apply([keras.ops.convert_to_tensor(g) for g in grads], theirs)
+            compare([v.numpy() for v in ours], [np.asarray(v.numpy()) for v in theirs], f"{label} step {step + 1}",
+                    problems)
+        compare(int(ours_opt.iterations.numpy()), int(np.asarray(theirs_opt.iterations.numpy())),
+                f"{label} iterations", problems)
+        if problems:
+            failures += 1
+            print(f"DIFFERS from Keras {keras.__version__}: {label}")
+            for problem in problems[:10]:
+                print(f"    {problem}")
+        else:
+            print(f"agrees with Keras {keras.__version__}: {label}, {OPTIMIZER_STEPS} steps")
+    return failures
 
 
 if __name__ == "__main__":

@@ -144,3 +144,16 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
     with pytest.raises(ValueError, match=r"set_floatx: argument `dtype` expected one of .*; received 'int32'"):
         fs.config.set_floatx("int32")
     assert fs.config.floatx() == precision
+
+
+# -- the optimizers and schedules of Keras 3 (issue 16) ---------------------------------------------------------------
+#: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
+OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adagrad": "adagrad", "Adamax": "adamax", "Lion": "lion",
+                   "Nadam": "nadam"}
+
+
+def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):
+    for name, alias in OPTIMIZER_NAMES.items():
+        cls = getattr(fs.optimizers, name)
+        assert name in fs.optimizers.__all__ and issubclass(cls, fs.optimizers.Optimizer), name
+        assert type(fs.optimizers.get(alias)) is cls and type(fs.optimizers.get(name)) is cls, alias

@@ -7,10 +7,11 @@ import pathlib
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conformance import optimizer_reference as optimizer_ref
 from conformance import reference as ref
 from conformance.assertions import assert_close
 from conformance.strategies import floats
@@ -337,3 +338,45 @@ def test_a_checkpoint_saved_before_the_keras_contract_loads_and_resumes_identica
     rtol, atol = tolerance(precision, device)
     for i, (actual, wanted) in enumerate(zip(model.get_weights(), expected["weights_after_resuming"])):
         assert_close(actual, wanted, rtol, atol, f"{name}: weight {i} after resuming")
+
+
+# -- the optimizers of the breadth issue, one closed form each (docs/SPEC.md 7.3) -----------------------------------
+def assert_matches_closed_form(fs, precision, device, name, options, data):
+    start, gradients = data
+    expected = optimizer_ref.run(name, start, gradients, **options)
+    actual = run(fs, getattr(fs.optimizers, name)(**options), start, gradients)
+    rtol, atol = tolerance(precision, device)
+    assert_close(actual, expected, max(rtol, 1e-3) if precision == "float32" else rtol, atol, f"{name}({options})")
+
+
+@given(data=vectors, lr=learning_rates, initial=st.sampled_from([0.0, 0.1, 1.0]), epsilon=st.sampled_from([1e-7, 1e-3]))
+def test_adagrad_matches_closed_form(fs, precision, device, data, lr, initial, epsilon):
+    options = {"learning_rate": lr, "initial_accumulator_value": initial, "epsilon": epsilon}
+    assert_matches_closed_form(fs, precision, device, "Adagrad", options, data)
+
+
+@given(data=vectors, lr=learning_rates, beta_1=st.sampled_from([0.9, 0.5]), beta_2=st.sampled_from([0.999, 0.8]))
+def test_adamax_matches_closed_form(fs, precision, device, data, lr, beta_1, beta_2):
+    options = {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2}
+    assert_matches_closed_form(fs, precision, device, "Adamax", options, data)
+
+
+@given(data=vectors, lr=learning_rates, beta_1=st.sampled_from([0.9, 0.5]), beta_2=st.sampled_from([0.999, 0.8]))
+def test_nadam_matches_closed_form(fs, precision, device, data, lr, beta_1, beta_2):
+    options = {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2}
+    assert_matches_closed_form(fs, precision, device, "Nadam", options, data)
+
+
+@given(data=vectors, lr=st.floats(1e-3, 2.0), rho=st.sampled_from([0.95, 0.5]))
+def test_adadelta_matches_closed_form(fs, precision, device, data, lr, rho):
+    assert_matches_closed_form(fs, precision, device, "Adadelta", {"learning_rate": lr, "rho": rho}, data)
+
+
+@given(data=vectors, lr=learning_rates, beta_1=st.sampled_from([0.9, 0.5, 1.0]), beta_2=st.sampled_from([0.99, 0.5]))
+def test_lion_matches_closed_form(fs, precision, device, data, lr, beta_1, beta_2):
+    start, gradients = data
+    directions = optimizer_ref.lion_directions(start, gradients, beta_1, beta_2)
+    # a sign argument within float32 rounding of 0 may take either sign in float32
+    assume(precision == "float64" or all(np.all((d == 0) | (np.abs(d) > 1e-5)) for d in directions))
+    options = {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2}
+    assert_matches_closed_form(fs, precision, device, "Lion", options, data)

@@ -24,6 +24,14 @@ CONFIGS = [
     ("RMSprop", {"global_clipnorm": 0.5}),
     ("SGD", {"clipvalue": 0.1, "momentum": 0.5}),
     ("Adam", {"learning_rate": "schedule"}),
+    ("Adagrad", {"learning_rate": 0.1}),
+    ("Adagrad", {"initial_accumulator_value": 0.0, "epsilon": 1e-3, "weight_decay": 0.1}),
+    ("Adamax", {"learning_rate": 0.01}),
+    ("Nadam", {"learning_rate": 0.01}),
+    ("Nadam", {"learning_rate": "schedule", "clipnorm": 0.5}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Lion", {"learning_rate": 0.01}),
+    ("Lion", {"beta_1": 0.5, "weight_decay": 0.1}),
 ]
 
 
