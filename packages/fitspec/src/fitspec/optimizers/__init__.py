@@ -15,5 +15,5 @@ CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Ada
 #: Keras's string names: each class name, lower case (Keras lower-cases the name it is given)
 NAMES = {name.lower(): name for name in CLASSES}
 
-__all__ = ["CLASSES", "CLIP_OPTIONS", "NAMES", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Group", "Leaves",
-           "Lion", "Nadam", "Optimizer", "RMSprop", "VariableLeaves"]
+__all__ = ["CLASSES", "CLIP_OPTIONS", "NAMES", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Group",
+           "Leaves", "Lion", "Nadam", "Optimizer", "RMSprop", "VariableLeaves"]
