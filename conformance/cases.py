@@ -236,6 +236,9 @@ NEW_OPTIMIZERS = {
     "Nadam": {"learning_rate": 0.05},
     "Adadelta": {"learning_rate": 1.0},
     "Lion": {"learning_rate": 0.01},
+    "Ftrl": {"learning_rate": 0.2, "l1_regularization_strength": 0.001, "l2_regularization_strength": 0.01},
+    "Lamb": {"learning_rate": 0.05},
+    "Adafactor": {"learning_rate": 0.1},
 }
 CASES.extend(
     Case(f"optimizer_{name}", "tiny_softmax", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=32),

@@ -66,9 +66,59 @@ def lion(start, gradients, learning_rate=0.001, beta_1=0.9, beta_2=0.99):
     return var
 
 
+def ftrl(start, gradients, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+         l1_regularization_strength=0.0, l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+         beta=0.0):
+    var, n, z = start.copy(), np.full_like(start, initial_accumulator_value), np.zeros_like(start)
+    l1, p = l1_regularization_strength, -learning_rate_power
+    l2 = l2_regularization_strength + beta / (2 * learning_rate)
+    for g in gradients:
+        new_n = n + g**2
+        sigma = (new_n**p - n**p) / learning_rate
+        z = z + g + 2 * l2_shrinkage_regularization_strength * var - sigma * var
+        var = (np.clip(z, -l1, l1) - z) / (new_n**p / learning_rate + 2 * l2)
+        n = new_n
+    return var
+
+
+def lamb(start, gradients, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    var, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+    for t, g in enumerate(gradients, 1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g**2
+        update = (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon)
+        w_norm, u_norm = np.linalg.norm(var), np.linalg.norm(update)
+        ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        var = var - ratio * learning_rate * update
+    return var
+
+
+def adafactor(start, gradients, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
+              clip_threshold=1.0, relative_step=True):
+    def rms(x):
+        return np.sqrt(np.mean(x**2))
+
+    var, v = start.copy(), np.zeros_like(start)
+    rows, columns = np.zeros(start.shape[:-1]), np.zeros(start.shape[:-2] + start.shape[-1:])
+    for t, g in enumerate(gradients, 1):
+        step_size = min(learning_rate, 1 / np.sqrt(t)) * max(epsilon_2, rms(var))
+        s = g**2 + epsilon_1
+        b = 1 - t**beta_2_decay
+        if var.ndim >= 2:
+            rows = b * rows + (1 - b) * s.mean(axis=-1)
+            columns = b * columns + (1 - b) * s.mean(axis=-2)
+            v = (rows / rows.mean(axis=-1, keepdims=True))[..., None] * columns[..., None, :]
+        else:
+            v = b * v + (1 - b) * s
+        u = g / np.sqrt(v)
+        var = var - step_size * u / max(1.0, rms(u) / clip_threshold)
+    return var
+
+
 def run(name: str, start, gradients, **options):
     return FORMULAS[name](np.asarray(start, dtype=np.float64), [np.asarray(g, dtype=np.float64) for g in gradients],
                          **options)
 
 
-FORMULAS = {"Adagrad": adagrad, "Adamax": adamax, "Nadam": nadam, "Adadelta": adadelta, "Lion": lion}
+FORMULAS = {"Adagrad": adagrad, "Adamax": adamax, "Nadam": nadam, "Adadelta": adadelta, "Lion": lion, "Ftrl": ftrl,
+            "Lamb": lamb, "Adafactor": adafactor}

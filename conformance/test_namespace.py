@@ -148,8 +148,8 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
 
 # -- the optimizers and schedules of Keras 3 (issue 16) ---------------------------------------------------------------
 #: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
-OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adagrad": "adagrad", "Adamax": "adamax", "Lion": "lion",
-                   "Nadam": "nadam"}
+OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
+                   "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam"}
 
 
 def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):

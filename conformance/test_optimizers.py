@@ -380,3 +380,41 @@ def test_lion_matches_closed_form(fs, precision, device, data, lr, beta_1, beta_
     assume(precision == "float64" or all(np.all((d == 0) | (np.abs(d) > 1e-5)) for d in directions))
     options = {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2}
     assert_matches_closed_form(fs, precision, device, "Lion", options, data)
+
+
+@given(data=vectors, lr=learning_rates, power=st.sampled_from([-0.5, -0.7, 0.0]), initial=st.sampled_from([0.1, 1.0]),
+       l1=st.sampled_from([0.0, 0.01]), l2=st.sampled_from([0.0, 0.1]), shrinkage=st.sampled_from([0.0, 0.1]),
+       beta=st.sampled_from([0.0, 0.5]))
+def test_ftrl_matches_closed_form(fs, precision, device, data, lr, power, initial, l1, l2, shrinkage, beta):
+    options = {"learning_rate": lr, "learning_rate_power": power, "initial_accumulator_value": initial,
+               "l1_regularization_strength": l1, "l2_regularization_strength": l2,
+               "l2_shrinkage_regularization_strength": shrinkage, "beta": beta}
+    assert_matches_closed_form(fs, precision, device, "Ftrl", options, data)
+
+
+@given(data=vectors, lr=learning_rates, beta_1=st.sampled_from([0.9, 0.5]), beta_2=st.sampled_from([0.999, 0.8]))
+def test_lamb_matches_closed_form(fs, precision, device, data, lr, beta_1, beta_2):
+    options = {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2}
+    assert_matches_closed_form(fs, precision, device, "Lamb", options, data)
+
+
+matrices = st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(lambda shape: st.tuples(
+    hnp.arrays(np.float64, shape, elements=floats(-2, 2)),
+    st.lists(hnp.arrays(np.float64, shape, elements=floats(-2, 2)), min_size=1, max_size=4),
+))
+
+
+@given(data=st.one_of(vectors, matrices), lr=learning_rates, decay=st.sampled_from([-0.8, -0.5]),
+       clip=st.sampled_from([1.0, 0.5]), epsilon_2=st.sampled_from([1e-3, 0.1]))
+def test_adafactor_matches_closed_form_factored_for_matrices(fs, precision, device, data, lr, decay, clip, epsilon_2):
+    options = {"learning_rate": lr, "beta_2_decay": decay, "clip_threshold": clip, "epsilon_2": epsilon_2}
+    assert_matches_closed_form(fs, precision, device, "Adafactor", options, data)
+
+
+def test_ftrl_refuses_what_keras_refuses(fs):
+    with pytest.raises(ValueError, match=r"`learning_rate_power` expected a float <= 0.*received 0.5"):
+        fs.optimizers.Ftrl(learning_rate_power=0.5)
+    with pytest.raises(ValueError, match=r"`l1_regularization_strength` expected a float >= 0.*received -1"):
+        fs.optimizers.Ftrl(l1_regularization_strength=-1)
+    with pytest.raises(ValueError, match=r"`beta_1` expected a float in \(0, 1\]"):
+        fs.optimizers.Lion(beta_1=0.0)

@@ -32,6 +32,11 @@ CONFIGS = [
     ("Adadelta", {"learning_rate": 1.0}),
     ("Lion", {"learning_rate": 0.01}),
     ("Lion", {"beta_1": 0.5, "weight_decay": 0.1}),
+    ("Ftrl", {"learning_rate": 0.1}),
+    ("Ftrl", {"learning_rate_power": -0.7, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.02,
+              "l2_shrinkage_regularization_strength": 0.03, "beta": 0.1}),
+    ("Lamb", {"learning_rate": 0.01, "weight_decay": 0.1}),
+    ("Adafactor", {"learning_rate": 0.1}),
 ]
 
 

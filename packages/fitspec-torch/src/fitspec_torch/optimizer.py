@@ -133,6 +133,13 @@ class ForeachGroup(Group):
             return self._host_sqrt(x)
         return super().unary(name, x)
 
+    def pow(self, x, exponent):
+        """A Python exponent, as the core's `ops.power(tensor, exponent)` takes it (torch's scalar kernel)."""
+        if x.intermediate:
+            torch._foreach_pow_(x._tensors, exponent)
+            return x
+        return Leaves(self, torch._foreach_pow(x._tensors, exponent), True)
+
     def pairwise(self, name, x, y):
         if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
             return self.binary(name, x, y)

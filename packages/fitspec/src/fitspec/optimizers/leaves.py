@@ -200,6 +200,14 @@ class Group:
     def minimum(self, x, y):
         return self.pairwise("minimum", x, y)
 
+    def pow(self, x: Leaves, exponent: float) -> Leaves:
+        """x^exponent of each tensor of a Leaves, the exponent a Python number (as Keras's formulas give it)."""
+        return Leaves(self, [self.ops.power(a, exponent) for a in take(x)], True)
+
+    def clip(self, x, low, high):
+        """min(max(x, low), high), low and high scalars of `cast`."""
+        return self.minimum(self.maximum(x, low), high)
+
     def pairwise(self, name: str, x, y):
         """ops.<name>(x, y) of two scalars, or of each tensor of a Leaves and the other operand."""
         fn = getattr(self.ops, name)
