@@ -136,6 +136,16 @@ OPTIMIZER_CHECKS = [
     ("Lamb", {"learning_rate": 0.05, "beta_1": 0.5, "weight_decay": 0.1}),
     ("Adafactor", {"learning_rate": 0.05}),
     ("Adafactor", {"learning_rate": 0.5, "beta_2_decay": -0.5, "clip_threshold": 0.5, "epsilon_2": 0.1}),
+    # the options of every optimizer (7.4); `exclude_from_weight_decay` is given to the method of that name
+    ("Adam", {"learning_rate": 0.05, "use_ema": True}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "use_ema": True, "ema_momentum": 0.5,
+             "ema_overwrite_frequency": 3}),
+    ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 3}),
+    ("Nadam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "clipnorm": 0.5, "weight_decay": 0.1,
+               "use_ema": True, "ema_overwrite_frequency": 2}),
+    ("RMSprop", {"learning_rate": 0.01, "loss_scale_factor": 64.0, "global_clipnorm": 1.0}),
+    ("AdamW", {"learning_rate": 0.05, "exclude_from_weight_decay": {"var_names": ["bias"]}}),
+    ("Lion", {"learning_rate": 0.01, "weight_decay": 0.5, "exclude_from_weight_decay": {"var_list": [0]}}),
 ]
 OPTIMIZER_STEPS = 8
 #: optimizer -> why Keras 3 differs from it on purpose (reported, not failed)
@@ -158,8 +168,15 @@ def crosscheck_optimizers(keras, fs, only=()) -> int:
             continue
         rng = np.random.default_rng(len(options))
         start = [rng.normal(size=(4, 3)), rng.normal(size=(3,))]
-        ours, theirs = [fs.Variable(w) for w in start], [keras.Variable(w) for w in start]
+        ours = [fs.Variable(w, name=n) for w, n in zip(start, ("kernel", "bias"))]
+        theirs = [keras.Variable(w, name=n) for w, n in zip(start, ("kernel", "bias"))]
+        options = dict(options)
+        exclude = options.pop("exclude_from_weight_decay", None)
         ours_opt, theirs_opt = getattr(fs.optimizers, name)(**options), getattr(keras.optimizers, name)(**options)
+        if exclude is not None:
+            for optimizer, variables in ((ours_opt, ours), (theirs_opt, theirs)):
+                optimizer.exclude_from_weight_decay(var_list=[variables[i] for i in exclude.get("var_list", ())],
+                                                    var_names=exclude.get("var_names"))
         problems: list[str] = []
         for step in range(OPTIMIZER_STEPS):
             grads = [rng.normal(size=w.shape) for w in start]
@@ -167,7 +184,8 @@ def crosscheck_optimizers(keras, fs, only=()) -> int:
             theirs_opt.apply([keras.ops.convert_to_tensor(g) for g in grads], theirs)
             compare([v.numpy() for v in ours], [np.asarray(v.numpy()) for v in theirs], f"{label} step {step + 1}",
                     problems)
-        compare(int(ours_opt.iterations.numpy()), int(np.asarray(theirs_opt.iterations.numpy())),
+        compare(int(fs.ops.convert_to_numpy(ours_opt.iterations)),
+                int(keras.ops.convert_to_numpy(theirs_opt.iterations)),
                 f"{label} iterations", problems)
         if problems and name in OPTIMIZER_DEVIATIONS:
             print(f"differs as documented: {label}: {OPTIMIZER_DEVIATIONS[name]}")

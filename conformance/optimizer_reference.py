@@ -115,6 +115,24 @@ def adafactor(start, gradients, learning_rate=0.001, beta_2_decay=-0.8, epsilon_
     return var
 
 
+def restart_steps(first_decay_steps, t_mul, up_to):
+    """The steps at which a restart begins (where float rounding may put a step on either side)."""
+    starts, start, period = set(), 0.0, float(first_decay_steps)
+    while start <= up_to:
+        starts.add(start)
+        start, period = start + period, period * t_mul
+    return starts
+
+
+def cosine_decay_restarts(step, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0):
+    """SGDR, restart by restart: period k lasts first_decay_steps · t_mul^k steps and peaks at m_mul^k."""
+    start, period, restart = 0.0, float(first_decay_steps), 0
+    while step >= start + period:
+        start, period, restart = start + period, period * t_mul, restart + 1
+    fraction = (step - start) / period
+    return initial_learning_rate * ((1 - alpha) * 0.5 * m_mul**restart * (1 + np.cos(np.pi * fraction)) + alpha)
+
+
 def run(name: str, start, gradients, **options):
     return FORMULAS[name](np.asarray(start, dtype=np.float64), [np.asarray(g, dtype=np.float64) for g in gradients],
                          **options)

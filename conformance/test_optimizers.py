@@ -311,10 +311,16 @@ def test_an_optimizer_without_update_step_says_what_to_implement(fs):
         fs.optimizers.Optimizer(learning_rate=0.1).apply([fs.ops.ones((2,), dtype=fs.config.floatx())], [variable])
 
 
-def test_keras_options_fitspec_lacks_are_refused_by_name(fs):
-    fs.optimizers.Adam(use_ema=False, gradient_accumulation_steps=None)  # Keras's defaults: accepted
-    with pytest.raises(ValueError, match=r"`use_ema` expected False \(fitspec does not implement `use_ema`"):
-        fs.optimizers.Adam(use_ema=True)
+def test_unknown_options_and_bad_option_values_are_refused_by_name(fs):
+    fs.optimizers.Adam(use_ema=False, gradient_accumulation_steps=None)  # Keras's defaults
+    with pytest.raises(ValueError, match=r"`gradient_accumulation_steps` expected None or an int >= 2.*received 1"):
+        fs.optimizers.Adam(gradient_accumulation_steps=1)
+    with pytest.raises(ValueError, match=r"`ema_momentum` expected a float in \[0, 1\].*received 1.5"):
+        fs.optimizers.Adam(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match=r"`ema_overwrite_frequency` expected None or an int >= 1.*received 0"):
+        fs.optimizers.SGD(use_ema=True, ema_overwrite_frequency=0)
+    with pytest.raises(ValueError, match=r"`loss_scale_factor` expected None or a positive float.*received 0"):
+        fs.optimizers.SGD(loss_scale_factor=0)
     with pytest.raises(TypeError, match="unexpected keyword argument `momentum_decay`"):
         fs.optimizers.SGD(momentum_decay=0.1)
     with pytest.raises(ValueError, match=r"`aggregation` expected one of .*received 'max'"):
@@ -418,3 +424,177 @@ def test_ftrl_refuses_what_keras_refuses(fs):
         fs.optimizers.Ftrl(l1_regularization_strength=-1)
     with pytest.raises(ValueError, match=r"`beta_1` expected a float in \(0, 1\]"):
         fs.optimizers.Lion(beta_1=0.0)
+
+
+# -- the options of every optimizer (docs/SPEC.md 7.4) -----------------------------------------------------------
+def tensor(fs, values):
+    return fs.ops.convert_to_tensor(np.asarray(values, dtype=fs.config.floatx()))
+
+
+def test_moving_averages_and_their_overwrite_equal_a_hand_computation(fs, precision, device):
+    """SGD(lr 1) on w = 1 with gradients 1, 2, 3, 4: w = 0, -2, -5, -9; averages a = w at step 1, then
+    a = 0.5 a + 0.5 w; every 3rd step w = a."""
+    optimizer = fs.optimizers.SGD(learning_rate=1.0, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=3)
+    w = fs.Variable(np.ones(1, dtype=fs.config.floatx()), name="w")
+    seen = []
+    for g in (1.0, 2.0, 3.0, 4.0):
+        optimizer.apply([tensor(fs, [g])], [w])
+        seen.append((w.numpy()[0], optimizer._model_variables_moving_average[0].numpy()[0]))
+    # step 1: w 0, a 0;  step 2: w -2, a -1;  step 3: w -5, a -3, then w = a = -3;  step 4: w -7, a -5
+    np.testing.assert_allclose(seen, [(0, 0), (-2, -1), (-3, -3), (-7, -5)], rtol=1e-6)
+    assert [v.path for v in optimizer.variables][2:] == ["sgd/w_average"]
+    optimizer.finalize_variable_values([w])
+    np.testing.assert_allclose(w.numpy(), [-5], rtol=1e-6)
+
+
+def test_gradient_accumulation_updates_every_nth_call_from_the_mean_gradient(fs, precision, device):
+    """SGD(lr 0.5, momentum 0.5), n = 2, gradients 1, 3, 5, 7: updates from 2 (calls 2) and 6 (call 4):
+    m = -1, w = 0; then m = -0.5 - 3 = -3.5, w = -3.5; in between nothing moves and the accumulator holds g."""
+    optimizer = fs.optimizers.SGD(learning_rate=0.5, momentum=0.5, gradient_accumulation_steps=2)
+    w = fs.Variable(np.ones(1, dtype=fs.config.floatx()), name="w")
+    seen = []
+    for g in (1.0, 3.0, 5.0, 7.0):
+        optimizer.apply([tensor(fs, [g])], [w])
+        seen.append((w.numpy()[0], optimizer._accumulated_gradients[0].numpy()[0], optimizer.momentums[0].numpy()[0],
+                     int(fs.ops.convert_to_numpy(optimizer.iterations))))
+    np.testing.assert_allclose(seen, [(1, 1, 0, 0), (0, 0, -1, 1), (0, 5, -1, 1), (-3.5, 0, -3.5, 2)], rtol=1e-6)
+    assert int(optimizer._iterations.numpy()) == 4
+    assert [v.path for v in optimizer.variables][2:] == ["sgd/w_gradient_accumulator", "sgd/w_momentum"]
+
+
+@pytest.mark.backends("numpy", "jax", reason="the stateless API's home: the JAX-style backends")
+def test_gradient_accumulation_and_moving_averages_apply_statelessly(fs, precision, device):
+    stateful = fs.optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True)
+    stateless = fs.optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True)
+    a = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
+    b = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
+    stateless.build([b])
+    state, trainable = [v.value for v in stateless.variables], [b.value]
+    for g in ([0.5, 2.0], [1.0, -1.0], [0.25, 0.5], [3.0, 1.0]):
+        stateful.apply([tensor(fs, g)], [a])
+        trainable, state = stateless.stateless_apply(state, [tensor(fs, g)], trainable)
+    np.testing.assert_array_equal(fs.ops.convert_to_numpy(trainable[0]), a.numpy())
+    for mine, theirs in zip(state, stateful.variables):
+        np.testing.assert_array_equal(fs.ops.convert_to_numpy(mine), theirs.numpy())
+
+
+def test_exclude_from_weight_decay_by_variable_and_by_name(fs, precision, device):
+    optimizer = fs.optimizers.SGD(learning_rate=0.5, weight_decay=0.2)
+    kernel = fs.Variable(np.ones(2, dtype=fs.config.floatx()), name="kernel")
+    bias = fs.Variable(np.ones(2, dtype=fs.config.floatx()), name="bias")
+    other = fs.Variable(np.ones(2, dtype=fs.config.floatx()), name="other")
+    optimizer.exclude_from_weight_decay(var_list=[other], var_names=["bia"])
+    optimizer.apply([tensor(fs, [0.0, 0.0])] * 3, [kernel, bias, other])
+    np.testing.assert_allclose(kernel.numpy(), [0.9, 0.9], rtol=1e-6)  # 1 - 1 · 0.2 · 0.5
+    np.testing.assert_array_equal(bias.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(other.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match="before the optimizer is built"):
+        optimizer.exclude_from_weight_decay(var_names=["kernel"])
+
+
+def test_loss_scale_factor_scales_the_loss_and_divides_the_gradients(fs, precision, device):
+    optimizer = fs.optimizers.SGD(learning_rate=1.0, loss_scale_factor=8.0)
+    w = fs.Variable(np.zeros(1, dtype=fs.config.floatx()))
+    assert float(fs.ops.convert_to_numpy(optimizer.scale_loss(tensor(fs, 0.5)))) == 4.0
+    optimizer.apply([tensor(fs, [4.0])], [w])
+    np.testing.assert_array_equal(w.numpy(), [-0.5])
+    assert fs.optimizers.SGD().scale_loss(1.5) == 1.5
+
+
+def test_fit_with_a_loss_scale_factor_trains_as_without_one(fs, precision, device):
+    """The default train step differentiates scale_loss(loss) and the optimizer divides the gradients back: with a
+    power of 2 the weights are the same to the bit, and the logged loss is the loss as it is."""
+    x, y = linear_data()
+    runs = []
+    for factor in (None, 1024.0):
+        fs.utils.set_random_seed(1)
+        model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+        model.compile(optimizer=fs.optimizers.SGD(learning_rate=0.05, loss_scale_factor=factor), loss="mse")
+        history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        runs.append((model.get_weights(), history.history["loss"]))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][1] == runs[1][1]
+
+
+def test_fit_ends_with_the_moving_averages_as_weights(fs, precision, device):
+    """Keras's fit calls optimizer.finalize_variable_values(model.trainable_weights) at its end."""
+    x, y = linear_data()
+    fs.utils.set_random_seed(1)
+    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+    model.compile(optimizer=fs.optimizers.SGD(learning_rate=0.05, use_ema=True), loss="mse")
+    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for weight, average in zip(model.get_weights(), model.optimizer._model_variables_moving_average):
+        np.testing.assert_array_equal(weight, average.numpy())
+
+
+def test_swap_ema_weights_evaluates_with_the_averages_and_swaps_back(fs, precision, device):
+    x, y = linear_data()
+    fs.utils.set_random_seed(1)
+    model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+    model.compile(optimizer=fs.optimizers.SGD(learning_rate=0.05, use_ema=True, ema_momentum=0.5), loss="mse")
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    weights = [w.copy() for w in model.get_weights()]
+    averages = [a.numpy() for a in model.optimizer._model_variables_moving_average]
+    swapped = model.evaluate(x, y, verbose=0, callbacks=[fs.callbacks.SwapEMAWeights()])
+    for weight, wanted in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(weight, wanted)
+    model.set_weights(averages)
+    rtol, atol = tolerance(precision, device)
+    assert_close(swapped, model.evaluate(x, y, verbose=0), rtol, atol, "loss with the averages")
+    plain = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+    plain.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"SwapEMAWeights: argument `model.optimizer` expected an optimizer created "
+                                         r"with use_ema=True"):
+        plain.evaluate(x, y, verbose=0, callbacks=[fs.callbacks.SwapEMAWeights()])
+
+
+# -- get / serialize / deserialize (docs/SPEC.md 7.5) -----------------------------------------------------------
+def test_every_optimizer_serializes_in_keras_form_and_deserializes_to_its_config(fs):
+    schedule = fs.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5)
+    for name in ("SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adamax", "Nadam", "Adadelta", "Lion", "Ftrl", "Lamb",
+                 "Adafactor"):
+        optimizer = getattr(fs.optimizers, name)(learning_rate=schedule, weight_decay=0.01, clipnorm=1.0,
+                                                 use_ema=True, gradient_accumulation_steps=2)
+        config = fs.optimizers.serialize(optimizer)
+        assert set(config) == {"module", "class_name", "config", "registered_name"}
+        assert config["class_name"] == name and config["module"] == "keras.optimizers"
+        assert config["config"]["learning_rate"]["class_name"] == "ExponentialDecay"
+        assert {"use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                "gradient_accumulation_steps", "clipvalue", "global_clipnorm"} <= set(config["config"])
+        rebuilt = fs.optimizers.deserialize(json.loads(json.dumps(config)))
+        assert type(rebuilt) is type(optimizer) and rebuilt.get_config() == optimizer.get_config(), name
+        assert type(fs.optimizers.get({"class_name": name.lower(), "config": {}})) is type(optimizer)
+    assert fs.optimizers.get(None) is None
+    with pytest.raises(ValueError, match=r"optimizers.get: argument `identifier` expected .* received 'adamx'"):
+        fs.optimizers.get("adamx")
+    with pytest.raises(ValueError, match=r"argument `custom_objects` expected the class 'Mine'"):
+        fs.optimizers.deserialize({"class_name": "Mine", "config": {}})
+
+
+def test_schedules_serialize_in_keras_form_and_deserialize(fs):
+    for name, kwargs in [("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 3, "decay_rate": 0.5}),
+                         ("PiecewiseConstantDecay", {"boundaries": [2], "values": [0.1, 0.01]}),
+                         ("CosineDecay", {"initial_learning_rate": 0.1, "decay_steps": 5, "warmup_target": 0.2,
+                                          "warmup_steps": 2}),
+                         ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 4})]:
+        schedule = getattr(fs.optimizers.schedules, name)(**kwargs)
+        config = fs.optimizers.schedules.serialize(schedule)
+        assert config["module"] == "keras.optimizers.schedules" and config["class_name"] == name
+        rebuilt = fs.optimizers.schedules.deserialize(json.loads(json.dumps(config)))
+        assert type(rebuilt) is type(schedule) and rebuilt.get_config() == schedule.get_config()
+    with pytest.raises(ValueError, match=r"argument `learning_rate_schedule` expected a LearningRateSchedule"):
+        fs.optimizers.schedules.serialize(0.1)
+
+
+@given(lr=st.floats(0.01, 1.0), first=st.integers(1, 8), t_mul=st.sampled_from([1.0, 2.0, 1.5]),
+       m_mul=st.sampled_from([1.0, 0.5]), alpha=st.floats(0.0, 0.5))
+def test_cosine_decay_restarts_matches_sgdr_restart_by_restart(fs, precision, device, lr, first, t_mul, m_mul, alpha):
+    schedule = fs.optimizers.schedules.CosineDecayRestarts(lr, first, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    restarts = optimizer_ref.restart_steps(first, t_mul, 40)
+    steps = [s for s in range(0, 40, 3) if s == 0 or s not in restarts]
+    actual = [float(fs.ops.convert_to_numpy(schedule(np.asarray(s, dtype="int64")))) for s in steps]
+    expected = [optimizer_ref.cosine_decay_restarts(s, lr, first, t_mul, m_mul, alpha) for s in steps]
+    rtol, atol = tolerance(precision, device)
+    assert_close(actual, expected, max(rtol, 1e-6), max(atol, 1e-6) if precision == "float32" else atol,
+                 "CosineDecayRestarts")

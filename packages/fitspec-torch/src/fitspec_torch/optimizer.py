@@ -161,7 +161,7 @@ class ForeachGroup(Group):
     def local_step(self, iterations):
         if self.host is None:
             return super().local_step(iterations)
-        return self.host(iterations._storage.item() + 1)
+        return self.host(getattr(iterations, "_storage", iterations).item() + 1)  # a tensor when accumulating
 
     def power(self, base, exponent):
         return base**exponent if self.host is not None else DeviceScalar(torch.pow(base.tensor, exponent.tensor))

@@ -28,7 +28,7 @@ from fitspec import (
     seeding,
 )
 from fitspec import layers as core_layers
-from fitspec.compile_utils import get_loss, get_optimizer
+from fitspec.compile_utils import get_loss
 from fitspec.errors import invalid_argument
 from fitspec.layers.symbolic import Input
 from fitspec.losses import Loss as CoreLoss
@@ -36,6 +36,7 @@ from fitspec.metrics import Metric as CoreMetric
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
+from fitspec.optimizers import serialization as optimizer_serialization
 from fitspec.py_dataset import PyDataset
 from fitspec.variables import StatelessScope
 
@@ -146,8 +147,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "get": lambda identifier: get_loss(identifier, api, where="losses.get", argument="identifier"),
     })
     api.optimizers = module("optimizers", {
-        **bound("optimizers", optimizers.CLASSES), "get": lambda identifier: get_optimizer(identifier, api),
-        "schedules": module("optimizers.schedules", bound("optimizers.schedules", schedules.CLASSES)),
+        **bound("optimizers", optimizers.CLASSES), **optimizer_serialization.optimizer_functions(api),
+        "schedules": module("optimizers.schedules", {**bound("optimizers.schedules", schedules.CLASSES),
+                                                     **optimizer_serialization.schedule_functions(api)}),
     })
     api.activations = module("activations", {
         **functions("activations", activations.ALL), "get": lambda identifier: activations.get(identifier, ops),

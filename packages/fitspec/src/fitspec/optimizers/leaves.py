@@ -150,6 +150,12 @@ class Group:
         (Keras: `slot_variables[self._get_variable_index(variable)]`)."""
         return VariableLeaves(self, [slot_variables[i] for i in self.indices])
 
+    def subset(self, variables: VariableLeaves, keep: list) -> VariableLeaves:
+        """The variables of `variables` whose entry of `keep` is true (those weight decay applies to)."""
+        tensors = variables._tensors
+        return VariableLeaves(self, [v for v, k in zip(variables.variables, keep) if k],
+                              None if tensors is None else [t for t, k in zip(tensors, keep) if k])
+
     # -- reading, writing, using once ------------------------------------------------------------------------------
     def read(self, variables: list) -> list:
         return [v.value for v in variables]
