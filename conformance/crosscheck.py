@@ -196,7 +196,55 @@ def crosscheck_optimizers(keras, fs, only=()) -> int:
                 print(f"    {problem}")
         else:
             print(f"agrees with Keras {keras.__version__}: {label}, {OPTIMIZER_STEPS} steps")
+    if not only or any(part in "configs" for part in only):
+        failures += crosscheck_optimizer_configs(keras, fs)
     return failures
+
+
+#: schedules whose values at steps 0..40 are compared with Keras's (the fit cases cover them at a few steps only)
+SCHEDULE_CHECKS = [
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.3, "first_decay_steps": 3}),
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.3, "first_decay_steps": 2, "t_mul": 1.0, "m_mul": 0.5,
+                             "alpha": 0.1}),
+    ("CosineDecayRestarts", {"initial_learning_rate": 0.3, "first_decay_steps": 2, "t_mul": 1.5, "m_mul": 0.8}),
+]
+
+
+def crosscheck_optimizer_configs(keras, fs) -> int:
+    """What no fit() case shows: each optimizer's serialized config (defaults and Keras's keys), the names
+    `optimizers.get` takes, and the schedules' values and configs, against Keras 3."""
+    from fitspec.optimizers import CLASSES
+
+    problems: list[str] = []
+    for name in CLASSES:
+        ours, theirs = fs.optimizers.serialize(getattr(fs.optimizers, name)()), \
+            keras.optimizers.serialize(getattr(keras.optimizers, name)())
+        if ours != theirs:
+            problems.append(f"serialize({name}()): {ours} != Keras {theirs}")
+        ours = fs.optimizers.deserialize(theirs).get_config()
+        if ours != theirs["config"]:
+            problems.append(f"deserialize(Keras's {name} config).get_config() differs: {ours}")
+        try:
+            keras_name = type(keras.optimizers.get(name.lower())).__name__
+        except ValueError:
+            keras_name = None
+        if keras_name not in (None, type(fs.optimizers.get(name.lower())).__name__):
+            problems.append(f"optimizers.get({name.lower()!r}) is not {keras_name}")
+    for name, kwargs in SCHEDULE_CHECKS:
+        ours, theirs = getattr(fs.optimizers.schedules, name)(**kwargs), \
+            getattr(keras.optimizers.schedules, name)(**kwargs)
+        if fs.optimizers.schedules.serialize(ours) != keras.optimizers.schedules.serialize(theirs):
+            problems.append(f"serialize({name}({kwargs})) differs")
+        steps = np.arange(41)
+        ours = [float(fs.ops.convert_to_numpy(ours(np.int64(s)))) for s in steps]
+        theirs = [float(keras.ops.convert_to_numpy(theirs(np.int64(s)))) for s in steps]
+        compare(ours, theirs, f"{name}({kwargs}) at steps 0..40", problems)
+    for problem in problems:
+        print(f"DIFFERS from Keras {keras.__version__}: {problem}")
+    if not problems:
+        print(f"agrees with Keras {keras.__version__}: optimizer configs ({len(CLASSES)} optimizers), names, "
+              f"schedules {sorted({n for n, _ in SCHEDULE_CHECKS})} at steps 0..40")
+    return len(problems)
 
 
 if __name__ == "__main__":

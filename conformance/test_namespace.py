@@ -157,3 +157,11 @@ def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(f
         cls = getattr(fs.optimizers, name)
         assert name in fs.optimizers.__all__ and issubclass(cls, fs.optimizers.Optimizer), name
         assert type(fs.optimizers.get(alias)) is cls and type(fs.optimizers.get(name)) is cls, alias
+
+
+def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
+    for module, names in ((fs.optimizers, ("get", "serialize", "deserialize")),
+                          (fs.optimizers.schedules, ("serialize", "deserialize", "CosineDecayRestarts")),
+                          (fs.callbacks, ("SwapEMAWeights",))):
+        for name in names:
+            assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
