@@ -607,7 +607,7 @@ RESUMED = [("Adamax", {"gradient_accumulation_steps": 2}), ("Nadam", {"use_ema":
            ("Ftrl", {"learning_rate": 0.1}), ("Adafactor", {})]
 
 
-class Interrupted(Exception):
+class TrainingStoppedError(Exception):
     pass
 
 
@@ -627,7 +627,7 @@ def test_a_run_of_a_new_optimizer_interrupted_and_restored_ends_as_the_uninterru
 
         def on_train_batch_end(self, batch, logs=None):
             if (self.epoch, batch) == (1, 1):
-                raise Interrupted
+                raise TrainingStoppedError
 
     def train(callbacks):
         fs.utils.set_random_seed(5)
@@ -637,7 +637,7 @@ def test_a_run_of_a_new_optimizer_interrupted_and_restored_ends_as_the_uninterru
         return model
 
     reference = train([])
-    with pytest.raises(Interrupted):
+    with pytest.raises(TrainingStoppedError):
         train([fs.callbacks.BackupAndRestore(tmp_path, save_freq=2), InterruptAt()])
     resumed = train([fs.callbacks.BackupAndRestore(tmp_path, save_freq=2)])
     for a, b in zip(resumed.get_weights(), reference.get_weights()):
