@@ -240,6 +240,7 @@ NEW_OPTIMIZERS = {
     "Ftrl": {"learning_rate": 0.2, "l1_regularization_strength": 0.001, "l2_regularization_strength": 0.01},
     "Lamb": {"learning_rate": 0.05},
     "Adafactor": {"learning_rate": 0.1},
+    "LossScaleOptimizer": {"inner_optimizer": ("Adam", {"learning_rate": 0.05}), "dynamic_growth_steps": 2},
 }
 CASES.extend(
     Case(f"optimizer_{name}", "tiny_softmax", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=32),

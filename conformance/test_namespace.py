@@ -150,6 +150,8 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
 #: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
 OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
                    "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam"}
+#: exported without a string name (it wraps an inner optimizer)
+WRAPPERS = ("LossScaleOptimizer",)
 
 
 def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):
@@ -157,6 +159,8 @@ def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(f
         cls = getattr(fs.optimizers, name)
         assert name in fs.optimizers.__all__ and issubclass(cls, fs.optimizers.Optimizer), name
         assert type(fs.optimizers.get(alias)) is cls and type(fs.optimizers.get(name)) is cls, alias
+    for name in WRAPPERS:
+        assert name in fs.optimizers.__all__ and issubclass(getattr(fs.optimizers, name), fs.optimizers.Optimizer)
 
 
 def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):

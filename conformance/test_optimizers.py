@@ -645,3 +645,63 @@ def test_a_run_of_a_new_optimizer_interrupted_and_restored_ends_as_the_uninterru
     assert len(resumed.optimizer.variables) == len(reference.optimizer.variables)
     for a, b in zip(resumed.optimizer.variables, reference.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+# -- LossScaleOptimizer (docs/SPEC.md 7.6) -------------------------------------------------------------------------
+def test_loss_scale_optimizer_skips_non_finite_steps_halves_and_grows_the_scale(fs, precision, device):
+    """Inner SGD(lr 1), initial scale 4, growth every 2 finite steps; gradients (already scaled) 8, 8, inf, 4, NaN,
+    2: w -= g / S on the finite ones. S: 4, 8 (after 2 finite), 4 (inf), 4, 2 (NaN), 2; w: -1, -3, -3, -4, -4, -5."""
+    optimizer = fs.optimizers.LossScaleOptimizer(fs.optimizers.SGD(learning_rate=1.0), initial_scale=4.0,
+                                                 dynamic_growth_steps=2)
+    w = fs.Variable(np.ones(1, dtype=fs.config.floatx()), name="w")
+    seen = []
+    for g in (8.0, 8.0, np.inf, 4.0, np.nan, 2.0):
+        optimizer.apply([tensor(fs, [g])], [w])
+        seen.append((float(w.numpy()[0]), float(optimizer.dynamic_scale.numpy()), int(optimizer.step_counter.numpy()),
+                     int(fs.ops.convert_to_numpy(optimizer.iterations))))
+    assert seen == [(-1, 4, 1, 1), (-3, 8, 0, 2), (-3, 4, 0, 2), (-4, 4, 1, 3), (-4, 2, 0, 3), (-5, 2, 1, 4)]
+    assert [v.path for v in optimizer.variables] == [
+        "loss_scale_optimizer/iterations", "loss_scale_optimizer/learning_rate", "loss_scale_optimizer/step_counter",
+        "loss_scale_optimizer/dynamic_scale", "sgd/iterations", "sgd/learning_rate"]
+    assert float(fs.ops.convert_to_numpy(optimizer.scale_loss(tensor(fs, 0.5)))) == 1.0  # S = 2
+    config = fs.optimizers.serialize(optimizer)
+    assert fs.optimizers.deserialize(config).get_config() == optimizer.get_config()
+    with pytest.raises(ValueError, match=r"`clipnorm` expected None \(set `clipnorm` on the inner optimizer\)"):
+        fs.optimizers.LossScaleOptimizer(fs.optimizers.SGD(), clipnorm=1.0)
+
+
+@pytest.mark.backends("numpy", "jax", reason="the stateless API's home: the JAX-style backends")
+def test_loss_scale_optimizer_applies_statelessly_as_statefully(fs, precision, device):
+    stateful = fs.optimizers.LossScaleOptimizer(fs.optimizers.Adam(learning_rate=0.1), initial_scale=8.0,
+                                                dynamic_growth_steps=2)
+    stateless = fs.optimizers.LossScaleOptimizer(fs.optimizers.Adam(learning_rate=0.1), initial_scale=8.0,
+                                                 dynamic_growth_steps=2)
+    a = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
+    b = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
+    stateless.build([b])
+    state, trainable = [v.value for v in stateless.variables], [b.value]
+    for g in ([0.5, 2.0], [np.inf, 1.0], [0.25, 0.5], [3.0, 1.0], [1.0, 1.0]):
+        stateful.apply([tensor(fs, g)], [a])
+        trainable, state = stateless.stateless_apply(state, [tensor(fs, g)], trainable)
+    np.testing.assert_array_equal(fs.ops.convert_to_numpy(trainable[0]), a.numpy())
+    for mine, theirs in zip(state, stateful.variables):
+        np.testing.assert_array_equal(fs.ops.convert_to_numpy(mine), theirs.numpy())
+
+
+def test_fit_with_a_loss_scale_optimizer_trains_as_its_inner_optimizer(fs, precision, device):
+    """The default train step differentiates scale_loss(loss) (S a power of 2, no overflow): the weights are the
+    inner optimizer's alone, to the bit, and the scale grows every 2 steps."""
+    x, y = linear_data()
+    runs = []
+    for wrap in (False, True):
+        fs.utils.set_random_seed(1)
+        model = fs.Sequential([fs.Input(shape=(3,)), fs.layers.Dense(1)])
+        optimizer = fs.optimizers.Adam(learning_rate=0.05)
+        if wrap:
+            optimizer = fs.optimizers.LossScaleOptimizer(optimizer, initial_scale=2.0, dynamic_growth_steps=2)
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        runs.append(model)
+    for a, b in zip(runs[0].get_weights(), runs[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert float(runs[1].optimizer.dynamic_scale.numpy()) == 2.0 * 2**3  # 6 finite steps

@@ -14,6 +14,7 @@ import optree
 
 from fitspec.data import unpack_x_y_sample_weight
 from fitspec.execution import StatelessExecution
+from fitspec.variables import StatelessScope
 
 
 class StatelessTrainer:
@@ -31,21 +32,23 @@ class StatelessTrainer:
         loss, output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
         return loss, (y_pred, non_trainable_variables, output_losses)
 
-    def _scaled_loss_and_updates(self, *args, **kwargs):
-        """The loss times the optimizer's loss_scale_factor, as Keras differentiates it; the loss as it is in aux."""
-        loss, aux = self._loss_and_updates(*args, **kwargs)
-        return self.optimizer.scale_loss(loss), (loss, aux)
-
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        if getattr(self.optimizer, "loss_scale_factor", None) is None:
+        if not self.optimizer._scales_loss():
             grad_fn = self.backend.value_and_grad(self._loss_and_updates, has_aux=True)
             (loss, (y_pred, non_trainable, output_losses)), grads = grad_fn(
                 trainable, non_trainable, x, y, sample_weight, training=True
             )
         else:
-            grad_fn = self.backend.value_and_grad(self._scaled_loss_and_updates, has_aux=True)
+            def scaled_loss_and_updates(*args, **kwargs):
+                """scale_loss(loss), as Keras differentiates it (the optimizer's state from `state`: a loss scale
+                that changes from step to step); the loss as it is in aux."""
+                loss, aux = self._loss_and_updates(*args, **kwargs)
+                with StatelessScope(list(zip(self.optimizer.variables, optimizer_vars))):
+                    return self.optimizer.scale_loss(loss), (loss, aux)
+
+            grad_fn = self.backend.value_and_grad(scaled_loss_and_updates, has_aux=True)
             (_, (loss, (y_pred, non_trainable, output_losses))), grads = grad_fn(
                 trainable, non_trainable, x, y, sample_weight, training=True
             )

@@ -10,15 +10,17 @@ from fitspec.optimizers.ftrl import Ftrl
 from fitspec.optimizers.lamb import Lamb
 from fitspec.optimizers.leaves import Group, Leaves, VariableLeaves
 from fitspec.optimizers.lion import Lion
+from fitspec.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from fitspec.optimizers.nadam import Nadam
 from fitspec.optimizers.rmsprop import RMSprop
 from fitspec.optimizers.sgd import SGD
 
 CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, Adadelta, Lion, Ftrl, Lamb,
-                                         Adafactor)}
+                                         Adafactor, LossScaleOptimizer)}
 #: string names: each class name in lower case, as Keras (which lower-cases the name it is given; "lamb" is
 #: fitspec's own, docs/SPEC.md Deviations)
-NAMES = {name.lower(): name for name in CLASSES}
+NAMES = {name.lower(): name for name in CLASSES if name != "LossScaleOptimizer"}  # it needs its inner one
 
 __all__ = ["CLASSES", "CLIP_OPTIONS", "NAMES", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
-           "Ftrl", "Group", "Lamb", "Leaves", "Lion", "Nadam", "Optimizer", "RMSprop", "VariableLeaves"]
+           "Ftrl", "Group", "Lamb", "Leaves", "Lion", "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop",
+           "VariableLeaves"]

@@ -303,6 +303,10 @@ class Optimizer:
             for variable, average in zip(var_list, self._model_variables_moving_average):
                 variable.assign(average.value)
 
+    def _scales_loss(self) -> bool:
+        """Whether `scale_loss` changes the loss (the default train steps skip it otherwise)."""
+        return self.loss_scale_factor is not None
+
     def scale_loss(self, loss):
         """loss · loss_scale_factor (loss as it is without one): the loss a train step differentiates."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
@@ -376,8 +380,9 @@ class Optimizer:
                 "(call `optimizer.build(model.trainable_variables)`, or compile and fit)."
             )
         optimizer_variables, trainable_variables = list(optimizer_variables), list(trainable_variables)
+        own_variables = self.variables  # a wrapper's include its inner optimizer's
         for argument, given, expected in (
-            ("optimizer_variables", optimizer_variables, self._variables),
+            ("optimizer_variables", optimizer_variables, own_variables),
             ("trainable_variables", trainable_variables, self._trainable_variables),
         ):
             if len(given) != len(expected):
@@ -387,13 +392,13 @@ class Optimizer:
                     f"a list of {len(expected)} values",
                     f"<a sequence of {len(given)} values>",
                 )
-        mapping = list(zip(self._variables, optimizer_variables))
+        mapping = list(zip(own_variables, optimizer_variables))
         mapping += list(zip(self._trainable_variables, trainable_variables))
         with StatelessScope(mapping) as scope:
             self.apply(grads, self._trainable_variables)
         return (
             [scope.get_current_value(v) for v in self._trainable_variables],
-            [scope.get_current_value(v) for v in self._variables],
+            [scope.get_current_value(v) for v in own_variables],
         )
 
     # -- configuration ---------------------------------------------------------------------------------------------
