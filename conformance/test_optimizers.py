@@ -464,13 +464,19 @@ def test_gradient_accumulation_updates_every_nth_call_from_the_mean_gradient(fs,
 
 @pytest.mark.backends("numpy", "jax", reason="the stateless API's home: the JAX-style backends")
 def test_gradient_accumulation_and_moving_averages_apply_statelessly(fs, precision, device):
-    stateful = fs.optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True)
-    stateless = fs.optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True)
+    assert_stateless_apply_equals_apply(fs, lambda: fs.optimizers.Adam(learning_rate=0.1, gradient_accumulation_steps=3,
+                                                                       use_ema=True),
+                                        [[0.5, 2.0], [1.0, -1.0], [0.25, 0.5], [3.0, 1.0]])
+
+
+def assert_stateless_apply_equals_apply(fs, make, gradients):
+    """Two optimizers from `make`, one applied to a Variable, the other statelessly: the same values, to the bit."""
+    stateful, stateless = make(), make()
     a = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
     b = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
     stateless.build([b])
     state, trainable = [v.value for v in stateless.variables], [b.value]
-    for g in ([0.5, 2.0], [1.0, -1.0], [0.25, 0.5], [3.0, 1.0]):
+    for g in gradients:
         stateful.apply([tensor(fs, g)], [a])
         trainable, state = stateless.stateless_apply(state, [tensor(fs, g)], trainable)
     np.testing.assert_array_equal(fs.ops.convert_to_numpy(trainable[0]), a.numpy())
@@ -672,20 +678,11 @@ def test_loss_scale_optimizer_skips_non_finite_steps_halves_and_grows_the_scale(
 
 @pytest.mark.backends("numpy", "jax", reason="the stateless API's home: the JAX-style backends")
 def test_loss_scale_optimizer_applies_statelessly_as_statefully(fs, precision, device):
-    stateful = fs.optimizers.LossScaleOptimizer(fs.optimizers.Adam(learning_rate=0.1), initial_scale=8.0,
+    def make():
+        return fs.optimizers.LossScaleOptimizer(fs.optimizers.Adam(learning_rate=0.1), initial_scale=8.0,
                                                 dynamic_growth_steps=2)
-    stateless = fs.optimizers.LossScaleOptimizer(fs.optimizers.Adam(learning_rate=0.1), initial_scale=8.0,
-                                                 dynamic_growth_steps=2)
-    a = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
-    b = fs.Variable(np.array([1.0, -1.0], dtype=fs.config.floatx()))
-    stateless.build([b])
-    state, trainable = [v.value for v in stateless.variables], [b.value]
-    for g in ([0.5, 2.0], [np.inf, 1.0], [0.25, 0.5], [3.0, 1.0], [1.0, 1.0]):
-        stateful.apply([tensor(fs, g)], [a])
-        trainable, state = stateless.stateless_apply(state, [tensor(fs, g)], trainable)
-    np.testing.assert_array_equal(fs.ops.convert_to_numpy(trainable[0]), a.numpy())
-    for mine, theirs in zip(state, stateful.variables):
-        np.testing.assert_array_equal(fs.ops.convert_to_numpy(mine), theirs.numpy())
+
+    assert_stateless_apply_equals_apply(fs, make, [[0.5, 2.0], [np.inf, 1.0], [0.25, 0.5], [3.0, 1.0], [1.0, 1.0]])
 
 
 def test_fit_with_a_loss_scale_optimizer_trains_as_its_inner_optimizer(fs, precision, device):
