@@ -241,6 +241,7 @@ NEW_OPTIMIZERS = {
     "Lamb": {"learning_rate": 0.05},
     "Adafactor": {"learning_rate": 0.1},
     "LossScaleOptimizer": {"inner_optimizer": ("Adam", {"learning_rate": 0.05}), "dynamic_growth_steps": 2},
+    "ScheduleFreeAdamW": {"learning_rate": 0.05, "warmup_steps": 2},
 }
 CASES.extend(
     Case(f"optimizer_{name}", "tiny_softmax", Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=32),

@@ -115,6 +115,21 @@ def adafactor(start, gradients, learning_rate=0.001, beta_2_decay=-0.8, epsilon_
     return var
 
 
+def schedule_free_adamw(start, gradients, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                        warmup_steps=0):
+    """y = var is the point the gradient is taken at, z the base sequence, x its running average:
+    y = (1 - b1) z + b1 x."""
+    y, z, v = start.copy(), start.copy(), np.zeros_like(start)
+    x = start.copy()
+    for t, g in enumerate(gradients, 1):
+        lr = learning_rate * min(t / warmup_steps, 1.0) if warmup_steps > 0 else learning_rate
+        v = beta_2 * v + (1 - beta_2) * g**2
+        z = z - lr * g / (np.sqrt(v / (1 - beta_2**t)) + epsilon)
+        x = (1 - 1 / t) * x + z / t
+        y = (1 - beta_1) * z + beta_1 * x
+    return y
+
+
 def restart_steps(first_decay_steps, t_mul, up_to):
     """The steps at which a restart begins (where float rounding may put a step on either side)."""
     starts, start, period = set(), 0.0, float(first_decay_steps)
@@ -139,4 +154,5 @@ def run(name: str, start, gradients, **options):
 
 
 FORMULAS = {"Adagrad": adagrad, "Adamax": adamax, "Nadam": nadam, "Adadelta": adadelta, "Lion": lion, "Ftrl": ftrl,
-            "Lamb": lamb, "Adafactor": adafactor}
+            "Lamb": lamb, "Adafactor": adafactor,
+            "ScheduleFreeAdamW": schedule_free_adamw}

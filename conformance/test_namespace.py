@@ -149,7 +149,8 @@ def test_set_floatx_changes_this_backend_only_and_refuses_a_non_float_dtype(fs, 
 # -- the optimizers and schedules of Keras 3 (issue 16) ---------------------------------------------------------------
 #: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
 OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
-                   "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam"}
+                   "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam",
+                   "ScheduleFreeAdamW": "schedulefreeadamw"}
 #: exported without a string name (it wraps an inner optimizer)
 WRAPPERS = ("LossScaleOptimizer",)
 

@@ -417,6 +417,12 @@ def test_adafactor_matches_closed_form_factored_for_matrices(fs, precision, devi
     assert_matches_closed_form(fs, precision, device, "Adafactor", options, data)
 
 
+@given(data=vectors, lr=learning_rates, beta_1=st.sampled_from([0.9, 0.5]), warmup=st.sampled_from([0, 3]))
+def test_schedule_free_adamw_matches_closed_form(fs, precision, device, data, lr, beta_1, warmup):
+    """Closed form over the sequences x (average) and z (base) that Keras keeps as var and one slot."""
+    options = {"learning_rate": lr, "beta_1": beta_1, "warmup_steps": warmup}
+    assert_matches_closed_form(fs, precision, device, "ScheduleFreeAdamW", options, data)
+
 def test_ftrl_refuses_what_keras_refuses(fs):
     with pytest.raises(ValueError, match=r"`learning_rate_power` expected a float <= 0.*received 0.5"):
         fs.optimizers.Ftrl(learning_rate_power=0.5)
@@ -559,7 +565,7 @@ def test_swap_ema_weights_evaluates_with_the_averages_and_swaps_back(fs, precisi
 def test_every_optimizer_serializes_in_keras_form_and_deserializes_to_its_config(fs):
     schedule = fs.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5)
     for name in ("SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adamax", "Nadam", "Adadelta", "Lion", "Ftrl", "Lamb",
-                 "Adafactor"):
+                 "Adafactor", "ScheduleFreeAdamW"):
         optimizer = getattr(fs.optimizers, name)(learning_rate=schedule, weight_decay=0.01, clipnorm=1.0,
                                                  use_ema=True, gradient_accumulation_steps=2)
         config = fs.optimizers.serialize(optimizer)

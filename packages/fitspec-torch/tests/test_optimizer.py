@@ -41,6 +41,7 @@ CONFIGS = [
     ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2, "weight_decay": 0.1}),
     ("Ftrl", {"gradient_accumulation_steps": 3, "use_ema": True, "loss_scale_factor": 4.0}),
     ("SGD", {"momentum": 0.5, "weight_decay": 0.1, "exclude": ["w1"]}),
+    ("ScheduleFreeAdamW", {"learning_rate": 0.01, "warmup_steps": 3, "weight_decay": 0.1}),
 ]
 
 

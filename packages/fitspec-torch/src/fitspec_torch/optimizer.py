@@ -141,6 +141,10 @@ class ForeachGroup(Group):
         return Leaves(self, torch._foreach_pow(x._tensors, exponent), True)
 
     def pairwise(self, name, x, y):
+        if not isinstance(x, Leaves) and not isinstance(y, Leaves):  # two scalars (a warmup factor)
+            if self.host is None:
+                return DeviceScalar(getattr(torch, name)(x.tensor, y.tensor))
+            return getattr(np, name)(x, y)  # numpy scalars of the host, as `cast` makes them
         if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
             return self.binary(name, x, y)
         if isinstance(y, Leaves) and self.host is not None:  # max(s, y) = max(y, s)

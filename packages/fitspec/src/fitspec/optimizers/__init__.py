@@ -13,14 +13,15 @@ from fitspec.optimizers.lion import Lion
 from fitspec.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from fitspec.optimizers.nadam import Nadam
 from fitspec.optimizers.rmsprop import RMSprop
+from fitspec.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from fitspec.optimizers.sgd import SGD
 
 CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, Adadelta, Lion, Ftrl, Lamb,
-                                         Adafactor, LossScaleOptimizer)}
+                                         Adafactor, ScheduleFreeAdamW, LossScaleOptimizer)}
 #: string names: each class name in lower case, as Keras (which lower-cases the name it is given; "lamb" is
 #: fitspec's own, docs/SPEC.md Deviations)
 NAMES = {name.lower(): name for name in CLASSES if name != "LossScaleOptimizer"}  # it needs its inner one
 
 __all__ = ["CLASSES", "CLIP_OPTIONS", "NAMES", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
            "Ftrl", "Group", "Lamb", "Leaves", "Lion", "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop",
-           "VariableLeaves"]
+           "ScheduleFreeAdamW", "VariableLeaves"]

@@ -4,7 +4,7 @@ apply(grads, variables), in Keras's order: skip variables without a gradient; di
 `gradient_accumulation_steps` n, add the gradients to the accumulators and update only every n-th call, from their
 mean; clip, in the variables' dtypes (at most one of: clipnorm, each g · c / max(‖g‖, c); global_clipnorm, every
 g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)); then per group of variables of one dtype
-(fitspec.optimizers.leaves), gradients cast to it: weight decay var -= var · wd · lr (but on the variables
+(fitspec.optimizers.leaves), gradients cast to it: weight decay var -= var · wd · lr (except on the variables
 `exclude_from_weight_decay` names), then the update; with `use_ema`, the moving averages of the variables (and every
 `ema_overwrite_frequency` steps the variables set to them); finally iterations += 1. The learning rate may be a
 schedule, evaluated at `iterations`.
