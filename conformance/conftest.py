@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -104,6 +105,15 @@ def parse_xfails(text: str, source: str) -> dict[str, str]:
     return entries
 
 
+def for_precisions(entries: dict[str, str], precision_option: str) -> dict[str, str]:
+    """The entries of the precision(s) selected: an id parametrized with the other precision is not collected."""
+    if precision_option == "both":
+        return entries
+    other = next(p for p in PRECISIONS if p != precision_option)
+    pattern = re.compile(rf"[\[-]{other}[\]-]")
+    return {t: reason for t, reason in entries.items() if not pattern.search(t)}
+
+
 def stale_xfails(entries: dict[str, str], collected_ids) -> list[str]:
     """Entries naming a test of a collected file that was not collected: fixed or renamed tests."""
     collected_ids = set(collected_ids)
@@ -118,6 +128,7 @@ def pytest_collection_modifyitems(config, items):
         return
     path = ROOT / "xfails" / f"{backend}.txt"
     entries = parse_xfails(path.read_text(), str(path)) if path.exists() else {}
+    entries = for_precisions(entries, config.getoption("--precision"))
     collected = {item.nodeid.split("conformance/", 1)[-1]: item for item in items}
     stale = stale_xfails(entries, collected)
     if stale:

@@ -16,6 +16,8 @@ def resolve(fs, spec, namespace):
         name, kwargs = spec
         if isinstance(kwargs.get("learning_rate"), tuple):
             kwargs = {**kwargs, "learning_rate": resolve(fs, kwargs["learning_rate"], fs.optimizers.schedules)}
+        if isinstance(kwargs.get("inner_optimizer"), tuple):  # LossScaleOptimizer
+            kwargs = {**kwargs, "inner_optimizer": resolve(fs, kwargs["inner_optimizer"], fs.optimizers)}
         return getattr(namespace, name)(**kwargs)
     return spec
 

@@ -289,3 +289,27 @@ KERAS_CONSTRAINTS = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"
 def test_constraints_export_every_name_keras_exports(fs):
     assert sorted(fs.constraints.__all__) == KERAS_CONSTRAINTS
     assert fs.constraints.max_norm is fs.constraints.MaxNorm
+# -- the optimizers and schedules of Keras 3 (issue 16) ---------------------------------------------------------------
+#: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
+OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
+                   "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam",
+                   "ScheduleFreeAdamW": "schedulefreeadamw"}
+#: exported without a string name (it wraps an inner optimizer)
+WRAPPERS = ("LossScaleOptimizer",)
+
+
+def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):
+    for name, alias in OPTIMIZER_NAMES.items():
+        cls = getattr(fs.optimizers, name)
+        assert name in fs.optimizers.__all__ and issubclass(cls, fs.optimizers.Optimizer), name
+        assert type(fs.optimizers.get(alias)) is cls and type(fs.optimizers.get(name)) is cls, alias
+    for name in WRAPPERS:
+        assert name in fs.optimizers.__all__ and issubclass(getattr(fs.optimizers, name), fs.optimizers.Optimizer)
+
+
+def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
+    for module, names in ((fs.optimizers, ("get", "serialize", "deserialize")),
+                          (fs.optimizers.schedules, ("serialize", "deserialize", "CosineDecayRestarts")),
+                          (fs.callbacks, ("SwapEMAWeights",))):
+        for name in names:
+            assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"

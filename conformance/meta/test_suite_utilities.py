@@ -10,7 +10,7 @@ import pytest
 from conformance import matrix, tolerances
 from conformance.assertions import assert_close, assert_weights_identical
 from conformance.cases import CASES, Data
-from conformance.conftest import parse_xfails, stale_xfails
+from conformance.conftest import for_precisions, parse_xfails, stale_xfails
 
 
 def test_assert_close_reports_the_worst_entry():
@@ -69,3 +69,10 @@ def test_xfail_entries_need_a_reason_and_stale_ones_are_found():
     assert stale_xfails(entries, list(entries)) == []
     with pytest.raises(pytest.UsageError, match="reason"):
         parse_xfails("test_golden.py::test_history[a-float32]\n", "x.txt")
+
+
+def test_xfail_entries_of_a_precision_not_selected_are_not_stale():
+    entries = {"test_a.py::test_x[float64]": "r", "test_a.py::test_y[float32-Adam]": "r", "test_a.py::test_z": "r"}
+    assert for_precisions(entries, "both") == entries
+    assert list(for_precisions(entries, "float32")) == ["test_a.py::test_y[float32-Adam]", "test_a.py::test_z"]
+    assert list(for_precisions(entries, "float64")) == ["test_a.py::test_x[float64]", "test_a.py::test_z"]

@@ -21,7 +21,8 @@ class TensorflowTrainer(fitspec.StatefulTrainer):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            scaled_loss = self.optimizer.scale_loss(loss)  # loss · loss_scale_factor, as Keras differentiates it
         trainable_variables = self.trainable_variables
-        gradients = tape.gradient(loss, trainable_variables)
+        gradients = tape.gradient(scaled_loss, trainable_variables)
         self.optimizer.apply(gradients, trainable_variables)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)

@@ -133,7 +133,18 @@ class ForeachGroup(Group):
             return self._host_sqrt(x)
         return super().unary(name, x)
 
+    def pow(self, x, exponent):
+        """A Python exponent, as the core's `ops.power(tensor, exponent)` takes it (torch's scalar kernel)."""
+        if x.intermediate:
+            torch._foreach_pow_(x._tensors, exponent)
+            return x
+        return Leaves(self, torch._foreach_pow(x._tensors, exponent), True)
+
     def pairwise(self, name, x, y):
+        if not isinstance(x, Leaves) and not isinstance(y, Leaves):  # two scalars (a warmup factor)
+            if self.host is None:
+                return DeviceScalar(getattr(torch, name)(x.tensor, y.tensor))
+            return getattr(np, name)(x, y)  # numpy scalars of the host, as `cast` makes them
         if isinstance(x, Leaves) and (isinstance(y, Leaves) or self.host is not None):
             return self.binary(name, x, y)
         if isinstance(y, Leaves) and self.host is not None:  # max(s, y) = max(y, s)
@@ -154,7 +165,7 @@ class ForeachGroup(Group):
     def local_step(self, iterations):
         if self.host is None:
             return super().local_step(iterations)
-        return self.host(iterations._storage.item() + 1)
+        return self.host(getattr(iterations, "_storage", iterations).item() + 1)  # a tensor when accumulating
 
     def power(self, base, exponent):
         return base**exponent if self.host is not None else DeviceScalar(torch.pow(base.tensor, exponent.tensor))

@@ -34,7 +34,7 @@ class TorchTrainer(fitspec.StatefulTrainer):
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         trainable_weights = self.trainable_weights
         if isinstance(loss, torch.Tensor) and loss.requires_grad:
-            loss.backward()
+            self.optimizer.scale_loss(loss).backward()  # loss · loss_scale_factor, as Keras differentiates it
         gradients = _gradients(trainable_weights)
         with torch.no_grad():
             self.optimizer.apply(gradients, trainable_weights)

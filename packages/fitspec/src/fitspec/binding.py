@@ -33,7 +33,6 @@ from fitspec import (
     seeding,
 )
 from fitspec import layers as core_layers
-from fitspec.compile_utils import get_optimizer
 from fitspec.errors import invalid_argument
 from fitspec.layers.input_spec import InputSpec
 from fitspec.layers.symbolic import Input, SymbolicTensor
@@ -44,6 +43,7 @@ from fitspec.models import configs as model_configs
 from fitspec.models.model import Model as CoreModel
 from fitspec.models.sequential import Sequential as CoreSequential
 from fitspec.optimizers import Optimizer as CoreOptimizer
+from fitspec.optimizers import serialization as optimizer_serialization
 from fitspec.py_dataset import PyDataset
 from fitspec.variables import StatelessScope
 
@@ -163,8 +163,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "deserialize": lambda config, custom_objects=None: losses.deserialize(config, api.losses, custom_objects),
     })
     api.optimizers = module("optimizers", {
-        **bound("optimizers", optimizers.CLASSES), "get": lambda identifier: get_optimizer(identifier, api),
-        "schedules": module("optimizers.schedules", bound("optimizers.schedules", schedules.CLASSES)),
+        **bound("optimizers", optimizers.CLASSES), **optimizer_serialization.optimizer_functions(api),
+        "schedules": module("optimizers.schedules", {**bound("optimizers.schedules", schedules.CLASSES),
+                                                     **optimizer_serialization.schedule_functions(api)}),
     })
     activation_functions = functions("activations", activations.ALL)
     api.activations = module("activations", {

@@ -7,6 +7,8 @@
   InverseTimeDecay        lr0 / (1 + rate · step / decay_steps)        (staircase: floor the ratio)
   CosineDecay             lr0 · ((1 - alpha) · ½(1 + cos(π · min(step, decay_steps) / decay_steps)) + alpha),
                           after an optional linear warmup from lr0 to warmup_target over warmup_steps
+  CosineDecayRestarts     CosineDecay restarted after first_decay_steps, each period t_mul times the last and
+                          m_mul times as high (SGDR)
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class LearningRateSchedule:
 
     def get_config(self) -> dict:
         return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def _step(self, step):
         return self.ops.cast(step, self.backend.floatx())
@@ -154,5 +160,34 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """SGDR: with p = step / first_decay_steps, the restart i and the fraction of it done
+    (t_mul = 1: i = floor(p), p - i;  otherwise i = floor(log(1 - p (1 - t_mul)) / log(t_mul)),
+    (p - (1 - t_mul^i) / (1 - t_mul)) / t_mul^i), lr0 · ((1 - alpha) · ½ m_mul^i (1 + cos(π · fraction)) + alpha)."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
+        _positive("CosineDecayRestarts", "first_decay_steps", first_decay_steps)
+        self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step):
+        ops = self.ops
+        p = self._step(step) / self.first_decay_steps
+        dtype = ops.dtype(p)
+        if self.t_mul == 1.0:
+            restart = ops.floor(p)
+            p = p - restart
+        else:
+            t_mul = ops.cast(self.t_mul, dtype)
+            restart = ops.floor(ops.log(1.0 - p * (1.0 - t_mul)) / ops.log(t_mul))
+            p = (p - (1.0 - ops.power(t_mul, restart)) / (1.0 - t_mul)) / ops.power(t_mul, restart)
+        cosine = 0.5 * ops.power(ops.cast(self.m_mul, dtype), restart) * (1.0 + ops.cos(math.pi * p))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
 CLASSES = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                         InverseTimeDecay, CosineDecay)}
+                                         InverseTimeDecay, CosineDecay, CosineDecayRestarts)}

@@ -14,6 +14,7 @@ import optree
 
 from fitspec.data import unpack_x_y_sample_weight
 from fitspec.execution import StatelessExecution
+from fitspec.variables import StatelessScope
 
 
 class StatelessTrainer:
@@ -34,10 +35,23 @@ class StatelessTrainer:
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        grad_fn = self.backend.value_and_grad(self._loss_and_updates, has_aux=True)
-        (loss, (y_pred, non_trainable, output_losses)), grads = grad_fn(
-            trainable, non_trainable, x, y, sample_weight, training=True
-        )
+        if not self.optimizer._scales_loss():
+            grad_fn = self.backend.value_and_grad(self._loss_and_updates, has_aux=True)
+            (loss, (y_pred, non_trainable, output_losses)), grads = grad_fn(
+                trainable, non_trainable, x, y, sample_weight, training=True
+            )
+        else:
+            def scaled_loss_and_updates(*args, **kwargs):
+                """scale_loss(loss), as Keras differentiates it (the optimizer's state from `state`: a loss scale
+                that changes from step to step); the loss as it is in aux."""
+                loss, aux = self._loss_and_updates(*args, **kwargs)
+                with StatelessScope(list(zip(self.optimizer.variables, optimizer_vars))):
+                    return self.optimizer.scale_loss(loss), (loss, aux)
+
+            grad_fn = self.backend.value_and_grad(scaled_loss_and_updates, has_aux=True)
+            (_, (loss, (y_pred, non_trainable, output_losses))), grads = grad_fn(
+                trainable, non_trainable, x, y, sample_weight, training=True
+            )
         trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
         logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y, y_pred,
                                                             sample_weight)

@@ -394,6 +394,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if getattr(self, "optimizer", None) is not None:  # use_ema: the moving averages become the weights (Keras)
+            self.optimizer.finalize_variable_values(self.trainable_variables)
         cbs.on_train_end(training_logs)
         return self.history
 

@@ -10,10 +10,12 @@ from fitspec.callbacks.learning_rate_scheduler import LearningRateScheduler
 from fitspec.callbacks.model_checkpoint import ModelCheckpoint
 from fitspec.callbacks.progbar_logger import ProgbarLogger
 from fitspec.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from fitspec.callbacks.swap_ema_weights import SwapEMAWeights
 from fitspec.callbacks.tensorboard import TensorBoard
 from fitspec.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "HOOKS", "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "SwapEMAWeights",
 ]

@@ -1,14 +1,18 @@
 """`Optimizer`: Keras 3's optimizer contract (build, add_variable, update_step, apply, stateless_apply).
 
-apply(grads, variables): clip, in the variables' dtypes (at most one of: clipnorm, each g · c / max(‖g‖, c);
-global_clipnorm, every g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)), skip variables without a gradient,
-then per group of variables of one dtype (fitspec.optimizers.leaves), gradients cast to it: weight decay
-var -= var · wd · lr, then the update; finally iterations += 1. The learning rate may be a schedule, evaluated at
-`iterations`.
+apply(grads, variables), in Keras's order: skip variables without a gradient; divide by `loss_scale_factor`; with
+`gradient_accumulation_steps` n, add the gradients to the accumulators and update only every n-th call, from their
+mean; clip, in the variables' dtypes (at most one of: clipnorm, each g · c / max(‖g‖, c); global_clipnorm, every
+g · c / max(‖all g‖, c); clipvalue, clip(g, -c, c)); then per group of variables of one dtype
+(fitspec.optimizers.leaves), gradients cast to it: weight decay var -= var · wd · lr (except on the variables
+`exclude_from_weight_decay` names), then the update; with `use_ema`, the moving averages of the variables (and every
+`ema_overwrite_frequency` steps the variables set to them); finally iterations += 1. The learning rate may be a
+schedule, evaluated at `iterations`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -21,9 +25,10 @@ from fitspec.schedules import LearningRateSchedule
 from fitspec.variables import StatelessScope, Variable
 
 CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
-#: Keras options fitspec does not implement yet, with the default it accepts (docs/SPEC.md, "Deviations")
-UNSUPPORTED_OPTIONS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
+#: the options of every optimizer (Keras's), after learning_rate, in Keras's order, with their defaults
+OPTIONS = {"weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None, "use_ema": False,
+           "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+           "gradient_accumulation_steps": None}
 AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 
 
@@ -38,15 +43,32 @@ class Optimizer:
     backend: ClassVar = None
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name=None, **kwargs):
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
         where = type(self).__name__
-        for option, value in kwargs.items():
-            if option not in UNSUPPORTED_OPTIONS:
-                raise TypeError(f"{where}: unexpected keyword argument `{option}`; expected learning_rate, "
-                                f"weight_decay, {', '.join(CLIP_OPTIONS)}, name or an option of {where}.")
-            if value != UNSUPPORTED_OPTIONS[option]:
-                raise invalid_argument(where, option, f"{UNSUPPORTED_OPTIONS[option]!r} (fitspec does not implement "
-                                       f"`{option}` yet: docs/SPEC.md, Deviations)", value)
+        for option in kwargs:
+            raise TypeError(f"{where}: unexpected keyword argument `{option}`; expected learning_rate, "
+                            f"{', '.join(OPTIONS)}, name or an option of {where}.")
+        if gradient_accumulation_steps is not None and (
+                isinstance(gradient_accumulation_steps, bool) or not isinstance(gradient_accumulation_steps, int)
+                or gradient_accumulation_steps < 2):
+            raise invalid_argument(where, "gradient_accumulation_steps", "None or an int >= 2",
+                                   gradient_accumulation_steps)
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise invalid_argument(where, "ema_momentum", "a float in [0, 1]", ema_momentum)
+            if ema_overwrite_frequency is not None and (
+                    isinstance(ema_overwrite_frequency, bool) or not isinstance(ema_overwrite_frequency, int)
+                    or ema_overwrite_frequency < 1):
+                raise invalid_argument(where, "ema_overwrite_frequency", "None or an int >= 1",
+                                       ema_overwrite_frequency)
+        if loss_scale_factor is not None and not loss_scale_factor > 0:
+            raise invalid_argument(where, "loss_scale_factor", "None or a positive float", loss_scale_factor)
+        self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = bool(use_ema), ema_momentum, \
+            ema_overwrite_frequency
+        self.loss_scale_factor, self.gradient_accumulation_steps = loss_scale_factor, gradient_accumulation_steps
+        self._exclude_from_weight_decay: set[int] = set()
+        self._exclude_from_weight_decay_pattern = None
         clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         given = [k for k in CLIP_OPTIONS if clipping[k] is not None]
         if len(given) > 1:
@@ -95,8 +117,11 @@ class Optimizer:
         return list(self._variables)
 
     @property
-    def iterations(self) -> Variable:
-        """The number of applied steps (an int64 Variable)."""
+    def iterations(self):
+        """The number of applied steps (an int64 Variable); with gradient_accumulation_steps n, the number of updates
+        (the calls // n, a tensor), as in Keras."""
+        if self.gradient_accumulation_steps:
+            return self._iterations.value // self.gradient_accumulation_steps
         return self._iterations
 
     @property
@@ -124,6 +149,13 @@ class Optimizer:
         var_list = list(var_list)
         self._trainable_variables = var_list
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(var_list)}
+        self._model_variables_moving_average = []  # Keras's name: SwapEMAWeights reads it
+        if self.use_ema:
+            self._model_variables_moving_average = [self.add_variable_from_reference(v, "average") for v in var_list]
+        self._accumulated_gradients = []
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = [self.add_variable_from_reference(v, "gradient_accumulator")
+                                           for v in var_list]
         self.built = True
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None) -> Variable:
@@ -197,7 +229,11 @@ class Optimizer:
 
         def step(group, gradients, variables):
             if self.weight_decay:  # var -= var · wd · lr
-                variables.assign_sub(variables * group.cast(self.weight_decay) * group.cast(learning_rate))
+                decayed = variables
+                if self._exclude_from_weight_decay or self._exclude_from_weight_decay_pattern is not None:
+                    decayed = group.subset(variables, [self._use_weight_decay(v) for v in variables.variables])
+                if len(decayed):
+                    decayed.assign_sub(decayed * group.cast(self.weight_decay) * group.cast(learning_rate))
             if not own_update_step:
                 self.update_group(group, gradients, variables, learning_rate)
                 return
@@ -216,18 +252,86 @@ class Optimizer:
         group = self.backend.replica_group()
         if group is not None:  # replicas in processes of their own: the gradient of the global batch (SPEC 13.4)
             grads = group.average_gradients(grads)
-        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
-            ops = self.ops  # clipped in the variables' dtypes
-            grads = self._clip([None if g is None else ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
         if any(g is None for g in grads):
             variables = [v for g, v in zip(grads, variables) if g is not None]
             grads = [g for g in grads if g is not None]
         if grads:
-            self._backend_update_step(grads, variables, self.learning_rate)
+            if self.loss_scale_factor is not None:
+                grads = [g / self.loss_scale_factor for g in grads]
+            if self.gradient_accumulation_steps:
+                self._accumulate_or_update(grads, variables)
+            else:
+                self._clip_and_update(grads, variables)
+            if self.use_ema:
+                self._update_moving_averages()
             for variable in variables:  # Keras's variable constraints, after the update (docs/SPEC.md 8d.10)
                 if getattr(variable, "constraint", None) is not None:
                     variable.assign(variable.constraint(variable.value))
         self._iterations.assign_add(1)
+
+    def _clip_and_update(self, grads, variables):
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            ops = self.ops  # clipped in the variables' dtypes
+            grads = self._clip([ops.cast(g, v.dtype) for g, v in zip(grads, variables)])
+        self._backend_update_step(grads, variables, self.learning_rate)
+
+    def _accumulate_or_update(self, grads, variables):
+        """Every n-th call (n = gradient_accumulation_steps) the update from the mean of the last n gradients, and the
+        accumulators back to 0; otherwise the gradients added to them. Without a branch on a tensor (a jitted or
+        traced step runs it): the update runs at every call and is kept on the n-th, as Keras on JAX does it."""
+        ops, steps = self.ops, self.gradient_accumulation_steps
+        is_update = ops.equal((self._iterations.value + 1) % steps, 0)
+        accumulators = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
+        sums = [ops.cast(g, a.dtype) + a.value for g, a in zip(grads, accumulators)]
+        kept = [v for v in [*self._trainable_variables, *self._variables] if v is not self._iterations]
+        before = [ops.multiply(v.value, 1) for v in kept]  # copies (torch updates in place), -0.0 kept
+        self._clip_and_update([total / steps for total in sums], variables)
+        for variable, old in zip(kept, before):
+            variable.assign(ops.where(is_update, variable.value, old))
+        for accumulator, total in zip(accumulators, sums):
+            accumulator.assign(ops.where(is_update, ops.zeros_like(total), total))
+
+    def _update_moving_averages(self):
+        """average = mu average + (1 - mu) var, mu = ema_momentum (0 at the first step); every
+        ema_overwrite_frequency-th step, var = average."""
+        ops, iterations = self.ops, self.iterations
+        for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
+            momentum = ops.cast(ops.not_equal(iterations, 0), variable.dtype) * self.ema_momentum
+            average.assign(momentum * average.value + (1 - momentum) * variable.value)
+        if self.ema_overwrite_frequency:
+            overwrite = ops.equal((iterations + 1) % self.ema_overwrite_frequency, 0)
+            for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
+                variable.assign(ops.where(overwrite, average.value, variable.value))
+
+    def finalize_variable_values(self, var_list):
+        """With use_ema, set `var_list` (the variables the optimizer was built with) to their moving averages."""
+        if self.use_ema:
+            for variable, average in zip(var_list, self._model_variables_moving_average):
+                variable.assign(average.value)
+
+    def _scales_loss(self) -> bool:
+        """Whether `scale_loss` changes the loss (the default train steps skip it otherwise)."""
+        return self.loss_scale_factor is not None
+
+    def scale_loss(self, loss):
+        """loss · loss_scale_factor (loss as it is without one): the loss a train step differentiates."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    # -- weight decay ----------------------------------------------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """No weight decay for the variables of `var_list`, nor for those whose name contains one of `var_names`
+        (a regular expression search, as Keras); before the optimizer is built."""
+        if self.built:
+            raise ValueError(f"{type(self).__name__}.exclude_from_weight_decay: call it before the optimizer is "
+                             "built (before compile and fit build it).")
+        self._exclude_from_weight_decay = {id(v) for v in var_list or ()}
+        self._exclude_from_weight_decay_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable) -> bool:
+        if id(variable) in self._exclude_from_weight_decay:
+            return False
+        pattern = self._exclude_from_weight_decay_pattern
+        return pattern is None or pattern.search(variable.name) is None
 
     def _checked_arguments(self, grads, trainable_variables):
         """(grads, variables) as lists, after checking them and building the optimizer on its first call."""
@@ -282,8 +386,9 @@ class Optimizer:
                 "(call `optimizer.build(model.trainable_variables)`, or compile and fit)."
             )
         optimizer_variables, trainable_variables = list(optimizer_variables), list(trainable_variables)
+        own_variables = self.variables  # a wrapper's include its inner optimizer's
         for argument, given, expected in (
-            ("optimizer_variables", optimizer_variables, self._variables),
+            ("optimizer_variables", optimizer_variables, own_variables),
             ("trainable_variables", trainable_variables, self._trainable_variables),
         ):
             if len(given) != len(expected):
@@ -293,36 +398,29 @@ class Optimizer:
                     f"a list of {len(expected)} values",
                     f"<a sequence of {len(given)} values>",
                 )
-        mapping = list(zip(self._variables, optimizer_variables))
+        mapping = list(zip(own_variables, optimizer_variables))
         mapping += list(zip(self._trainable_variables, trainable_variables))
         with StatelessScope(mapping) as scope:
             self.apply(grads, self._trainable_variables)
         return (
             [scope.get_current_value(v) for v in self._trainable_variables],
-            [scope.get_current_value(v) for v in self._variables],
+            [scope.get_current_value(v) for v in own_variables],
         )
 
     # -- configuration ---------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
         if self._schedule is not None:
-            learning_rate = {"class_name": type(self._schedule).__name__, "config": self._schedule.get_config()}
+            learning_rate = self.backend.api.optimizers.schedules.serialize(self._schedule)
         else:
             learning_rate = float(np.asarray(self._learning_rate.numpy()))
-        config = {"name": self.name, "learning_rate": learning_rate, "weight_decay": self.weight_decay}
-        config.update({k: getattr(self, k) for k in CLIP_OPTIONS if getattr(self, k) is not None})
-        return config
+        return {"name": self.name, "learning_rate": learning_rate,
+                **{option: getattr(self, option) for option in OPTIONS}}
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict, custom_objects=None):
         config = dict(config)
-        learning_rate = config.get("learning_rate")
-        if isinstance(learning_rate, dict):
-            schedules = cls.backend.api.optimizers.schedules
-            schedule_cls = getattr(schedules, learning_rate["class_name"], None)
-            if schedule_cls is None:
-                raise invalid_argument(f"{cls.__name__}.from_config", "learning_rate",
-                                       f"a schedule from {sorted(k for k in vars(schedules) if k[0].isupper())}",
-                                       learning_rate["class_name"])
-            config["learning_rate"] = schedule_cls(**learning_rate["config"])
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = cls.backend.api.optimizers.schedules.deserialize(config["learning_rate"],
+                                                                                     custom_objects)
         return cls(**config)
 

@@ -150,6 +150,12 @@ class Group:
         (Keras: `slot_variables[self._get_variable_index(variable)]`)."""
         return VariableLeaves(self, [slot_variables[i] for i in self.indices])
 
+    def subset(self, variables: VariableLeaves, keep: list) -> VariableLeaves:
+        """The variables of `variables` whose entry of `keep` is true (those weight decay applies to)."""
+        tensors = variables._tensors
+        return VariableLeaves(self, [v for v, k in zip(variables.variables, keep) if k],
+                              None if tensors is None else [t for t, k in zip(tensors, keep) if k])
+
     # -- reading, writing, using once ------------------------------------------------------------------------------
     def read(self, variables: list) -> list:
         return [v.value for v in variables]
@@ -199,6 +205,14 @@ class Group:
 
     def minimum(self, x, y):
         return self.pairwise("minimum", x, y)
+
+    def pow(self, x: Leaves, exponent: float) -> Leaves:
+        """x^exponent of each tensor of a Leaves, the exponent a Python number (as Keras's formulas give it)."""
+        return Leaves(self, [self.ops.power(a, exponent) for a in take(x)], True)
+
+    def clip(self, x, low, high):
+        """min(max(x, low), high), low and high scalars of `cast`."""
+        return self.minimum(self.maximum(x, low), high)
 
     def pairwise(self, name: str, x, y):
         """ops.<name>(x, y) of two scalars, or of each tensor of a Leaves and the other operand."""

@@ -1,0 +1,33 @@
+"""Adadelta (Keras 3): with rms(x) = sqrt(x + eps),
+
+  a = rho a + (1 - rho) g^2;  d = -rms(D) g / rms(a);  D = rho D + (1 - rho) d^2;  var += lr d
+"""
+
+from __future__ import annotations
+
+from fitspec.optimizers.base import Optimizer
+
+
+class Adadelta(Optimizer):
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._accumulated_grads = [self.add_variable_from_reference(v, "accumulated_grad") for v in var_list]
+        self._accumulated_delta_vars = [self.add_variable_from_reference(v, "accumulated_delta_var")
+                                        for v in var_list]
+
+    def update_group(self, group, gradients, variables, learning_rate):
+        rho, eps = self.rho, self.epsilon
+        a, big_d = group.slots(self._accumulated_grads), group.slots(self._accumulated_delta_vars)
+        a.assign(rho * a + (1 - rho) * group.square(gradients))
+        delta = group.keep(-(group.sqrt(big_d + eps) * gradients / group.sqrt(a + eps)))
+        big_d.assign(rho * big_d + (1 - rho) * group.square(delta))
+        variables.assign_add(group.cast(learning_rate) * delta)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -1,0 +1,30 @@
+"""Adagrad (Keras 3): a += g^2;  var -= lr g / sqrt(a + eps), each accumulator a starting at
+initial_accumulator_value (0.1)."""
+
+from __future__ import annotations
+
+from fitspec import initializers
+from fitspec.optimizers.base import Optimizer
+
+
+class Adagrad(Optimizer):
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        start = initializers.Constant(self.initial_accumulator_value)
+        self._accumulators = [self.add_variable_from_reference(v, "accumulator", start) for v in var_list]
+
+    def update_group(self, group, gradients, variables, learning_rate):
+        a = group.slots(self._accumulators)
+        a.assign_add(group.square(gradients))
+        variables.assign_sub(group.cast(learning_rate) * gradients / group.sqrt(a + self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
