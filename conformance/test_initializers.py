@@ -1,7 +1,8 @@
 """Initializers (docs/SPEC.md 3.3): Keras 3's formulas, by every name Keras accepts, the same arrays on every backend.
 
 The random ones are checked by their statistics (mean, variance, bounds, orthogonality), the deterministic ones
-against closed forms; `conformance/crosscheck.py` (area "initializers") compares both with Keras 3 itself.
+against closed forms; `conformance/crosscheck_weight_options.py` (area "initializers") compares both with Keras 3
+itself.
 """
 
 from __future__ import annotations

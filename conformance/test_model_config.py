@@ -413,3 +413,56 @@ def test_input_spec_is_checked_on_symbolic_and_real_calls(fs):
     with pytest.raises(ValueError, match=r"pairs: argument `inputs` expected ndim=2 .*\(1, 2, 2\)"):
         layer(np.ones((1, 2, 2)))
     assert fs.layers.InputSpec is fs.InputSpec and fs.InputSpec(shape=(None, 4)).ndim == 2
+
+
+# -- the order of a Functional model's layers and weights (docs/SPEC.md 2.12) -------------------------------------
+def two_branches(fs):
+    lay = fs.layers
+    a, b = fs.Input((3,), name="a"), fs.Input((2,), name="b")
+    deep = lay.Dense(4, name="da2")(lay.Dense(4, name="da1")(a))
+    joined = lay.Concatenate(name="cat")([lay.Dense(4, name="db")(b), deep])
+    return fs.Model([a, b], lay.Dense(1, name="out")(joined))
+
+
+def shared_layer_at_two_depths(fs):
+    lay = fs.layers
+    x = fs.Input((4,), name="x")
+    shared, h = lay.Dense(4, name="shared"), lay.Dense(4, name="h")(x)
+    a, b = shared(h), shared(lay.Dense(4, name="deep")(lay.Dense(4, name="deeper")(x)))
+    skip = lay.Add(name="add")([a, x])
+    return fs.Model(x, [lay.Dense(2, name="o1")(skip), lay.Dense(3, name="o2")(lay.Concatenate(name="c")([b, h]))])
+
+
+#: model -> Keras 3.15's `[layer.name for layer in model.layers]` of the same graph (printed by Keras on JAX)
+KERAS_LAYER_ORDER = {
+    two_branches: ["a", "b", "da1", "db", "da2", "cat", "out"],
+    shared_layer_at_two_depths: ["x", "deeper", "h", "deep", "shared", "add", "c", "o1", "o2"],
+}
+
+
+@pytest.mark.parametrize("build", list(KERAS_LAYER_ORDER), ids=lambda build: build.__name__)
+def test_a_branched_model_lists_layers_and_weights_in_keras_order(fs, build):
+    model = build(fs)
+    expected = KERAS_LAYER_ORDER[build]
+    assert [layer.name for layer in model.layers] == expected
+    with_weights = [name for name in expected if model.get_layer(name).weights]
+    assert [v.path.split("/")[0] for v in model.weights] == [name for name in with_weights for _ in range(2)]
+    assert [layer["name"] for layer in model.get_config()["layers"]] == expected
+
+
+def test_a_file_holding_a_branched_model_in_the_former_order_loads_by_weight_path(fs, tmp_path):
+    model = two_branches(fs)
+    model.set_weights([np.full(v.shape, i, dtype=v.dtype) for i, v in enumerate(model.weights)])
+    path = str(tmp_path / "old.weights.h5")
+    model.save_weights(path)
+    from fitspec.saving import file_format
+
+    contents = file_format.Contents(path, "test")
+    group = contents.group("model", True)
+    former = [2, 3, 0, 1, 4, 5, 6, 7]  # db before da1: the order fitspec wrote before SPEC 2.12
+    metadata = {"weights": [[group[i][0], list(group[i][1].shape)] for i in former]}
+    file_format.write(path, "weights", file_format.numbered("model", [group[i][1] for i in former]), metadata)
+    fresh = two_branches(fs)
+    fresh.load_weights(path)
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -466,27 +466,23 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
         sample_weight = _class_weight_to_sample_weight(class_weight, y, sample_weight, where="train_on_batch")
-        batch = ArrayDataset(x, y, sample_weight, where="train_on_batch")
-        data = shard_batch(self, batch.batch(np.arange(batch.size)), "train_on_batch")
-        check = DataCheck(self, batch, "train_on_batch")
-        check.inputs()
-        self._symbolic_build(data)
-        check.targets()
-        logs = self._run_logged(TRAIN, [data])
-        logs = self._get_metrics_result_or_logs(logs)
-        return logs if return_dict else self._flatten_logs_in_metric_order(logs)
+        return self._on_batch(TRAIN, "train_on_batch", x, y, sample_weight, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
-        batch = ArrayDataset(x, y, sample_weight, where="test_on_batch")
-        data = shard_batch(self, batch.batch(np.arange(batch.size)), "test_on_batch")
-        check = DataCheck(self, batch, "test_on_batch")
+        return self._on_batch(TEST, "test_on_batch", x, y, sample_weight, return_dict)
+
+    def _on_batch(self, kind, where, x, y, sample_weight, return_dict):
+        """One checked batch through one step of `kind`; test_on_batch resets the metrics first, as Keras."""
+        batch = ArrayDataset(x, y, sample_weight, where=where)
+        data = shard_batch(self, batch.batch(np.arange(batch.size)), where)
+        check = DataCheck(self, batch, where)
         check.inputs()
         self._symbolic_build(data)
         check.targets()
-        self.reset_metrics()
-        logs = self._run_logged(TEST, [data])
-        logs = self._get_metrics_result_or_logs(logs)
+        if kind == TEST:
+            self.reset_metrics()
+        logs = self._get_metrics_result_or_logs(self._run_logged(kind, [data]))
         return logs if return_dict else self._flatten_logs_in_metric_order(logs)
 
     def predict_on_batch(self, x):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitspec.metrics.reduction import MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import MeanMetricWrapper, PerSampleMean, _with_ops
 from fitspec.reduction import squeeze_or_expand_to_same_rank
 
 
@@ -42,36 +42,25 @@ def sparse_categorical_accuracy(ops, y_true, y_pred):
     return ops.cast(matches, ops.dtype(y_pred))
 
 
-class Accuracy(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "up"
-
-    def __init__(self, name="accuracy", dtype=None):
-        super().__init__(_with_ops(accuracy, self.ops), name=name, dtype=dtype)
+class Accuracy(PerSampleMean):
+    function, default_name = staticmethod(accuracy), "accuracy"
+    targets, direction = "like_predictions", "up"
 
 
-class BinaryAccuracy(MeanMetricWrapper):
-    targets = "probabilities"
-    direction = "up"
-
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
-        super().__init__(_with_ops(binary_accuracy, self.ops), name=name, dtype=dtype, threshold=threshold)
+class BinaryAccuracy(PerSampleMean):
+    function, default_name = staticmethod(binary_accuracy), "binary_accuracy"
+    targets, direction = "probabilities", "up"
+    options = {"threshold": 0.5}
 
 
-class CategoricalAccuracy(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "up"
-
-    def __init__(self, name="categorical_accuracy", dtype=None):
-        super().__init__(_with_ops(categorical_accuracy, self.ops), name=name, dtype=dtype)
+class CategoricalAccuracy(PerSampleMean):
+    function, default_name = staticmethod(categorical_accuracy), "categorical_accuracy"
+    targets, direction = "like_predictions", "up"
 
 
-class SparseCategoricalAccuracy(MeanMetricWrapper):
-    targets = "class_ids"
-    direction = "up"
-
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(_with_ops(sparse_categorical_accuracy, self.ops), name=name, dtype=dtype)
+class SparseCategoricalAccuracy(PerSampleMean):
+    function, default_name = staticmethod(sparse_categorical_accuracy), "sparse_categorical_accuracy"
+    targets, direction = "class_ids", "up"
 
 
 def top_k_categorical_accuracy(ops, y_true, y_pred, k=5):

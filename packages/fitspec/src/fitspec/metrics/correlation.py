@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fitspec.losses import _prepare  # y_true cast to y_pred's dtype, ranks aligned: as the losses
-from fitspec.metrics.reduction import MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import PerSampleMean
 
 EPSILON = 1e-7
 
@@ -41,17 +41,13 @@ def concordance_correlation(ops, y_true, y_pred, axis=-1):
     return ops.mean(2.0 * covariance / (norm + EPSILON), axis=axis)
 
 
-class PearsonCorrelation(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "up"
-
-    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
-        super().__init__(_with_ops(pearson_correlation, self.ops), name=name, dtype=dtype, axis=axis)
+class PearsonCorrelation(PerSampleMean):
+    function, default_name = staticmethod(pearson_correlation), "pearson_correlation"
+    targets, direction = "like_predictions", "up"
+    options = {"axis": -1}
 
 
-class ConcordanceCorrelation(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "up"
-
-    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
-        super().__init__(_with_ops(concordance_correlation, self.ops), name=name, dtype=dtype, axis=axis)
+class ConcordanceCorrelation(PerSampleMean):
+    function, default_name = staticmethod(concordance_correlation), "concordance_correlation"
+    targets, direction = "like_predictions", "up"
+    options = {"axis": -1}

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 from fitspec import losses
-from fitspec.metrics.reduction import MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import PerSampleMean
 
 
-class Hinge(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="hinge", dtype=None):
-        super().__init__(_with_ops(losses.hinge, self.ops), name=name, dtype=dtype)
+class Hinge(PerSampleMean):
+    function, default_name = staticmethod(losses.hinge), "hinge"
+    targets, direction = "like_predictions", "down"
 
 
-class SquaredHinge(MeanMetricWrapper):
+class SquaredHinge(PerSampleMean):
     """The weighted mean of losses.squared_hinge."""
 
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="squared_hinge", dtype=None):
-        super().__init__(_with_ops(losses.squared_hinge, self.ops), name=name, dtype=dtype)
+    function, default_name = staticmethod(losses.squared_hinge), "squared_hinge"
+    targets, direction = "like_predictions", "down"
 
 
-class CategoricalHinge(MeanMetricWrapper):
+class CategoricalHinge(PerSampleMean):
     """The weighted mean of losses.categorical_hinge."""
 
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="categorical_hinge", dtype=None):
-        super().__init__(_with_ops(losses.categorical_hinge, self.ops), name=name, dtype=dtype)
+    function, default_name = staticmethod(losses.categorical_hinge), "categorical_hinge"
+    targets, direction = "like_predictions", "down"

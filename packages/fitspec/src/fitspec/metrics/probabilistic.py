@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fitspec import losses
 from fitspec.errors import invalid_argument
-from fitspec.metrics.reduction import Mean, MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import Mean, MeanMetricWrapper, PerSampleMean, _with_ops
 
 
 def _smoothing(where, label_smoothing) -> float:
@@ -95,17 +95,11 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         return {**super().get_config(), "ignore_class": self.ignore_class}
 
 
-class KLDivergence(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="kl_divergence", dtype=None):
-        super().__init__(_with_ops(losses.kl_divergence, self.ops), name=name, dtype=dtype)
+class KLDivergence(PerSampleMean):
+    function, default_name = staticmethod(losses.kl_divergence), "kl_divergence"
+    targets, direction = "like_predictions", "down"
 
 
-class Poisson(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="poisson", dtype=None):
-        super().__init__(_with_ops(losses.poisson, self.ops), name=name, dtype=dtype)
+class Poisson(PerSampleMean):
+    function, default_name = staticmethod(losses.poisson), "poisson"
+    targets, direction = "like_predictions", "down"

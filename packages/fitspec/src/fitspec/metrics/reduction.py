@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from typing import ClassVar
 
 from fitspec.metrics.base import Metric
 from fitspec.reduction import reduce_to_samplewise_values
@@ -103,6 +104,24 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
+
+
+class PerSampleMean(MeanMetricWrapper):
+    """A built-in metric that is the weighted mean of one per-sample function: a subclass sets `function`
+    (`function(ops, y_true, y_pred, **options)`), its `default_name` and its keyword `options` with their defaults, as
+    Keras's constructor takes them after `name` and `dtype`."""
+
+    function: ClassVar = None
+    default_name: ClassVar[str] = ""
+    options: ClassVar[dict] = {}
+
+    def __init__(self, name=None, dtype=None, **options):
+        for option in options:
+            if option not in self.options:
+                raise TypeError(f"{type(self).__name__}: unexpected keyword argument `{option}`; expected name, "
+                                f"dtype{''.join(f', {o}' for o in self.options)}.")
+        super().__init__(_with_ops(type(self).function, self.ops), name=name or self.default_name, dtype=dtype,
+                         **{**self.options, **options})
 
 
 def _is_int(weight) -> bool:

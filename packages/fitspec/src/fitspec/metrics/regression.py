@@ -5,32 +5,23 @@ from __future__ import annotations
 from fitspec import losses
 from fitspec.errors import invalid_argument
 from fitspec.metrics.base import Metric
-from fitspec.metrics.reduction import Mean, MeanMetricWrapper, _with_ops
+from fitspec.metrics.reduction import Mean, PerSampleMean
 from fitspec.reduction import squeeze_or_expand_to_same_rank
 
 
-class MeanSquaredError(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="mean_squared_error", dtype=None):
-        super().__init__(_with_ops(losses.mean_squared_error, self.ops), name=name, dtype=dtype)
+class MeanSquaredError(PerSampleMean):
+    function, default_name = staticmethod(losses.mean_squared_error), "mean_squared_error"
+    targets, direction = "like_predictions", "down"
 
 
-class MeanAbsoluteError(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="mean_absolute_error", dtype=None):
-        super().__init__(_with_ops(losses.mean_absolute_error, self.ops), name=name, dtype=dtype)
+class MeanAbsoluteError(PerSampleMean):
+    function, default_name = staticmethod(losses.mean_absolute_error), "mean_absolute_error"
+    targets, direction = "like_predictions", "down"
 
 
-class MeanAbsolutePercentageError(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
-        super().__init__(_with_ops(losses.mean_absolute_percentage_error, self.ops), name=name, dtype=dtype)
+class MeanAbsolutePercentageError(PerSampleMean):
+    function, default_name = staticmethod(losses.mean_absolute_percentage_error), "mean_absolute_percentage_error"
+    targets, direction = "like_predictions", "down"
 
 
 def cosine_similarity(ops, y_true, y_pred, axis=-1):
@@ -38,12 +29,10 @@ def cosine_similarity(ops, y_true, y_pred, axis=-1):
     return -losses.cosine_similarity(ops, y_true, y_pred, axis=axis)
 
 
-class CosineSimilarity(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "up"
-
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
-        super().__init__(_with_ops(cosine_similarity, self.ops), name=name, dtype=dtype, axis=axis)
+class CosineSimilarity(PerSampleMean):
+    function, default_name = staticmethod(cosine_similarity), "cosine_similarity"
+    targets, direction = "like_predictions", "up"
+    options = {"axis": -1}
 
 
 class RootMeanSquaredError(Mean):
@@ -66,20 +55,14 @@ class RootMeanSquaredError(Mean):
         return self.ops.sqrt(super().result())
 
 
-class LogCoshError(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="logcosh", dtype=None):
-        super().__init__(_with_ops(losses.log_cosh, self.ops), name=name, dtype=dtype)
+class LogCoshError(PerSampleMean):
+    function, default_name = staticmethod(losses.log_cosh), "logcosh"
+    targets, direction = "like_predictions", "down"
 
 
-class MeanSquaredLogarithmicError(MeanMetricWrapper):
-    targets = "like_predictions"
-    direction = "down"
-
-    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
-        super().__init__(_with_ops(losses.mean_squared_logarithmic_error, self.ops), name=name, dtype=dtype)
+class MeanSquaredLogarithmicError(PerSampleMean):
+    function, default_name = staticmethod(losses.mean_squared_logarithmic_error), "mean_squared_logarithmic_error"
+    targets, direction = "like_predictions", "down"
 
 
 class R2Score(Metric):

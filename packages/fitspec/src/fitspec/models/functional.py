@@ -6,7 +6,7 @@ import optree
 
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import is_leaf
-from fitspec.layers.symbolic import SymbolicTensor
+from fitspec.layers.symbolic import Node, SymbolicTensor
 
 
 class FunctionalGraph:
@@ -25,6 +25,8 @@ class FunctionalGraph:
         if len({id(t) for t in self.input_leaves}) != len(self.input_leaves):
             raise invalid_argument("Model", "inputs", "each Input once", inputs)
         self.input_layers = [self._input_layer(t, input_layer_class) for t in self.input_leaves]
+        self._input_index = {id(t): i for i, t in enumerate(self.input_leaves)}
+        self._ordered_layers = None
         self.nodes = self._nodes_in_order()
         self._single_inputs = [_single_input(node) for node in self.nodes]
         input_ids = {id(t) for t in self.input_leaves}
@@ -61,12 +63,53 @@ class FunctionalGraph:
 
     @property
     def layers(self) -> list:
-        out, seen = [], set()
-        for node in self.nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                out.append(node.layer)
-        return out
+        """The layers in Keras's order without the InputLayers (`ordered_layers`)."""
+        input_ids = {id(layer) for layer in self.input_layers}
+        return [layer for layer in self.ordered_layers() if id(layer) not in input_ids]
+
+    def ordered_layers(self) -> list:
+        """Every layer, InputLayers included, in Keras 3's order (`keras.src.ops.function.map_graph`): by depth, the
+        longest path to an output, deepest first; ties by the order a depth-first walk from the outputs first meets
+        them. `get_weights()`, `summary()` and `model.layers` list layers in this order (docs/SPEC.md 2.12)."""
+        if self._ordered_layers is None:
+            self._ordered_layers = self._keras_order()
+        return list(self._ordered_layers)
+
+    def _keras_order(self) -> list:
+        first_met, finished, post_order = {}, set(), []
+
+        def producer(tensor):  # the node that made `tensor`, else its Input's InputLayer (the Input if it has none)
+            if tensor.node is not None:
+                return tensor.node
+            return self.input_layers[self._input_index[id(tensor)]] or tensor
+
+        def walk(tensor):
+            node = producer(tensor)
+            if id(node) in finished:
+                return
+            layer = node.layer if tensor.node is not None else node
+            first_met.setdefault(id(layer), len(first_met))
+            if tensor.node is not None:
+                for t in node.inputs:
+                    walk(t)
+            finished.add(id(node))
+            post_order.append((node, layer))
+
+        for t in optree.tree_leaves(self.outputs):
+            walk(t)
+        node_depth, layer_depth, layers = {}, {}, {}
+        for node, layer in reversed(post_order):
+            depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(layer), 0))
+            layer_depth[id(layer)] = node_depth[id(node)] = depth
+            layers[id(layer)] = layer
+            for t in node.inputs if isinstance(node, Node) else ():
+                parent = id(producer(t))
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+        for layer in self.input_layers:  # an Input no output depends on (Keras keeps it, at depth 0)
+            if layer is not None and id(layer) not in layers:
+                layers[id(layer)], layer_depth[id(layer)], first_met[id(layer)] = layer, 0, -1
+        ordered = sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)], first_met[id(layer)]))
+        return [layer for layer in ordered if not isinstance(layer, SymbolicTensor)]
 
     def _match_inputs(self, data) -> dict[int, object]:
         """{id(Input): value}: a dict by Input name, else the same structure as `inputs`."""

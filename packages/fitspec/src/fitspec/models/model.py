@@ -78,10 +78,11 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list:
-        """A Functional model's InputLayers, then its layers in graph order; a subclassed model's sublayers."""
+        """A Functional model's layers with its InputLayers, in Keras's order (docs/SPEC.md 2.12); a subclassed model's
+        sublayers."""
         if self._graph is None:
             return self._sublayers()
-        return [layer for layer in self._graph.input_layers if layer is not None] + self._graph.layers
+        return self._graph.ordered_layers()
 
     def get_layer(self, name=None, index=None):
         if index is not None:

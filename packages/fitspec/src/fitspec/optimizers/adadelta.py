@@ -9,17 +9,11 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Adadelta(Optimizer):
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.rho, self.epsilon = rho, epsilon
+    hyperparameters = ("rho", "epsilon")
+    slot_names = {"_accumulated_grads": "accumulated_grad", "_accumulated_delta_vars": "accumulated_delta_var"}
 
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._accumulated_grads = [self.add_variable_from_reference(v, "accumulated_grad") for v in var_list]
-        self._accumulated_delta_vars = [self.add_variable_from_reference(v, "accumulated_delta_var")
-                                        for v in var_list]
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None, name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, rho=rho, epsilon=epsilon, name=name, **kwargs)
 
     def update_group(self, group, gradients, variables, learning_rate):
         rho, eps = self.rho, self.epsilon
@@ -28,6 +22,3 @@ class Adadelta(Optimizer):
         delta = group.keep(-(group.sqrt(big_d + eps) * gradients / group.sqrt(a + eps)))
         big_d.assign(rho * big_d + (1 - rho) * group.square(delta))
         variables.assign_add(group.cast(learning_rate) * delta)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

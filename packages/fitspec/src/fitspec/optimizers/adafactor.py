@@ -15,11 +15,13 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Adafactor(Optimizer):
+    hyperparameters = ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step")
+
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
                  relative_step=True, weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
-        self.clip_threshold, self.relative_step = clip_threshold, relative_step
+        super().__init__(learning_rate, weight_decay, beta_2_decay=beta_2_decay, epsilon_1=epsilon_1,
+                         epsilon_2=epsilon_2, clip_threshold=clip_threshold, relative_step=relative_step, name=name,
+                         **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -62,8 +64,3 @@ class Adafactor(Optimizer):
         u = gradient / ops.sqrt(v.value)
         u_hat = u / ops.maximum(ops.cast(1.0, dtype), rms(u) / self.clip_threshold)
         self.assign_sub(variable, alpha * u_hat)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
-                "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
-                "relative_step": self.relative_step}

@@ -8,10 +8,12 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Adagrad(Optimizer):
+    hyperparameters = ("initial_accumulator_value", "epsilon")
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
                  name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+        super().__init__(learning_rate, weight_decay, initial_accumulator_value=initial_accumulator_value,
+                         epsilon=epsilon, name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -24,7 +26,3 @@ class Adagrad(Optimizer):
         a = group.slots(self._accumulators)
         a.assign_add(group.square(gradients))
         variables.assign_sub(group.cast(learning_rate) * gradients / group.sqrt(a + self.epsilon))
-
-    def get_config(self):
-        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}

@@ -11,17 +11,18 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Adam(Optimizer):
+    hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
+    slot_names = {"_momentums": "momentum", "_velocities": "velocity"}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None,
                  name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
         self._velocity_hats = []
         if self.amsgrad:
             self._velocity_hats = [self.add_variable_from_reference(v, "velocity_hat") for v in var_list]
@@ -38,10 +39,6 @@ class Adam(Optimizer):
             v_hat.assign(group.maximum(v_hat, v))
             v = v_hat
         variables.assign_sub(m * alpha / (group.sqrt(v) + self.epsilon))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):

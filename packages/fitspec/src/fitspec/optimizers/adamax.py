@@ -9,17 +9,13 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Adamax(Optimizer):
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
+    slot_names = {"_m": "momentum", "_u": "norm"}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, name=None,
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._m = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._u = [self.add_variable_from_reference(v, "norm") for v in var_list]
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
+                         **kwargs)
 
     def update_group(self, group, gradients, variables, learning_rate):
         t = group.local_step(self.iterations)
@@ -28,6 +24,3 @@ class Adamax(Optimizer):
         u.assign(group.maximum(self.beta_2 * u, group.abs(gradients)))
         variables.assign_sub(group.cast(learning_rate) * m
                              / (group.bias_correction(self.beta_1, t) * (u + self.epsilon)))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

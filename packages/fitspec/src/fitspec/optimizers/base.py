@@ -41,11 +41,18 @@ class Optimizer:
     """
 
     backend: ClassVar = None
+    #: a subclass's own constructor arguments: its `__init__` passes them on by keyword, and the base keeps each as
+    #: the attribute of its name and writes it in `get_config`, under Keras's keys
+    hyperparameters: ClassVar[tuple[str, ...]] = ()
+    #: the slots `build` makes for every variable, in order: attribute -> Keras's slot name
+    slot_names: ClassVar[dict[str, str]] = {}
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
         where = type(self).__name__
+        for option in self.hyperparameters:
+            setattr(self, option, kwargs.pop(option))
         for option in kwargs:
             raise TypeError(f"{where}: unexpected keyword argument `{option}`; expected learning_rate, "
                             f"{', '.join(OPTIONS)}, name or an option of {where}.")
@@ -144,8 +151,8 @@ class Optimizer:
 
     # -- building (Keras's contract) ---------------------------------------------------------------------------
     def build(self, var_list) -> None:
-        """Remember the variables this optimizer updates, in order. A subclass creates its slots after calling
-        `super().build(var_list)`."""
+        """Remember the variables this optimizer updates, in order, and make the `slot_names` slots. A subclass
+        creates other slots after calling `super().build(var_list)`."""
         var_list = list(var_list)
         self._trainable_variables = var_list
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(var_list)}
@@ -156,6 +163,8 @@ class Optimizer:
         if self.gradient_accumulation_steps:
             self._accumulated_gradients = [self.add_variable_from_reference(v, "gradient_accumulator")
                                            for v in var_list]
+        for attribute, slot in self.slot_names.items():
+            setattr(self, attribute, [self.add_variable_from_reference(v, slot) for v in var_list])
         self.built = True
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None) -> Variable:
@@ -414,7 +423,8 @@ class Optimizer:
         else:
             learning_rate = float(np.asarray(self._learning_rate.numpy()))
         return {"name": self.name, "learning_rate": learning_rate,
-                **{option: getattr(self, option) for option in OPTIONS}}
+                **{option: getattr(self, option) for option in OPTIONS},
+                **{option: getattr(self, option) for option in self.hyperparameters}}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):

@@ -13,10 +13,12 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Ftrl(Optimizer):
+    hyperparameters = ("learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
+                       "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta")
+
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                  l1_regularization_strength=0.0, l2_regularization_strength=0.0,
                  l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
         for argument, value, expected in (
                 ("initial_accumulator_value", initial_accumulator_value, "a float >= 0"),
                 ("learning_rate_power", -learning_rate_power, "a float <= 0"),
@@ -26,11 +28,12 @@ class Ftrl(Optimizer):
             if value < 0:
                 given = learning_rate_power if argument == "learning_rate_power" else value
                 raise invalid_argument("Ftrl", argument, expected, given)
-        self.learning_rate_power, self.initial_accumulator_value = learning_rate_power, initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
+        super().__init__(learning_rate, weight_decay, learning_rate_power=learning_rate_power,
+                         initial_accumulator_value=initial_accumulator_value,
+                         l1_regularization_strength=l1_regularization_strength,
+                         l2_regularization_strength=l2_regularization_strength,
+                         l2_shrinkage_regularization_strength=l2_shrinkage_regularization_strength, beta=beta,
+                         name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -51,11 +54,3 @@ class Ftrl(Optimizer):
         quadratic = group.pow(new_n, power) / lr + 2 * l2
         variables.assign((group.clip(z, group.cast(-l1), group.cast(l1)) - z) / quadratic)
         n.assign(new_n)
-
-    def get_config(self):
-        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-                "beta": self.beta}

@@ -11,17 +11,13 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Lamb(Optimizer):
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
+    slot_names = {"_momentums": "momentum", "_velocities": "velocity"}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, name=None,
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
+                         **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
         ops, dtype = self.ops, variable.dtype
@@ -39,6 +35,3 @@ class Lamb(Optimizer):
         ratio = ops.where(ops.greater(w_norm, 0), ops.where(ops.greater(u_norm, 0), w_norm, one)
                           / ops.where(ops.greater(u_norm, 0), u_norm, one), one)  # no 0/0, even unused
         self.assign_sub(variable, ratio * lr * update)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

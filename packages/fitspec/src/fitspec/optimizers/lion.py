@@ -7,23 +7,16 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Lion(Optimizer):
+    hyperparameters = ("beta_1", "beta_2")
+    slot_names = {"_momentums": "momentum"}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
         if not 0 < beta_1 <= 1:
             raise invalid_argument("Lion", "beta_1", "a float in (0, 1] (at 0 Lion is SignSGD)", beta_1)
-        self.beta_1, self.beta_2 = beta_1, beta_2
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, name=name, **kwargs)
 
     def update_group(self, group, gradients, variables, learning_rate):
         b1, b2 = group.cast(self.beta_1), group.cast(self.beta_2)
         m = group.slots(self._momentums)
         variables.assign_sub(group.cast(learning_rate) * group.sign(m * b1 + gradients * (1.0 - b1)))
         m.assign(m * b2 + gradients * (1.0 - b2))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

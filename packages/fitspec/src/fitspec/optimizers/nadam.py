@@ -12,18 +12,19 @@ from fitspec.optimizers.base import Optimizer
 
 
 class Nadam(Optimizer):
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
+    slot_names = {"_momentums": "momentum", "_velocities": "velocity"}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, name=None,
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
+                         **kwargs)
 
     def build(self, var_list):
         if self.built:
             return
         dtype = var_list[0].dtype if var_list else self.backend.floatx()
         super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
         self._u_product = self.add_variable((), initializer="ones", dtype=dtype, name="u_product")
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
@@ -46,6 +47,3 @@ class Nadam(Optimizer):
         m_hat = mu_next * m / (1 - product_next) + (1 - mu_t) * gradients / (1 - product)
         v_hat = v / group.bias_correction(self.beta_2, t)
         variables.assign_sub(m_hat * group.cast(learning_rate) / (group.sqrt(v_hat) + self.epsilon))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -10,10 +10,12 @@ from fitspec.optimizers.base import Optimizer
 
 
 class RMSprop(Optimizer):
+    hyperparameters = ("rho", "momentum", "epsilon", "centered")
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None,
                  name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        super().__init__(learning_rate, weight_decay, rho=rho, momentum=momentum, epsilon=epsilon, centered=centered,
+                         name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -44,7 +46,3 @@ class RMSprop(Optimizer):
             variables.assign_sub(m)
         else:
             variables.assign_sub(increment)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                "centered": self.centered}

@@ -11,17 +11,18 @@ from fitspec.optimizers.base import Optimizer
 
 
 class ScheduleFreeAdamW(Optimizer):
+    hyperparameters = ("beta_1", "beta_2", "epsilon", "warmup_steps")
+    slot_names = {"_momentums": "momentum", "_velocities": "velocity"}
+
     def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0,
                  weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.warmup_steps = beta_1, beta_2, epsilon, warmup_steps
+        super().__init__(learning_rate, weight_decay, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         warmup_steps=warmup_steps, name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
         for z, variable in zip(self._momentums, var_list):
             z.assign(variable.value)
 
@@ -37,7 +38,3 @@ class ScheduleFreeAdamW(Optimizer):
         weight = 1.0 / t
         x_old = (variables - (1 - b1) * z_old) / b1
         variables.assign((1 - b1) * z + b1 * ((1 - weight) * x_old + weight * z))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "warmup_steps": self.warmup_steps}

@@ -8,11 +8,12 @@ from fitspec.optimizers.base import Optimizer
 
 
 class SGD(Optimizer):
+    hyperparameters = ("momentum", "nesterov")
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs)
         if not 0 <= momentum <= 1:
             raise invalid_argument("SGD", "momentum", "a float in [0, 1]", momentum)
-        self.momentum, self.nesterov = momentum, nesterov
+        super().__init__(learning_rate, weight_decay, momentum=momentum, nesterov=nesterov, name=name, **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -31,6 +32,3 @@ class SGD(Optimizer):
         m = group.slots(self.momentums)
         m.assign(m * mu - step)
         variables.assign_add(m * mu - step if self.nesterov else m)
-
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -85,11 +85,23 @@ def _cast(variable, array: np.ndarray, contents, owner) -> np.ndarray:
     return cast
 
 
+def _in_model_order(group: list, variables) -> list:
+    """The file's (path, array) pairs in the order of `variables` when both name the same unique paths in another
+    order: files written before Functional models listed their layers in Keras's order (docs/SPEC.md 2.12) hold a
+    branched model's weights in the old order, and load by path. Otherwise the file's order, checked by the caller."""
+    paths = [v.path for v in variables]
+    stored = {path: i for i, (path, _) in enumerate(group)}
+    if len(stored) != len(group) or len(set(paths)) != len(paths) or set(stored) != set(paths):
+        return group
+    return [group[stored[path]] for path in paths]
+
+
 def _checked_values(variables, contents, prefix, where, owner, required=True) -> list[np.ndarray]:
     """The file's arrays for `variables` in their dtypes, after checking count, every shape and every dtype."""
     group = contents.group(prefix, required)
     if group is None:
         return None
+    group = _in_model_order(group, variables)
     if len(group) != len(variables):
         raise ValueError(
             f"{where}: the file holds {len(group)} {prefix} variables but {owner} has {len(variables)}: "

@@ -410,9 +410,10 @@ def _is_functional(layer) -> bool:
 
 
 def functional_config(model) -> dict:
-    """Keras 3's config of a Functional model: every layer (InputLayers first) with the nodes of this model."""
+    """Keras 3's config of a Functional model: every layer, in Keras's order (docs/SPEC.md 2.12), with the nodes of
+    this model."""
     graph = model._graph
-    layers = [*graph.input_layers, *graph.layers]
+    layers = graph.ordered_layers()
     names = [layer.name for layer in layers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
