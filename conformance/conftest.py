@@ -16,7 +16,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance import matrix
+from conformance import matrix, sharding
 from fitspec import backend_registry
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -41,6 +41,8 @@ def pytest_addoption(parser):
     group.addoption("--device", choices=("cpu", "gpu"), default="cpu", help="device to run on")
     group.addoption("--precision", choices=(*PRECISIONS, "both"), default="both", help="precision mode(s)")
     group.addoption("--report-dir", default=str(ROOT / "reports"), help="where the JSON report is written")
+    group.addoption("--shard", default=None, help="I/N: run the I-th of N parts of about equal time "
+                    "(conformance/sharding.py; CI runs the JAX suite as two)")
 
 
 def pytest_configure(config):
@@ -141,6 +143,22 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("backends")
         if marker and backend not in marker.args:
             item.add_marker(pytest.mark.skip(reason=marker.kwargs.get("reason", f"not applicable to {backend}")))
+    select_shard(config, items)
+
+
+def select_shard(config, items) -> None:
+    """`--shard I/N`: keep the I-th part (conformance/sharding.py), after the xfail entries were checked against
+    every collected test."""
+    if config.getoption("--shard") is None:
+        return
+    try:
+        index, count = sharding.parse(config.getoption("--shard"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    kept = sharding.keep([item.nodeid for item in items], index, count)
+    deselected = [item for item in items if item.nodeid not in kept]
+    items[:] = [item for item in items if item.nodeid in kept]
+    config.hook.pytest_deselected(items=deselected)
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -164,7 +182,8 @@ def pytest_terminal_summary(terminalreporter, config):
     report_dir = pathlib.Path(config.getoption("--report-dir"))
     if _OUTCOMES:
         report_dir.mkdir(parents=True, exist_ok=True)
-        path = report_dir / f"{backend}-{device}.json"
+        path = report_dir / matrix.report_name(backend, device, config.getoption("--shard"))
+        matrix.remove_other_splits(report_dir, path)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, path)

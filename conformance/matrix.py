@@ -55,9 +55,33 @@ def render(reports: list[dict]) -> str:
                       *(line(r) for r in rows[:-1]), rule, line(rows[-1])])
 
 
+def report_name(backend: str, device: str, shard: str | None = None) -> str:
+    """`jax-cpu.json`; a shard's part `jax-cpu-shard1of2.json`."""
+    if shard is None:
+        return f"{backend}-{device}.json"
+    index, count = shard.split("/")
+    return f"{backend}-{device}-shard{index}of{count}.json"
+
+
+def remove_other_splits(directory: pathlib.Path, path: pathlib.Path) -> None:
+    """Before `path` is written: the reports of the same backend and device from a run split otherwise (whole, or
+    in another number of shards), which would count its tests twice."""
+    backend_device = path.name.split("-shard")[0].removesuffix(".json")
+    count = path.name.split("of")[-1].removesuffix(".json") if "-shard" in path.name else None
+    for other in directory.glob(f"{backend_device}*.json"):
+        other_count = other.name.split("of")[-1].removesuffix(".json") if "-shard" in other.name else None
+        if other.name.split("-shard")[0].removesuffix(".json") == backend_device and other_count != count:
+            other.unlink(missing_ok=True)
+
+
 def load_reports(directory: pathlib.Path = REPORT_DIR) -> list[dict]:
-    reports = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
-    return sorted(reports, key=lambda r: (r["backend"], r["device"]))  # the registry's order: by name
+    """One report per backend and device: a shard's parts merged."""
+    merged: dict[tuple[str, str], dict] = {}
+    for path in sorted(directory.glob("*.json")):
+        report = json.loads(path.read_text())
+        key = (report["backend"], report["device"])
+        merged.setdefault(key, {"backend": key[0], "device": key[1], "tests": {}})["tests"].update(report["tests"])
+    return [merged[key] for key in sorted(merged)]  # the registry's order: by name
 
 
 def main() -> int:
