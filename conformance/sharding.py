@@ -4,7 +4,8 @@ A test's group is its module, or, in test_golden.py, its (precision, case): the 
 the run (test_golden.outcome), so they stay together. Groups go to the shard with the least time so far,
 longest first, by the seconds in `shard_weights.json` (measured on JAX, the slowest suite: `python -m
 conformance.sharding DURATIONS_LOG` rewrites it from a `pytest --durations=0` log); a group it does not list
-weighs DEFAULT_SECONDS. The split depends only on the collected ids and the file, so N processes agree on it.
+weighs DEFAULT_SECONDS per test. The split depends only on the collected ids and the file, so N processes agree
+on it.
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ def weights() -> dict[str, float]:
 
 
 def assign(groups, count: int, seconds: dict[str, float]) -> dict[str, int]:
-    """group -> shard index in [0, count): longest first to the least loaded shard (ties by name, then index)."""
+    """group -> shard index in [0, count): longest first to the least loaded shard (ties by name, then index).
+    `groups` holds a group once per test; an unlisted group weighs DEFAULT_SECONDS per test."""
+    tests = collections.Counter(groups)
+    weight = {g: seconds.get(g, DEFAULT_SECONDS * n) for g, n in tests.items()}
     loads = [0.0] * count
     out = {}
-    for group in sorted(set(groups), key=lambda g: (-seconds.get(g, DEFAULT_SECONDS), g)):
+    for group in sorted(weight, key=lambda g: (-weight[g], g)):
         shard = min(range(count), key=lambda i: (loads[i], i))
         out[group] = shard
-        loads[shard] += seconds.get(group, DEFAULT_SECONDS)
+        loads[shard] += weight[group]
     return out
 
 
