@@ -77,6 +77,12 @@ DEVIATIONS: dict[str, str] = {
         "(FUNCTION_DEVIATIONS['activations.sparsemax']): its outputs do not sum to 1 when more than one class is in "
         "the support"
     ),
+    "preprocessing_image_augmentation": (
+        "its RandomFlip and RandomContrast layers in training: Keras 3 on JAX draws a float64 model's flips and "
+        "contrasts from float64 uniforms, fitspec from float32 ones in every precision (docs/SPEC.md 8d.P); compared "
+        "instead in crosscheck area `preprocessing`: in float32 training Keras draws the same flips, contrasts, "
+        "brightness deltas and crops from the same seeds, and every layer agrees at inference in float64"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.
