@@ -80,8 +80,8 @@ DEVIATIONS: dict[str, str] = {
     "preprocessing_image_augmentation": (
         "its RandomFlip and RandomContrast layers in training: Keras 3 on JAX draws a float64 model's flips and "
         "contrasts from float64 uniforms, fitspec from float32 ones in every precision (docs/SPEC.md 8d.P); compared "
-        "instead in crosscheck area `preprocessing`: in float32 training Keras draws the same flips, contrasts, "
-        "brightness deltas and crops from the same seeds, and every layer agrees at inference in float64"
+        "instead in crosscheck area `preprocessing`: in float32 training Keras draws the same flips, contrasts and "
+        "brightness deltas from the same seeds, and each of the case's layers agrees at inference in float64"
     ),
 }
 
