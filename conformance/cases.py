@@ -414,3 +414,21 @@ CASES += [
          {"epochs": 1, "batch_size": 10}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-6:]})
+
+#: issue 15's preprocessing layers (docs/SPEC.md 8d.P): the numeric layers adapted on the case's x inside a model; the
+#: image layers with the random flips, contrast and brightness active in training; RandomCrop (which Keras 3.15 cannot
+#: run in evaluate/predict, crosscheck NOT_RUN) on its own
+PREPROCESSING_NUMERIC_DATA = Data(samples=40, x_shape=(4,), target="regression", classes=2, seed=50)
+CASES += [
+    Case("preprocessing_numeric_adapted", "preprocessing_numeric", PREPROCESSING_NUMERIC_DATA,
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+    Case("preprocessing_image_augmentation", "preprocessing_images",
+         Data(samples=24, x_shape=(6, 6, 2), target="regression", classes=2, seed=51),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"},
+         {"epochs": 2, "batch_size": 8}),
+    Case("preprocessing_random_crop", "preprocessing_random_crop",
+         Data(samples=16, x_shape=(5, 6, 1), target="regression", seed=52),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "mse"}, {"epochs": 1, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-3:]})

@@ -73,6 +73,12 @@ DEVIATIONS: dict[str, str] = {
         "(FUNCTION_DEVIATIONS['activations.sparsemax']): its outputs do not sum to 1 when more than one class is in "
         "the support"
     ),
+    "preprocessing_image_augmentation": (
+        "its RandomFlip and RandomContrast layers in training: Keras 3 on JAX draws a float64 model's flips and "
+        "contrasts from float64 uniforms, fitspec from float32 ones in every precision (docs/SPEC.md 8d.P); compared "
+        "instead in crosscheck area `preprocessing`: in float32 training Keras draws the same flips, contrasts and "
+        "brightness deltas from the same seeds, and each of the case's layers agrees at inference in float64"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.
@@ -80,6 +86,11 @@ NOT_RUN: dict[str, str] = {
     "random_unseeded_noise": (
         "Keras 3 on JAX refuses an unseeded draw inside a jitted step ('When tracing a JAX function, you should only "
         "use seeded random ops'); fitspec carries the process-wide seed state through the step (docs/SPEC.md R.3)"
+    ),
+    "preprocessing_random_crop": (
+        "Keras 3.15's RandomCrop returns the uncropped images at inference (its docstring: the centred window of the "
+        "target's aspect ratio, resized), so its evaluate() and predict() fail on the Dense layer after it; compared "
+        "instead layer by layer in crosscheck area `preprocessing` (docs/SPEC.md 8d.P deviations)"
     ),
 }
 

@@ -431,3 +431,55 @@ def constrained(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (constrained,)})
+# -- issue 15's preprocessing layers (docs/SPEC.md 8d.P) ----------------------------------------------------------
+def preprocessing_numeric(fs, cls="Model"):
+    """4 features -> Normalization adapted on the case's x; Discretization(num_bins=3, one_hot) adapted on it;
+    Discretization(bin_boundaries) -> CategoryEncoding(count); Rescaling(per feature) -> Normalization(given,
+    invert) -> concatenated -> Dense(8, relu) -> Dense(2). Only the first branch and the head have weights, so Keras's
+    Functional model orders them as fitspec does."""
+    from conformance.cases import PREPROCESSING_NUMERIC_DATA
+
+    x = PREPROCESSING_NUMERIC_DATA.make()["x"]
+    inputs = fs.Input(shape=(4,))
+    normalization = fs.layers.Normalization()
+    normalization.adapt(x)
+    quantiles = fs.layers.Discretization(num_bins=3, output_mode="one_hot")
+    quantiles.adapt(x)
+    branches = [
+        normalization(inputs),
+        fs.layers.Flatten()(quantiles(inputs)),
+        fs.layers.CategoryEncoding(4, output_mode="count")(fs.layers.Discretization([0.25, 0.5, 0.75])(inputs)),
+        fs.layers.Normalization(mean=[0.5, 1.0, 1.5, 2.0], variance=[0.1, 0.2, 0.4, 0.8], invert=True)(
+            fs.layers.Rescaling([1.0, 2.0, 3.0, 4.0], offset=0.5)(inputs)),
+    ]
+    hidden = fs.layers.Dense(8, activation="relu")(fs.layers.Concatenate()(branches))
+    return model_class(fs, cls)(inputs, fs.layers.Dense(2)(hidden))
+
+
+def preprocessing_images(fs, cls="Model"):
+    """6x6x2 images -> Resizing(8, 7) -> RandomFlip(horizontal) -> CenterCrop(5, 5) -> RandomFlip(vertical,
+    channels_first) -> Resizing(4, 3, nearest, crop_to_aspect_ratio) -> Rescaling -> RandomContrast ->
+    RandomBrightness -> Conv2D -> Dense(2), the random layers seeded and active in training."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 6, 2)),
+        fs.layers.Resizing(8, 7),
+        fs.layers.RandomFlip("horizontal", seed=3),
+        fs.layers.CenterCrop(5, 5),
+        fs.layers.RandomFlip("vertical", seed=4, data_format="channels_first"),
+        fs.layers.Resizing(4, 3, interpolation="nearest", crop_to_aspect_ratio=True),
+        fs.layers.Rescaling(2.0, offset=-1.0),
+        fs.layers.RandomContrast((0.1, 0.3), value_range=(-1, 1), seed=5),
+        fs.layers.RandomBrightness(0.2, value_range=(-1.5, 1.5), seed=6),
+        fs.layers.Conv2D(3, 2, activation="relu"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(2),
+    ])
+
+
+def preprocessing_random_crop(fs, cls="Model"):
+    """5x6x1 images -> RandomCrop(3, 4) (a random window in training, the centred resize in inference) -> Dense(1)."""
+    return fs.Sequential([fs.Input(shape=(5, 6, 1)), fs.layers.RandomCrop(3, 4, seed=8), fs.layers.Flatten(),
+                          fs.layers.Dense(1)])
+
+
+BUILDERS.update({f.__name__: f for f in (preprocessing_numeric, preprocessing_images, preprocessing_random_crop)})

@@ -313,3 +313,12 @@ def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
                           (fs.callbacks, ("SwapEMAWeights",))):
         for name in names:
             assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
+# -- issue 15's preprocessing layers (docs/SPEC.md 8d.P) ----------------------------------------------------------
+#: the preprocessing layers fitspec builds, each exported by every backend as Keras 3 exports it in keras.layers
+PREPROCESSING_LAYERS = ["CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "RandomBrightness",
+                        "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing"]
+
+
+def test_the_preprocessing_layers_are_exported(fs):
+    for name in PREPROCESSING_LAYERS:
+        assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name

@@ -9,10 +9,12 @@ from fitspec.layers import (
     convolutional,
     core,
     embedding,
+    image_preprocessing,
     input_layer,
     merging,
     normalization,
     pooling,
+    preprocessing,
     regularization,
     reshaping,
 )
@@ -22,7 +24,8 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
-           **input_layer.CLASSES, **activation_layers.CLASSES}
+           **input_layer.CLASSES, **activation_layers.CLASSES,
+           **preprocessing.CLASSES, **image_preprocessing.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
