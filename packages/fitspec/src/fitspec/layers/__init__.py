@@ -6,8 +6,10 @@ picks it up.
 
 from fitspec.layers import (
     activation_layers,
+    attention,
     convolutional,
     core,
+    einsum_dense,
     embedding,
     input_layer,
     merging,
@@ -22,7 +24,8 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
-           **input_layer.CLASSES, **activation_layers.CLASSES}
+           **input_layer.CLASSES, **activation_layers.CLASSES,
+           **einsum_dense.CLASSES, **attention.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
