@@ -13,6 +13,17 @@ from __future__ import annotations
 import numpy as np
 
 RTOL = ATOL = 1e-12
+#: class -> why its float64 numbers may differ from Keras 3.15's on JAX by up to 1e-6
+FLOAT32_IN_KERAS = {
+    "concat": "Keras 3.15's ops.tanh on JAX computes float64 in float32 (backend.result_type(float64, float) is "
+              "float32 there, BIT64_TO_BIT32_DTYPE); with that entry set to float64 these agree at 1e-12",
+}
+#: configuration label -> the documented reason it differs (docs/SPEC.md deviation table, 8d.A)
+DOCUMENTED = {
+    "EinsumDense ...b,bc->...c": "Keras 3.15's EinsumDense.compute_output_shape reverses the elided leading axes "
+                                 "when two or more are elided ((2, 3, 2, 5) for an input (2, 2, 3, 4)); fitspec gives "
+                                 "the shape the einsum computes, (2, 2, 3, 5)",
+}
 #: the Keras config keys fitspec does not write, and why
 CONFIG_KEYS_NOT_WRITTEN = {
     "EinsumDense": ("quantization_config", "activity_regularizer"),  # no quantization; activity_regularizer None
@@ -107,7 +118,7 @@ def _outputs(result):
     return [_as_numpy(r) for r in result] if isinstance(result, tuple) else [_as_numpy(result)]
 
 
-def _compare_one(fs, keras, label, name, kwargs, args, call, problems):
+def _compare_one(fs, keras, label, name, kwargs, args, call, problems, notes):
     multi_head = name in ("MultiHeadAttention", "GroupQueryAttention")
     scores = {"return_attention_scores": True} if name != "EinsumDense" else {}
     ours = getattr(fs.layers, name)(**kwargs)
@@ -126,16 +137,28 @@ def _compare_one(fs, keras, label, name, kwargs, args, call, problems):
     theirs.set_weights(weights)
     ours_out = [np.asarray(fs.ops.convert_to_numpy(o)) for o in _outputs_fs(ours(*args, **call, **scores))]
     theirs_out = _outputs(theirs(*args, **call, **scores))
+    tanh = name == "AdditiveAttention" or kwargs.get("score_mode") == "concat"
+    tol = 1e-6 if tanh else RTOL
     for what, a, b in zip(("outputs", "scores"), ours_out, theirs_out):
         if a.shape != b.shape:
             problems.append(f"{what} shape {a.shape} != Keras {b.shape}")
-        elif not np.allclose(a, b, rtol=RTOL, atol=ATOL):
+        elif not np.allclose(a, b, rtol=tol, atol=tol):
             problems.append(f"{what} differ (max |diff| {np.max(np.abs(a - b)):.3e})")
+    if tanh:
+        notes.append(f"float64 within 1e-6: {FLOAT32_IN_KERAS['concat']}")
     if multi_head and "attention_mask" not in call:
-        fused = _as_numpy(theirs(*args, **call))
-        if not np.allclose(ours_out[0], fused, rtol=1e-5, atol=1e-6):
-            problems.append(f"Keras's fused path differs beyond float32 rounding "
-                            f"(max |diff| {np.max(np.abs(ours_out[0] - fused)):.3e})")
+        try:
+            fused = _as_numpy(theirs(*args, **call))
+        except Exception as error:  # Keras 3.15's fused path on JAX needs value_dim == key_dim
+            notes.append(f"Keras's fused path (no scores returned) raises {type(error).__name__}; its explicit path "
+                         "agrees")
+        else:
+            if not np.allclose(ours_out[0], fused, rtol=1e-5, atol=1e-6):
+                problems.append(f"Keras's fused path differs beyond float32 rounding "
+                                f"(max |diff| {np.max(np.abs(ours_out[0] - fused)):.3e})")
+            else:
+                notes.append(f"Keras's fused path (softmax in float32 on JAX) within 1e-5: max |diff| "
+                             f"{np.max(np.abs(ours_out[0] - fused)):.1e}")
     shapes = [np.shape(a) for a in args] if name not in ("Attention", "AdditiveAttention") else [
         [np.shape(a) for a in args[0]]]
     if tuple(ours.compute_output_shape(*shapes)) != tuple(theirs.compute_output_shape(*shapes)):
@@ -175,29 +198,37 @@ def _compare_query_mask(fs, keras, problems):
 
 
 def _compare_dropout_float32(fs, keras, problems):
-    """MultiHeadAttention(dropout, seed) and Attention(dropout, seed) in float32 training: the same masks."""
+    """MultiHeadAttention(dropout, seed) and Attention(dropout, seed) in float32 training (jax without x64, as a
+    float32 Keras model draws): the same masks."""
+    import jax
+
     before = fs.config.floatx(), keras.config.floatx()
     fs.config.set_floatx("float32")
     keras.config.set_floatx("float32")
     try:
-        x = _inputs()["x"].astype("float32")
-        for name, kwargs, args in (("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "dropout": 0.4, "seed": 9},
-                                    [x, x]),
-                                   ("Attention", {"dropout": 0.4, "seed": 9}, [[x, x]]),
-                                   ("AdditiveAttention", {"dropout": 0.3, "seed": 4}, [[x, x]])):
-            ours, theirs = getattr(fs.layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
-            ours(*args)
-            theirs(*args)
-            theirs.set_weights(ours.get_weights())
-            for step in range(2):
-                a = np.asarray(fs.ops.convert_to_numpy(ours(*args, training=True)))
-                b = _as_numpy(theirs(*args, training=True))
-                if not np.allclose(a, b, rtol=1e-5, atol=1e-6):
-                    problems.append(f"{name} float32 training, draw {step}: outputs differ "
-                                    f"(max |diff| {np.max(np.abs(a - b)):.3e})")
+        with jax.enable_x64(False):
+            _dropout_draws(fs, keras, problems)
     finally:
         fs.config.set_floatx(before[0])
         keras.config.set_floatx(before[1])
+
+
+def _dropout_draws(fs, keras, problems):
+    x = _inputs()["x"].astype("float32")
+    for name, kwargs, args in (("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "dropout": 0.4, "seed": 9},
+                                [x, x]),
+                               ("Attention", {"dropout": 0.4, "seed": 9}, [[x, x]]),
+                               ("AdditiveAttention", {"dropout": 0.3, "seed": 4}, [[x, x]])):
+        ours, theirs = getattr(fs.layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+        ours(*args)
+        theirs(*args)
+        theirs.set_weights(ours.get_weights())
+        for step in range(2):
+            a = np.asarray(fs.ops.convert_to_numpy(ours(*args, training=True)))
+            b = _as_numpy(theirs(*args, training=True))
+            if not np.allclose(a, b, rtol=1e-5, atol=1e-6):
+                problems.append(f"{name} float32 training, draw {step}: outputs differ "
+                                f"(max |diff| {np.max(np.abs(a - b)):.3e})")
 
 
 def check() -> int:
@@ -212,12 +243,12 @@ def check() -> int:
     failures = 0
     try:
         for label, name, kwargs, args, call in _configurations(_inputs()):
-            problems: list[str] = []
+            problems, notes = [], []
             try:
-                _compare_one(fs, keras, label, name, kwargs, args, call, problems)
+                _compare_one(fs, keras, label, name, kwargs, args, call, problems, notes)
             except Exception as error:  # a comparison that cannot run differs
                 problems.append(f"{type(error).__name__}: {error}")
-            failures += _verdict(keras, f"layer {label}", problems)
+            failures += _verdict(keras, f"layer {label}", problems, notes, DOCUMENTED.get(label))
         for label, compare in (("MultiHeadAttention query_mask", _compare_query_mask),
                                ("dropout on the attention weights, float32 training", _compare_dropout_float32)):
             problems = []
@@ -229,11 +260,14 @@ def check() -> int:
     return failures
 
 
-def _verdict(keras, label, problems) -> int:
-    print(f"{'DIFFERS from' if problems else 'agrees with'} Keras {keras.__version__}: attention: {label}")
-    for problem in problems:
-        print(f"    {problem}")
-    return int(bool(problems))
+def _verdict(keras, label, problems, notes=(), documented=None) -> int:
+    if problems and documented:
+        print(f"differs as documented: attention: {label}: {documented}")
+    else:
+        print(f"{'DIFFERS from' if problems else 'agrees with'} Keras {keras.__version__}: attention: {label}")
+    for line in (*problems, *(f"({note})" for note in notes)):
+        print(f"    {line}")
+    return int(bool(problems) and not documented)
 
 
 if __name__ == "__main__":
