@@ -414,3 +414,21 @@ CASES += [
          {"epochs": 1, "batch_size": 10}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-6:]})
+
+#: the attention layers and EinsumDense (docs/SPEC.md 8d.A)
+CASES += [
+    Case("attention_transformer_block", "attention_transformer_block",
+         TokenData(samples=40, x_shape=(6,), target="sparse", classes=3, seed=60, vocabulary=12),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 10}),
+    Case("attention_layers_chain", "attention_layers_chain",
+         Data(samples=40, x_shape=(5, 4), target="regression", classes=2, seed=61),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 10}),
+    Case("attention_dropout_training", "attention_dropout",
+         Data(samples=30, x_shape=(4, 3), target="regression", seed=62),
+         {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "mse"},
+         {"epochs": 2, "batch_size": 10}),
+]
+BY_NAME.update({case.name: case for case in CASES[-3:]})
