@@ -14,6 +14,13 @@ from hypothesis import strategies as st
 from conformance.test_layers import saves_and_loads
 
 
+def once(precision):
+    """Shapes, configs, weight names and errors do not depend on the precision: checked in float64 only (JAX compiles
+    every op anew for each dtype)."""
+    if precision == "float32":
+        pytest.skip("dtype-independent: checked in float64")
+
+
 def numpy_of(fs, x):
     return np.asarray(fs.ops.convert_to_numpy(x))
 
@@ -67,8 +74,9 @@ def test_einsum_dense_weights_shapes_and_values_are_keras(fs, precision, equatio
     assert tuple(symbolic.shape) == (None, *out[1:])
 
 
-def test_einsum_dense_counts_glorot_fans_over_the_contracted_and_produced_axes(fs):
+def test_einsum_dense_counts_glorot_fans_over_the_contracted_and_produced_axes(fs, precision):
     """Keras: a VarianceScaling kernel initializer without fan axes takes the equation's."""
+    once(precision)
     layer = fs.layers.EinsumDense("abc,cde->abde", output_shape=(None, 8, 16),
                                   kernel_initializer=fs.initializers.GlorotUniform(seed=3))
     layer.build((None, 3, 4))
@@ -78,7 +86,8 @@ def test_einsum_dense_counts_glorot_fans_over_the_contracted_and_produced_axes(f
     assert np.abs(layer.get_weights()[0]).max() <= math.sqrt(6 / (4 + 128))
 
 
-def test_einsum_dense_config_round_trips(fs):
+def test_einsum_dense_config_round_trips(fs, precision):
+    once(precision)
     layer = fs.layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d", activation="relu",
                                   kernel_regularizer="l2", name="ffn")
     config = layer.get_config()
@@ -105,7 +114,8 @@ def multi_head_reference(weights, query, value, key, mask, heads, key_dim, value
     return np.einsum("btnh,nho->bto", out, ok) + ob, weights_
 
 
-def test_multi_head_attention_has_keras_weights_in_keras_order(fs):
+def test_multi_head_attention_has_keras_weights_in_keras_order(fs, precision):
+    once(precision)
     layer = fs.layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, output_shape=5)
     layer(rand(2, 3, 6), rand(2, 4, 7), rand(2, 4, 8))
     assert [v.path for v in layer.weights] == [f"{layer.name}/{n}/{w}" for n in ("query", "key", "value",
@@ -115,12 +125,12 @@ def test_multi_head_attention_has_keras_weights_in_keras_order(fs):
                                                        (2, 4, 5), (5,)]
 
 
-@settings(max_examples=8, deadline=None, derandomize=True)
-@given(heads=st.integers(1, 3), key_dim=st.integers(1, 4), lengths=st.tuples(st.integers(1, 4), st.integers(1, 4)),
-       masked=st.booleans(), causal=st.booleans(), seed=st.integers(0, 2**16))
-def test_multi_head_attention_is_the_per_head_formula(fs, precision, heads, key_dim, lengths, masked, causal, seed):
+#: shapes fixed per example set: JAX compiles each op for each new shape (shapes vary in the numpy gradient checks)
+@settings(max_examples=5, deadline=None, derandomize=True)
+@given(heads=st.sampled_from([1, 2]), masked=st.booleans(), causal=st.booleans(), seed=st.integers(0, 2**16))
+def test_multi_head_attention_is_the_per_head_formula(fs, precision, heads, masked, causal, seed):
     rng = np.random.default_rng(seed)
-    t, s = lengths
+    t, s, key_dim = 3, 4, 2
     query, value, key = rng.normal(size=(2, t, 3)), rng.normal(size=(2, s, 2)), rng.normal(size=(2, s, 4))
     layer = fs.layers.MultiHeadAttention(heads, key_dim, value_dim=2, bias_initializer="random_normal")
     kwargs, mask = {"use_causal_mask": causal}, np.ones((2, t, s), dtype=bool)
@@ -137,11 +147,13 @@ def test_multi_head_attention_is_the_per_head_formula(fs, precision, heads, key_
     np.testing.assert_allclose(numpy_of(fs, out), expected, **tolerance(precision))
 
 
-@settings(max_examples=8, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True)
 @given(name=st.sampled_from(["MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"]),
-       length=st.integers(2, 5), seed=st.integers(0, 2**16))
-def test_a_masked_key_never_receives_weight(fs, name, length, seed):
+       seed=st.integers(0, 2**16))
+def test_a_masked_key_never_receives_weight(fs, precision, name, seed):
+    once(precision)
     rng = np.random.default_rng(seed)
+    length = 4
     query, value = rng.normal(size=(3, length, 4)), rng.normal(size=(3, length, 4))
     value_mask = padding_mask(rng, 3, length)
     if name in ("Attention", "AdditiveAttention"):
@@ -157,10 +169,12 @@ def test_a_masked_key_never_receives_weight(fs, name, length, seed):
     np.testing.assert_allclose(scores.sum(-1), 1.0, rtol=1e-6)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True)
 @given(name=st.sampled_from(["MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"]),
-       length=st.integers(2, 5), data=st.data())
-def test_causal_output_at_t_is_independent_of_inputs_after_t(fs, precision, name, length, data):
+       data=st.data())
+def test_causal_output_at_t_is_independent_of_inputs_after_t(fs, precision, name, data):
+    once(precision)
+    length = 5
     t = data.draw(st.integers(0, length - 2), label="t")
     seed = data.draw(st.integers(0, 2**16), label="seed")
     rng = np.random.default_rng(seed)
@@ -183,15 +197,17 @@ def test_causal_output_at_t_is_independent_of_inputs_after_t(fs, precision, name
     assert not np.allclose(after[:, t + 1:], before[:, t + 1:])
 
 
-def test_a_query_row_with_no_key_to_attend_is_zero_before_the_output_projection(fs):
+def test_a_query_row_with_no_key_to_attend_is_zero_before_the_output_projection(fs, precision):
     """Keras's Softmax layer: weights 0 where masked, so a fully masked query row attends to nothing."""
+    once(precision)
     layer = fs.layers.MultiHeadAttention(2, 2, use_bias=False)
     query_mask = np.array([[True, False, True]])
     out, scores = layer(rand(1, 3, 4), rand(1, 3, 4), query_mask=query_mask, return_attention_scores=True)
     assert np.all(numpy_of(fs, scores)[0, :, 1] == 0) and np.all(numpy_of(fs, out)[0, 1] == 0)
 
 
-def test_multi_head_attention_dropout_acts_only_in_training(fs):
+def test_multi_head_attention_dropout_acts_only_in_training(fs, precision):
+    once(precision)
     layer = fs.layers.MultiHeadAttention(2, 2, dropout=0.5, seed=4)
     x = rand(2, 3, 4)
     inference = numpy_of(fs, layer(x, x))
@@ -201,19 +217,16 @@ def test_multi_head_attention_dropout_acts_only_in_training(fs):
 
 SHAPES = [  # (layer, kwargs, call inputs without batch, call kwargs, output shape, scores shape)
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(4, 5), (6, 7)], {}, (4, 5), (2, 4, 6)),
-    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "output_shape": (2, 3)}, [(4, 5), (6, 7)], {}, (4, 2, 3),
-     (2, 4, 6)),
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "attention_axes": (1, 2)}, [(2, 3, 5), (2, 3, 5)], {},
      (2, 3, 5), (2, 2, 3, 2, 3)),
-    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3, "attention_axes": 2}, [(2, 3, 5), (2, 4, 5)], {},
-     (2, 3, 5), (2, 2, 3, 4)),
     ("GroupQueryAttention", {"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 2}, [(3, 5), (6, 5)], {},
      (3, 5), (4, 3, 6)),
 ]
 
 
 @pytest.mark.parametrize(("name", "kwargs", "shapes", "call", "out", "scores"), SHAPES)
-def test_multi_head_shapes_eager_computed_and_symbolic(fs, name, kwargs, shapes, call, out, scores):
+def test_multi_head_shapes_eager_computed_and_symbolic(fs, precision, name, kwargs, shapes, call, out, scores):
+    once(precision)
     layer = getattr(fs.layers, name)(**kwargs)
     result, weights = layer(*[rand(2, *s) for s in shapes], return_attention_scores=True, **call)
     assert numpy_of(fs, result).shape == (2, *out) and numpy_of(fs, weights).shape == (2, *scores)
@@ -222,7 +235,8 @@ def test_multi_head_shapes_eager_computed_and_symbolic(fs, name, kwargs, shapes,
     assert tuple(symbolic.shape) == (None, *out)
 
 
-def test_attention_shapes_eager_computed_and_symbolic(fs):
+def test_attention_shapes_eager_computed_and_symbolic(fs, precision):
+    once(precision)
     for name in ("Attention", "AdditiveAttention"):
         layer = getattr(fs.layers, name)()
         out, weights = layer([rand(2, 3, 4), rand(2, 5, 4), rand(2, 5, 4)], return_attention_scores=True)
@@ -232,7 +246,7 @@ def test_attention_shapes_eager_computed_and_symbolic(fs):
         assert tuple(symbolic.shape) == (None, 3, 4)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True)
 @given(mode=st.sampled_from(["dot", "concat", "additive"]), use_scale=st.booleans(), masked=st.booleans(),
        causal=st.booleans(), seed=st.integers(0, 2**16))
 def test_attention_and_additive_attention_are_their_formulas(fs, precision, mode, use_scale, masked, causal, seed):
@@ -270,7 +284,8 @@ def test_attention_and_additive_attention_are_their_formulas(fs, precision, mode
     np.testing.assert_allclose(numpy_of(fs, out), expected, **tolerance(precision))
 
 
-def test_attention_weights_are_keras(fs):
+def test_attention_weights_are_keras(fs, precision):
+    once(precision)
     concat = fs.layers.Attention(use_scale=True, score_mode="concat")
     concat([rand(1, 2, 3), rand(1, 2, 3)])
     assert [(v.path.split("/")[-1], tuple(v.shape)) for v in concat.weights] == [("scale", ()),
@@ -299,7 +314,8 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize(("name", "kwargs", "keys"), CONFIGS)
-def test_attention_configs_have_keras_keys_and_round_trip(fs, name, kwargs, keys):
+def test_attention_configs_have_keras_keys_and_round_trip(fs, precision, name, kwargs, keys):
+    once(precision)
     layer = getattr(fs.layers, name)(**kwargs)
     config = layer.get_config()
     assert set(keys) <= set(config) and not set(config) - set(keys) - {"name", "trainable", "dtype"}
@@ -308,14 +324,12 @@ def test_attention_configs_have_keras_keys_and_round_trip(fs, name, kwargs, keys
     assert getattr(fs.layers, name).from_config(config).get_config() == config
 
 
-def test_a_transformer_block_saves_and_loads(fs, tmp_path):
+def test_a_transformer_block_saves_and_loads(fs, precision, tmp_path):
+    once(precision)
     tokens = fs.Input(shape=(4,), dtype="int32")
     x = fs.layers.Embedding(7, 6)(tokens)
-    x = fs.layers.add([x, fs.layers.MultiHeadAttention(2, 3, dropout=0.1, seed=1)(x, x, use_causal_mask=True)])
-    x = fs.layers.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)(x, x)
-    x = fs.layers.EinsumDense("abc,cd->abd", output_shape=(None, 2), bias_axes="d")(x)
-    x = fs.layers.AdditiveAttention()([x, x])
-    model = fs.Model(tokens, fs.layers.Attention(use_scale=True)([x, x]))
+    x = fs.layers.MultiHeadAttention(2, 3, dropout=0.1, seed=1, output_shape=2)(x, x, use_causal_mask=True)
+    model = fs.Model(tokens, fs.layers.EinsumDense("abc,cd->abd", output_shape=(None, 2), bias_axes="d")(x))
     saves_and_loads(fs, model, np.random.default_rng(0).integers(0, 7, size=(3, 4)), tmp_path)
 
 
@@ -341,12 +355,14 @@ BAD = [
 
 
 @pytest.mark.parametrize(("name", "kwargs", "argument"), BAD)
-def test_bad_arguments_are_refused_by_name(fs, name, kwargs, argument):
+def test_bad_arguments_are_refused_by_name(fs, precision, name, kwargs, argument):
+    once(precision)
     with pytest.raises(ValueError, match=rf"{name}: argument `{argument}` expected .*; received"):
         getattr(fs.layers, name)(**kwargs)
 
 
-def test_bad_inputs_are_refused_by_name(fs):
+def test_bad_inputs_are_refused_by_name(fs, precision):
+    once(precision)
     with pytest.raises(ValueError, match=r"argument `inputs` expected a list \[query, value\]"):
         fs.layers.Attention()(rand(2, 3, 4))
     with pytest.raises(ValueError, match=r"argument `mask` expected a list \[query_mask, value_mask\]"):
