@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.test_layers import saves_and_loads
+from conformance.test_layers_merging_reshaping_noise_normalization import numpy_of, rand, tolerance
 
 
 def once(precision):
@@ -19,18 +20,6 @@ def once(precision):
     every op anew for each dtype)."""
     if precision == "float32":
         pytest.skip("dtype-independent: checked in float64")
-
-
-def numpy_of(fs, x):
-    return np.asarray(fs.ops.convert_to_numpy(x))
-
-
-def tolerance(precision):
-    return {"rtol": 1e-12, "atol": 1e-12} if precision == "float64" else {"rtol": 2e-5, "atol": 2e-6}
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape)
 
 
 def padding_mask(rng, batch, length):

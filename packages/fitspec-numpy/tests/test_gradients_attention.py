@@ -11,12 +11,13 @@ from test_gradients import central_differences
 import fitspec_numpy as fs
 
 
-def check_gradients(layer, args, seed=0, training=False, **kwargs):
-    """d/d(each positional input, each trainable weight) of sum(output * r), the first output of
-    `layer(*args, **kwargs)`: autograd against central differences (seed states fixed by stateless_call)."""
+def check_gradients(layer, args, seed=0, training=False, as_list=False, **kwargs):
+    """d/d(each input, each trainable weight) of sum(output * r), the first output of `layer(*args, **kwargs)` (with
+    `as_list`, of `layer(args, **kwargs)`, as Attention takes [query, value(, key)]): autograd against central
+    differences (seed states fixed by stateless_call)."""
     fs.config.set_floatx("float64")
     args = [np.asarray(a, dtype="float64") for a in args]
-    layer(*args, training=training, **kwargs)  # build
+    layer(*([args] if as_list else args), training=training, **kwargs)  # build
     trainable = [v.numpy() for v in layer.trainable_variables]
     non_trainable = [v.numpy() for v in layer.non_trainable_variables]
     count = len(args)
@@ -24,8 +25,9 @@ def check_gradients(layer, args, seed=0, training=False, **kwargs):
 
     def objective(values):
         nonlocal projection
-        out, _ = layer.stateless_call(list(values[count:]), non_trainable, *values[:count], training=training,
-                                      **kwargs)
+        inputs = list(values[:count])
+        out, _ = layer.stateless_call(list(values[count:]), non_trainable, *([inputs] if as_list else inputs),
+                                      training=training, **kwargs)
         out = out[0] if isinstance(out, tuple) else out
         if projection is None:
             projection = np.random.default_rng(seed).normal(size=np.shape(out))
@@ -37,32 +39,6 @@ def check_gradients(layer, args, seed=0, training=False, **kwargs):
     names = [f"input {i}" for i in range(count)] + [v.path for v in layer.trainable_variables]
     for g, e, name in zip(grads, expected, names):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7, err_msg=f"{layer.name}: d objective / d {name}")
-
-
-def check_list_gradients(layer, inputs, seed=0, training=False, **kwargs):
-    """As check_gradients, for a layer called on a list [query, value(, key)] (Attention, AdditiveAttention)."""
-    fs.config.set_floatx("float64")
-    inputs = [np.asarray(x, dtype="float64") for x in inputs]
-    layer(inputs, training=training, **kwargs)
-    trainable = [v.numpy() for v in layer.trainable_variables]
-    non_trainable = [v.numpy() for v in layer.non_trainable_variables]
-    count = len(inputs)
-    projection = None
-
-    def objective(values):
-        nonlocal projection
-        out, _ = layer.stateless_call(list(values[count:]), non_trainable, list(values[:count]), training=training,
-                                      **kwargs)
-        out = out[0] if isinstance(out, tuple) else out
-        if projection is None:
-            projection = np.random.default_rng(seed).normal(size=np.shape(out))
-        return fs.ops.sum(out * projection)
-
-    values = [*inputs, *trainable]
-    _, grads = fs.value_and_grad(objective)(values)
-    expected = central_differences(lambda v: float(objective(v)), values)
-    for i, (g, e) in enumerate(zip(grads, expected)):
-        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7, err_msg=f"{layer.name}: d objective / d value {i}")
 
 
 def padding_mask(rng, batch, length):
@@ -140,7 +116,7 @@ def test_attention_and_additive_attention(name, use_scale, with_key, causal, mas
         kwargs["mask"] = [padding_mask(rng, 2, 3), padding_mask(rng, 2, 3)]
     layer = fs.layers.AdditiveAttention(use_scale=use_scale) if name == "additive" else fs.layers.Attention(
         use_scale=use_scale, score_mode=name)
-    check_list_gradients(layer, inputs, seed=seed, return_attention_scores=True, **kwargs)
+    check_gradients(layer, inputs, seed=seed, as_list=True, return_attention_scores=True, **kwargs)
     if use_scale and name != "additive":  # scale and concat_score_weight away from 1
         layer.set_weights([w + 0.3 for w in layer.get_weights()])
-        check_list_gradients(layer, inputs, seed=seed, **kwargs)
+        check_gradients(layer, inputs, seed=seed, as_list=True, **kwargs)

@@ -213,20 +213,31 @@ class _MultiHead(Layer):
             self.build(*shapes)
         return value, key
 
-    def _attend(self, query, key, value, mask, training, scores_equation, combine_equation, softmax_axes,
-                mask_axis, scale):
-        """(output, scores): softmax(scores_equation of key and query * scale), masked; dropout in training;
-        combined with the values."""
+    def _heads(self, x):
+        """The projected keys or values as the query heads use them (GroupQueryAttention repeats them)."""
+        return x
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+             return_attention_scores=False, training=None, use_causal_mask=False):
+        """attention_output(einsum(weights, values) [* gate]), weights = the masked softmax of einsum(keys,
+        queries * scale), dropped out in training; with return_attention_scores also the weights before dropout."""
         ops = self.ops
-        query = query * scale
-        scores = ops.einsum(scores_equation, key, query) if self._key_first else ops.einsum(
-            scores_equation, query, key)
+        value, key = self._inputs(query, value, key)
+        mask = combine_masks(ops, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                             self.sliding_window)
+        gate = self._gate_dense(query) if self.use_gate else None
+        projected_query = self._query_dense(query) * self._scale
+        projected_key, projected_value = self._heads(self._key_dense(key)), self._heads(self._value_dense(value))
+        scores = ops.einsum(self._scores_equation, projected_key, projected_query) if self._key_first else ops.einsum(
+            self._scores_equation, projected_query, projected_key)
         if mask is not None:
             while len(ops.shape(mask)) < len(ops.shape(scores)):
-                mask = ops.expand_dims(mask, mask_axis)
-        scores = masked_softmax(ops, scores, mask, softmax_axes)
+                mask = ops.expand_dims(mask, self._mask_axis)
+        scores = masked_softmax(ops, scores, mask, self._softmax_axes)
         dropped = self._dropout_layer(scores, training=training) if self.dropout > 0 else scores
-        return ops.einsum(combine_equation, dropped, value), scores
+        output = ops.einsum(self._combine_equation, dropped, projected_value)
+        output = self._output_dense(output if gate is None else output * gate)
+        return (output, scores) if return_attention_scores else output
 
 
 class MultiHeadAttention(_MultiHead):
@@ -264,7 +275,7 @@ class MultiHeadAttention(_MultiHead):
         self._common_init(where, dropout, use_bias, sliding_window, flash_attention, kernel_initializer,
                           bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
                           kernel_constraint, bias_constraint, use_gate, seed)
-        self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
+        self._scale = 1.0 / math.sqrt(float(self.key_dim))
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """The projections, from the shapes of query, value and key (key: value's by default). The first call
@@ -301,6 +312,7 @@ class MultiHeadAttention(_MultiHead):
         self.attention_axes = axes  # normalized, as Keras's config shows it once built
         self._scores_equation, self._combine_equation, scores_rank = attention_equations(rank, axes)
         self._softmax_axes = tuple(range(scores_rank - len(axes), scores_rank))
+        self._mask_axis = -len(axes) * 2 - 1  # masks gain the heads axis (and any other) before the attention axes
         self._make_dropout()
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, output_rank = projection_equation(query_rank - 1, 2, len(output_shape))
@@ -308,22 +320,6 @@ class MultiHeadAttention(_MultiHead):
                                               + list(output_shape), bias_axes, "attention_output")
         self._output_dense.build((*query_shape[:-1], self.num_heads, self.value_dim))
         self._finish_build()
-
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
-        value, key = self._inputs(query, value, key)
-        ops = self.ops
-        mask = combine_masks(ops, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
-                             self.sliding_window)
-        gate = self._gate_dense(query) if self.use_gate else None
-        projected_query = self._query_dense(query)
-        projected_key = self._key_dense(key)
-        projected_value = self._value_dense(value)
-        output, scores = self._attend(projected_query, projected_key, projected_value, mask, training,
-                                      self._scores_equation, self._combine_equation, self._softmax_axes,
-                                      -len(self.attention_axes) * 2 - 1, self._inverse_sqrt_key_dim)
-        output = self._output_dense(output if gate is None else output * gate)
-        return (output, scores) if return_attention_scores else output
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
@@ -347,6 +343,7 @@ class GroupQueryAttention(_MultiHead):
     attention_output (num_query_heads, head_dim, dim), each kernel then bias."""
 
     _key_first = False
+    _scores_equation, _combine_equation, _softmax_axes, _mask_axis = "bquh,bkuh->buqk", "buqk,bkuh->bquh", (-1,), -3
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
@@ -364,7 +361,7 @@ class GroupQueryAttention(_MultiHead):
         self._common_init(where, dropout, use_bias, sliding_window, flash_attention, kernel_initializer,
                           bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
                           kernel_constraint, bias_constraint, use_gate, seed)
-        self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
+        self._scale = 1.0 / math.sqrt(float(self.head_dim))
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """As MultiHeadAttention's: the projections once the value's shape is known."""
@@ -392,26 +389,11 @@ class GroupQueryAttention(_MultiHead):
         self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
         self._finish_build()
 
-    def _repeat_heads(self, x):
+    def _heads(self, x):
         """(B, S, K, H) -> (B, S, K*r, H), each head r times in a row (keras.ops.repeat along axis 2)."""
         if self.num_repeats == 1:
             return x
         return self.ops.take(x, np.repeat(np.arange(self.num_key_value_heads), self.num_repeats), axis=2)
-
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
-        value, key = self._inputs(query, value, key)
-        ops = self.ops
-        mask = combine_masks(ops, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
-                             self.sliding_window)
-        gate = self._gate_dense(query) if self.use_gate else None
-        projected_query = self._query_dense(query)
-        projected_key = self._repeat_heads(self._key_dense(key))
-        projected_value = self._repeat_heads(self._value_dense(value))
-        output, scores = self._attend(projected_query, projected_key, projected_value, mask, training,
-                                      "bquh,bkuh->buqk", "buqk,bkuh->bquh", (-1,), -3, self._inverse_sqrt_head_dim)
-        output = self._output_dense(output if gate is None else output * gate)
-        return (output, scores) if return_attention_scores else output
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is not None and query_shape[-1] != value_shape[-1]:
