@@ -432,3 +432,15 @@ CASES += [
          {"optimizer": ("SGD", {"learning_rate": 0.1}), "loss": "mse"}, {"epochs": 1, "batch_size": 8}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-3:]})
+#: the attention layers and EinsumDense in one case (docs/SPEC.md 8d.A): JAX compiles each case's steps, so the
+#: layers share one model to keep the suite's time
+CASES += [
+    Case("attention_transformer_block", "attention_transformer_block",
+         TokenData(samples=40, x_shape=(6,), target="sparse", classes=3, seed=60, vocabulary=12),
+         # SGD, not Adam: the key biases' gradient is 0 in exact arithmetic (softmax ignores a shift common to every
+         # key), and Adam would scale its float32 rounding noise up to steps of the learning rate's size
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 10}),
+]
+BY_NAME.update({case.name: case for case in CASES[-1:]})

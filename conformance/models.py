@@ -483,3 +483,30 @@ def preprocessing_random_crop(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (preprocessing_numeric, preprocessing_images, preprocessing_random_crop)})
+
+
+# -- attention (docs/SPEC.md 8d.A) -----------------------------------------------------------------------------------
+def attention_transformer_block(fs, cls="Model"):
+    """A transformer block on 6 tokens, then every other attention layer in a chain (so that Keras orders the weights
+    as fitspec does): Embedding(12, 8) -> causal MultiHeadAttention(2 heads, key_dim 4, dropout 0.2 on its weights,
+    its scores returned too) + residual -> LayerNormalization -> EinsumDense feed-forward (relu; the plain and the
+    left-elided equation forms) -> Attention(use_scale, concat, causal) -> Attention(dot, with a key) ->
+    AdditiveAttention -> GroupQueryAttention (4 query heads sharing 2 key/value heads, causal, scores returned) ->
+    GlobalMaxPooling1D -> Dense(3) softmax."""
+    tokens = fs.Input(shape=(6,), dtype="int32")
+    x = fs.layers.Embedding(12, 8)(tokens)
+    attended, _ = fs.layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.2, seed=3, name="self_attention")(
+        x, x, use_causal_mask=True, return_attention_scores=True)
+    x = fs.layers.LayerNormalization()(fs.layers.add([x, attended]))
+    h = fs.layers.EinsumDense("btd,df->btf", output_shape=(None, 12), bias_axes="f", activation="relu")(x)
+    h = fs.layers.EinsumDense("...f,fd->...d", output_shape=8, bias_axes="d")(h)
+    a = fs.layers.Attention(use_scale=True, score_mode="concat", name="luong_concat")([h, x], use_causal_mask=True)
+    a = fs.layers.Attention(name="luong_dot")([a, x, h])
+    a = fs.layers.AdditiveAttention(name="bahdanau")([a, x, h])
+    a, _ = fs.layers.GroupQueryAttention(head_dim=2, num_query_heads=4, num_key_value_heads=2, name="grouped")(
+        a, x, use_causal_mask=True, return_attention_scores=True)
+    a = fs.layers.GlobalMaxPooling1D()(a)
+    return model_class(fs, cls)(tokens, fs.layers.Dense(3, activation="softmax")(a))
+
+
+BUILDERS.update({f.__name__: f for f in (attention_transformer_block,)})

@@ -322,3 +322,31 @@ PREPROCESSING_LAYERS = ["CategoryEncoding", "CenterCrop", "Discretization", "Nor
 def test_the_preprocessing_layers_are_exported(fs):
     for name in PREPROCESSING_LAYERS:
         assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name
+# -- the attention layers and EinsumDense (issue 15, docs/SPEC.md 8d.A) --------------------------------------------
+ATTENTION_SIGNATURES = {  # Keras 3.15's argument names and defaults
+    "EinsumDense": "(equation, output_shape, activation=None, bias_axes=None, kernel_initializer='glorot_uniform', "
+                   "bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None, "
+                   "bias_constraint=None, **kwargs)",
+    "MultiHeadAttention": "(num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None, "
+                          "attention_axes=None, sliding_window=None, flash_attention=None, "
+                          "kernel_initializer='glorot_uniform', bias_initializer='zeros', kernel_regularizer=None, "
+                          "bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, "
+                          "bias_constraint=None, use_gate=False, seed=None, **kwargs)",
+    "GroupQueryAttention": "(head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True, "
+                           "sliding_window=None, flash_attention=None, kernel_initializer='glorot_uniform', "
+                           "bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None, "
+                           "activity_regularizer=None, kernel_constraint=None, bias_constraint=None, use_gate=False, "
+                           "seed=None, **kwargs)",
+    "Attention": "(use_scale=False, score_mode='dot', dropout=0.0, seed=None, **kwargs)",
+    "AdditiveAttention": "(use_scale=True, dropout=0.0, **kwargs)",
+}
+
+
+def test_the_attention_layers_are_exported_with_keras_arguments(fs):
+    import inspect
+
+    for name, signature in ATTENTION_SIGNATURES.items():
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
+        assert str(inspect.signature(cls)) == signature, name
+    assert "einsum" in dir(fs.ops) and callable(fs.ops.einsum)

@@ -106,6 +106,11 @@ def matmul(x, y):
     return jnp.matmul(x, y, precision=jax.lax.Precision.HIGHEST)
 
 
+def einsum(subscripts, *operands):
+    """jnp.einsum at Precision.HIGHEST, as matmul (no TF32 on GPU)."""
+    return jnp.einsum(subscripts, *[unwrap(x) for x in operands], precision=jax.lax.Precision.HIGHEST)
+
+
 @_unwrapping
 def one_hot(x, num_classes, axis=-1, dtype=None):
     indices = jnp.asarray(x).astype(canonical_dtype("int64"))

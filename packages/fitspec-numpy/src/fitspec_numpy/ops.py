@@ -93,6 +93,13 @@ def matmul(x, y):
     return anp.matmul(x, y)
 
 
+def einsum(subscripts, *operands):
+    """autograd.numpy.einsum (differentiable) over operands of one dtype: two float dtypes meet in the wider."""
+    operands = [unwrap(x) for x in operands]
+    dtype = np.result_type(*[getval(x) for x in operands])
+    return anp.einsum(subscripts, *[x if _dtype_of(x) == dtype.name else cast(x, dtype) for x in operands])
+
+
 def one_hot(x, num_classes, axis=-1, dtype=None):
     indices = np.asarray(getval(unwrap(x))).astype(np.int64)
     out = (indices[..., None] == np.arange(num_classes)).astype(_dtype_name(dtype) or floatx())

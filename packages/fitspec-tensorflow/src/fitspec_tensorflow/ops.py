@@ -303,6 +303,10 @@ def matmul(x, y):
     return tf.tensordot(x, y, axes=[[x.shape.rank - 1], [y_axis]])
 
 
+def einsum(subscripts, *operands):
+    return tf.einsum(subscripts, *_promote(*operands))
+
+
 def one_hot(x, num_classes, axis=-1, dtype=None):
     indices = tf.cast(convert_to_tensor(x), "int64")
     return tf.one_hot(indices, num_classes, axis=axis, dtype=_dtype_name(dtype) or floatx())

@@ -449,6 +449,10 @@ def matmul(x, y):
     return torch.matmul(x, y)
 
 
+def einsum(subscripts, *operands):
+    return torch.einsum(subscripts, *_same_dtype([_tensor(x) for x in operands]))
+
+
 def one_hot(x, num_classes, axis=-1, dtype=None):
     """Entries outside [0, num_classes) give a row of zeros, as in keras."""
     indices = _tensor(x).to(torch.int64)

@@ -72,6 +72,8 @@ OPS: dict[str, str] = {
     "prod": "(x, axis=None, keepdims=False)",
     "argmax": "(x, axis=-1) -> int tensor",
     "matmul": "(x, y)",
+    "einsum": "(subscripts, *operands) -> numpy.einsum's contraction (explicit '->' form, '...' allowed); operands "
+              "of two float dtypes meet in the wider",
     "one_hot": "(x, num_classes, axis=-1, dtype=None) -> float tensor",
     "take_along_axis": "(x, indices, axis)",
     "take": "(x, indices, axis=None)",

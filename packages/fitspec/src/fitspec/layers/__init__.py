@@ -6,8 +6,10 @@ picks it up.
 
 from fitspec.layers import (
     activation_layers,
+    attention,
     convolutional,
     core,
+    einsum_dense,
     embedding,
     image_preprocessing,
     input_layer,
@@ -25,7 +27,7 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
-           **preprocessing.CLASSES, **image_preprocessing.CLASSES}
+           **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
