@@ -23,8 +23,10 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES}
+#: Keras's other names of layer classes: alias -> class name
+ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 
 __all__ = [
-    "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
-    "SymbolicTensor",
+    "ALIASES", "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU",
+    "Reshape", "SymbolicTensor",
 ]
