@@ -65,7 +65,7 @@ def pool_by_loops(x, pool, strides, padding, reduce):
 
 
 # -- the ops against their definitions ---------------------------------------------------------------------------------
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(rank=st.integers(1, 3), window=st.integers(1, 3), stride=st.integers(1, 2), dilation=st.integers(1, 2),
        padding=st.sampled_from(["valid", "same", "causal"]), groups=st.integers(1, 3), seed=st.integers(0, 2**16))
 def test_conv_is_the_dilated_grouped_windowed_sum(fs, precision, rank, window, stride, dilation, padding, groups,
@@ -80,7 +80,7 @@ def test_conv_is_the_dilated_grouped_windowed_sum(fs, precision, rank, window, s
     np.testing.assert_allclose(out, expected, **tolerance(precision))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(rank=st.integers(1, 3), window=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 2),
        padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 2**16))
 def test_conv_transpose_is_the_adjoint_of_the_dilated_conv(fs, precision, rank, window, stride, dilation, padding,
@@ -112,7 +112,7 @@ def test_conv_transpose_output_padding_sets_the_length(fs, padding, output_paddi
     assert tuple(fs.ops.shape(layer(np.ones((1, 3, 1))))) == layer.compute_output_shape((1, 3, 1)) == (1, expected, 1)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(rank=st.integers(1, 3), pool=st.integers(1, 3), stride=st.integers(1, 3),
        padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 2**16))
 def test_pools_are_the_window_max_and_the_mean_over_positions_inside(fs, precision, rank, pool, stride, padding,
@@ -230,7 +230,7 @@ def layer_configs(draw):
     return name, kwargs, shape
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(config=layer_configs())
 def test_output_shapes_eager_computed_and_symbolic_agree(fs, config):
     name, kwargs, shape = config
