@@ -19,6 +19,12 @@ def numpy_of(fs, x):
     return np.asarray(fs.ops.convert_to_numpy(x))
 
 
+def precision_independent(precision):
+    """Shapes, names, configs and errors do not depend on the precision: checked once, in float64."""
+    if precision != "float64":
+        pytest.skip("precision-independent: checked in float64")
+
+
 def tolerance(precision):
     return {"rtol": 1e-10, "atol": 1e-10} if precision == "float64" else {"rtol": 2e-5, "atol": 2e-5}
 
@@ -102,9 +108,10 @@ def test_conv_transpose_is_the_adjoint_of_the_dilated_conv(fs, precision, rank, 
 
 @pytest.mark.parametrize(("padding", "output_padding", "expected"), [
     ("valid", 0, 7), ("valid", 1, 8), ("same", 0, 5), ("same", 1, 6)])
-def test_conv_transpose_output_padding_sets_the_length(fs, padding, output_padding, expected):
+def test_conv_transpose_output_padding_sets_the_length(fs, precision, padding, output_padding, expected):
     """(n - 1)*s + k_eff + output_padding ('valid'); (n - 1)*s + k_eff % 2 + output_padding ('same'): n=3, k=3,
     s=2."""
+    precision_independent(precision)
     out = fs.ops.conv_transpose(np.ones((1, 3, 1)), np.ones((3, 1, 1)), strides=2, padding=padding,
                                 output_padding=output_padding)
     assert tuple(fs.ops.shape(out)) == (1, expected, 1)
@@ -133,7 +140,8 @@ def _built(fs, layer, x, seed=0):
     return layer
 
 
-def test_causal_conv1d_sees_only_the_past(fs):
+def test_causal_conv1d_sees_only_the_past(fs, precision):
+    precision_independent(precision)
     layer = _built(fs, fs.layers.Conv1D(2, 3, padding="causal", dilation_rate=2), np.zeros((1, 9, 2)))
     x = np.random.default_rng(1).normal(size=(1, 9, 2))
     changed = x.copy()
@@ -232,7 +240,8 @@ def layer_configs(draw):
 
 @settings(max_examples=12, deadline=None)
 @given(config=layer_configs())
-def test_output_shapes_eager_computed_and_symbolic_agree(fs, config):
+def test_output_shapes_eager_computed_and_symbolic_agree(fs, precision, config):
+    precision_independent(precision)
     name, kwargs, shape = config
     layer = getattr(fs.layers, name)(**kwargs)
     x = np.random.default_rng(0).normal(size=(2, *shape))
@@ -244,7 +253,8 @@ def test_output_shapes_eager_computed_and_symbolic_agree(fs, config):
 
 
 # -- Keras's weights, configs and names --------------------------------------------------------------------------------
-def test_weights_have_keras_names_order_and_shapes(fs):
+def test_weights_have_keras_names_order_and_shapes(fs, precision):
+    precision_independent(precision)
     layers = fs.layers
     cases = [
         (layers.Conv1D(6, 3, groups=3), (2, 5, 9), [("kernel", (3, 3, 6)), ("bias", (6,))]),
@@ -260,7 +270,8 @@ def test_weights_have_keras_names_order_and_shapes(fs):
         assert [(v.name, tuple(v.shape)) for v in layer.weights] == expected, layer.name
 
 
-def test_aliases_are_the_same_classes(fs):
+def test_aliases_are_the_same_classes(fs, precision):
+    precision_independent(precision)
     layers = fs.layers
     for alias, name in (("Convolution1D", "Conv1D"), ("Convolution2D", "Conv2D"), ("Convolution3D", "Conv3D"),
                         ("Convolution2DTranspose", "Conv2DTranspose"), ("SeparableConvolution2D", "SeparableConv2D"),
@@ -288,7 +299,8 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize(("name", "kwargs"), CONFIGS, ids=[n for n, _ in CONFIGS])
-def test_config_round_trip(fs, name, kwargs):
+def test_config_round_trip(fs, precision, name, kwargs):
+    precision_independent(precision)
     layer = getattr(fs.layers, name)(**kwargs)
     config = layer.get_config()
     rebuilt = getattr(fs.layers, name).from_config(config)
@@ -344,12 +356,14 @@ BAD_ARGUMENTS = [
 
 @pytest.mark.parametrize(("name", "kwargs", "argument"), BAD_ARGUMENTS,
                          ids=[f"{n}-{a}" for n, _, a in BAD_ARGUMENTS])
-def test_bad_arguments_name_the_argument(fs, name, kwargs, argument):
+def test_bad_arguments_name_the_argument(fs, precision, name, kwargs, argument):
+    precision_independent(precision)
     with pytest.raises(ValueError, match=rf"{name}: argument `{argument}` expected .*; received"):
         getattr(fs.layers, name)(**kwargs)
 
 
-def test_bad_inputs_name_the_expected_shape(fs):
+def test_bad_inputs_name_the_expected_shape(fs, precision):
+    precision_independent(precision)
     with pytest.raises(ValueError, match=r"argument `inputs` expected a number of channels divisible by groups=2"):
         fs.layers.Conv1D(2, 2, groups=2)(np.zeros((1, 4, 3)))
     with pytest.raises(ValueError, match=r"expected a tensor of rank 5 \(batch, channels, d1, d2, d3\)"):
