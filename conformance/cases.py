@@ -444,3 +444,15 @@ CASES += [
          {"epochs": 2, "batch_size": 10}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-1:]})
+#: the convolution and pooling variants (docs/SPEC.md 8d.C1-8d.C5): 1-D, then 2-D and 3-D, one model each.
+CASES += [
+    Case("layers_conv1d_variants", "conv1d_variants", Data(samples=24, x_shape=(16, 4), target="regression", seed=150),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 12}),
+    Case("layers_conv2d3d_variants", "conv2d3d_variants",
+         Data(samples=24, x_shape=(6, 6, 2), target="onehot", classes=3, seed=151),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.5}), "loss": "categorical_crossentropy",
+          "metrics": ["accuracy"]},
+         {"epochs": 2, "batch_size": 12}),
+]
+BY_NAME.update({case.name: case for case in CASES[-2:]})

@@ -510,3 +510,55 @@ def attention_transformer_block(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (attention_transformer_block,)})
+
+
+# -- convolution and pooling variants (docs/SPEC.md 8d.C1-8d.C5) ----------------------------------------------------
+def conv1d_variants(fs, cls="Model"):
+    """16 steps of 4: causal dilated Conv1D -> grouped Conv1D -> DepthwiseConv1D -> SeparableConv1D (strides 2) ->
+    AveragePooling1D (same) -> Conv1DTranspose (output_padding) -> channels_first Conv1D and MaxPooling1D ->
+    GlobalMaxPooling1D -> Dense (sigmoid, not tanh, and no mean: Keras 3.15 on JAX computes
+    both in float32 for float64 inputs; see crosscheck DEVIATIONS). No relu: a dead unit would make the max pools
+    meet ties, whose gradient each framework routes its own way."""
+    lay = fs.layers
+    inputs = fs.Input(shape=(16, 4), name="sequence")
+    x = lay.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="sigmoid", name="causal")(inputs)
+    x = lay.Conv1D(4, 3, padding="same", groups=2, name="grouped")(x)
+    x = lay.DepthwiseConv1D(3, depth_multiplier=2, padding="same", activation="sigmoid", name="depthwise")(x)
+    x = lay.SeparableConv1D(5, 3, strides=2, depth_multiplier=2, name="separable")(x)
+    x = lay.AveragePooling1D(2, strides=1, padding="same", name="average")(x)
+    # bias 0.1: the output_padding position reads only the bias, and the numpy reference's sigmoid has gradient 0
+    # at exactly 0 (autograd's d|x|/dx = 0 there; reported, not changed here: other goldens depend on it)
+    x = lay.Conv1DTranspose(4, 3, strides=2, output_padding=1, activation="sigmoid",
+                            bias_initializer=fs.initializers.Constant(0.1), name="transposed")(x)
+    x = lay.Conv1D(3, 2, data_format="channels_first", name="channels_first")(x)
+    x = lay.MaxPooling1D(2, data_format="channels_first", name="max_first")(x)
+    x = lay.GlobalMaxPooling1D(name="global")(x)
+    outputs = lay.Dense(1, name="out")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+def conv2d3d_variants(fs, cls="Model"):
+    """6x6 images of 2 channels: dilated DepthwiseConv2D -> SeparableConv2D (strides 2) -> Conv2DTranspose
+    (output_padding, same) -> AveragePooling2D -> channels_first grouped Conv2D -> Reshape to 3-D ->
+    Conv3D (same) -> MaxPooling3D (same) -> Conv3DTranspose -> AveragePooling3D -> GlobalMaxPooling3D -> Dense."""
+    lay = fs.layers
+    inputs = fs.Input(shape=(6, 6, 2), name="image")
+    x = lay.DepthwiseConv2D(3, depth_multiplier=2, padding="same", dilation_rate=2, activation="sigmoid",
+                            name="depthwise")(inputs)
+    x = lay.SeparableConv2D(4, 3, strides=2, padding="same", name="separable")(x)
+    x = lay.Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1, activation="sigmoid",
+                            name="transposed")(x)
+    x = lay.AveragePooling2D(2, padding="valid", name="average")(x)
+    x = lay.Conv2D(3, 2, groups=3, data_format="channels_first", name="channels_first")(x)
+    x = lay.Reshape((3, 2, 3, 1))(x)
+    x = lay.Conv3D(2, 2, padding="same", dilation_rate=(1, 2, 1), activation="sigmoid", name="conv3d")(x)
+    x = lay.MaxPooling3D(2, strides=1, padding="same", name="max3d")(x)
+    x = lay.Conv3DTranspose(2, 2, strides=(1, 2, 1), name="transposed3d")(x)
+    x = lay.AveragePooling3D((2, 2, 1), padding="same", data_format="channels_first", name="average3d")(x)
+    x = lay.GlobalMaxPooling3D(keepdims=True, name="global")(x)
+    x = lay.Flatten()(x)
+    outputs = lay.Dense(3, activation="softmax", name="out")(x)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+BUILDERS.update({f.__name__: f for f in (conv1d_variants, conv2d3d_variants)})

@@ -250,7 +250,7 @@ def test_conv2d_on_a_rank_3_input(fs):
     ({"kernel_size": 0}, "kernel_size"), ({"kernel_size": (3,)}, "kernel_size"), ({"kernel_size": 2.5}, "kernel_size"),
     ({"kernel_size": (3, -1)}, "kernel_size"), ({"kernel_size": 3, "strides": 0}, "strides"),
     ({"kernel_size": 3, "strides": (1, 0)}, "strides"), ({"kernel_size": 3, "strides": True}, "strides"),
-    ({"kernel_size": 3, "padding": "causal"}, "padding"), ({"kernel_size": 3, "data_format": "channels_first"},
+    ({"kernel_size": 3, "padding": "causal"}, "padding"), ({"kernel_size": 3, "data_format": "channels_middle"},
                                                            "data_format"),
 ])
 def test_conv2d_arguments_that_are_not_positive_ints(fs, kwargs, argument):

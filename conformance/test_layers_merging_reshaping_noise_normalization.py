@@ -358,8 +358,7 @@ BAD_ARGUMENTS = [
     ("AlphaDropout", {"rate": 0.1, "noise_shape": (2.0,)}, "noise_shape"), ("SpatialDropout1D", {"rate": 1.5}, "rate"),
     ("SpatialDropout2D", {"rate": 0.5, "data_format": "nchw"}, "data_format"),
     ("ActivityRegularization", {"l1": "much"}, "l1"), ("GroupNormalization", {"groups": 0}, "groups"),
-    ("GroupNormalization", {"axis": [1]}, "axis"), ("GroupNormalization", {"gamma_regularizer": "l2"},
-                                                    "gamma_regularizer"),
+    ("GroupNormalization", {"axis": [1]}, "axis"),
     ("RMSNormalization", {"epsilon": 0}, "epsilon"), ("UnitNormalization", {"axis": "last"}, "axis"),
 ]
 

@@ -350,3 +350,50 @@ def test_the_attention_layers_are_exported_with_keras_arguments(fs):
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
         assert str(inspect.signature(cls)) == signature, name
     assert "einsum" in dir(fs.ops) and callable(fs.ops.einsum)
+# -- the convolution and pooling variants (docs/SPEC.md 8d.C1-8d.C5) ------------------------------------------------
+#: name -> Keras 3's argument names and defaults (fitspec writes 1 where Keras writes (1, 1)), or None: exported
+CONVOLUTION_AND_POOLING = {
+    "Conv1D": "(filters, kernel_size, strides=1, padding='valid', data_format=None, dilation_rate=1, groups=1, "
+              "activation=None, use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros', "
+              "kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, "
+              "bias_constraint=None, **kwargs)",
+    "Conv2D": None, "Conv3D": None,
+    "Conv1DTranspose": "(filters, kernel_size, strides=1, padding='valid', output_padding=None, data_format=None, "
+                       "dilation_rate=1, activation=None, use_bias=True, kernel_initializer='glorot_uniform', "
+                       "bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None, "
+                       "activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs)",
+    "Conv2DTranspose": None,
+    "Conv3DTranspose": "(filters, kernel_size, strides=1, padding='valid', data_format=None, output_padding=None, "
+                       "dilation_rate=1, activation=None, use_bias=True, kernel_initializer='glorot_uniform', "
+                       "bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None, "
+                       "activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs)",
+    "DepthwiseConv1D": "(kernel_size, strides=1, padding='valid', depth_multiplier=1, data_format=None, "
+                       "dilation_rate=1, activation=None, use_bias=True, depthwise_initializer='glorot_uniform', "
+                       "bias_initializer='zeros', depthwise_regularizer=None, bias_regularizer=None, "
+                       "activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs)",
+    "DepthwiseConv2D": None,
+    "SeparableConv1D": "(filters, kernel_size, strides=1, padding='valid', data_format=None, dilation_rate=1, "
+                       "depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer='glorot_uniform', "
+                       "pointwise_initializer='glorot_uniform', bias_initializer='zeros', depthwise_regularizer=None, "
+                       "pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None, "
+                       "depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs)",
+    "SeparableConv2D": None,
+    "MaxPooling3D": "(pool_size=2, strides=None, padding='valid', data_format=None, **kwargs)",
+    "AveragePooling1D": "(pool_size, strides=None, padding='valid', data_format=None, **kwargs)",
+    "AveragePooling2D": None, "AveragePooling3D": None,
+    "GlobalMaxPooling3D": "(data_format=None, keepdims=False, **kwargs)",
+    "GlobalAveragePooling3D": "(data_format=None, keepdims=False, **kwargs)",
+    "Convolution1D": None, "Convolution2D": None, "Convolution3D": None, "Convolution1DTranspose": None,
+    "Convolution2DTranspose": None, "Convolution3DTranspose": None, "SeparableConvolution1D": None,
+    "SeparableConvolution2D": None, "MaxPool1D": None, "MaxPool2D": None, "MaxPool3D": None, "AvgPool1D": None,
+    "AvgPool2D": None, "AvgPool3D": None, "GlobalMaxPool1D": None, "GlobalMaxPool2D": None, "GlobalMaxPool3D": None,
+    "GlobalAvgPool1D": None, "GlobalAvgPool2D": None, "GlobalAvgPool3D": None,
+}
+
+
+def test_the_convolution_and_pooling_variants_are_exported(fs):
+    for name, signature in CONVOLUTION_AND_POOLING.items():
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
+        if signature is not None:
+            assert str(inspect.signature(cls)) == signature, name

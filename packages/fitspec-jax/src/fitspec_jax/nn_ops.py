@@ -15,7 +15,7 @@ from fitspec import conv_arithmetic as arithmetic
 from fitspec import nn_op_checks as checks
 from fitspec.variables import unwrap
 
-_DIMENSIONS = {1: ("NHC", "HIO", "NHC"), 2: ("NHWC", "HWIO", "NHWC")}
+_DIMENSIONS = {1: ("NHC", "HIO", "NHC"), 2: ("NHWC", "HWIO", "NHWC"), 3: ("NDHWC", "DHWIO", "NDHWC")}
 
 
 def _operands(inputs, kernel):
@@ -24,30 +24,49 @@ def _operands(inputs, kernel):
     return x.astype(dtype), kernel.astype(dtype)
 
 
-def conv(inputs, kernel, strides=1, padding="valid"):
+def conv(inputs, kernel, strides=1, padding="valid", dilation_rate=1):
     x, kernel = _operands(inputs, kernel)
-    rank, strides, padding = checks.convolution("ops.conv", x.shape, kernel.shape, strides, padding)
-    pads = [arithmetic.padding_amounts(n, k, s, padding) for n, k, s in zip(x.shape[1:-1], kernel.shape[:-2], strides)]
-    return jax.lax.conv_general_dilated(x, kernel, strides, pads, dimension_numbers=_DIMENSIONS[rank],
+    rank, strides, padding, dilation, groups = checks.convolution("ops.conv", x.shape, kernel.shape, strides,
+                                                                  padding, dilation_rate)
+    pads = [arithmetic.padding_amounts(n, k, s, padding, d)
+            for n, k, s, d in zip(x.shape[1:-1], kernel.shape[:-2], strides, dilation)]
+    return jax.lax.conv_general_dilated(x, kernel, strides, pads, rhs_dilation=dilation,
+                                        dimension_numbers=_DIMENSIONS[rank], feature_group_count=groups,
                                         precision=jax.lax.Precision.HIGHEST)
 
 
-def conv_transpose(inputs, kernel, strides=1, padding="valid"):
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, dilation_rate=1):
     x, kernel = _operands(inputs, kernel)
-    rank, strides, padding = checks.convolution("ops.conv_transpose", x.shape, kernel.shape, strides, padding)
-    pads = [arithmetic.transpose_as_convolution_padding(n, k, s, padding)
-            for n, k, s in zip(x.shape[1:-1], kernel.shape[:-2], strides)]
+    rank, strides, padding, extra, dilation = checks.convolution_transpose(x.shape, kernel.shape, strides, padding,
+                                                                           output_padding, dilation_rate)
+    pads = [arithmetic.transpose_padding(k, s, padding, e, d)
+            for k, s, e, d in zip(kernel.shape[:-2], strides, extra, dilation)]
     flipped = jnp.swapaxes(jnp.flip(kernel, axis=tuple(range(rank))), -1, -2)
-    return jax.lax.conv_general_dilated(x, flipped, (1,) * rank, pads, lhs_dilation=strides,
+    return jax.lax.conv_general_dilated(x, flipped, (1,) * rank, pads, lhs_dilation=strides, rhs_dilation=dilation,
                                         dimension_numbers=_DIMENSIONS[rank], precision=jax.lax.Precision.HIGHEST)
+
+
+def _window_pads(x, pool, strides, padding):
+    pads = [arithmetic.padding_amounts(n, k, s, padding) for n, k, s in zip(x.shape[1:-1], pool, strides)]
+    return (1, *pool, 1), (1, *strides, 1), ((0, 0), *pads, (0, 0))
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid"):
     x = jnp.asarray(unwrap(inputs))
     _, pool, strides, padding = checks.pooling(x.shape, pool_size, strides, padding)
-    pads = [arithmetic.padding_amounts(n, k, s, padding) for n, k, s in zip(x.shape[1:-1], pool, strides)]
-    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, *pool, 1),
-                                 (1, *strides, 1), ((0, 0), *pads, (0, 0)))
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, *_window_pads(x, pool, strides, padding))
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid"):
+    """Window sums over the count of the window's positions inside x ('same' padding is not counted)."""
+    x = jnp.asarray(unwrap(inputs))
+    _, pool, strides, padding = checks.pooling(x.shape, pool_size, strides, padding, "ops.average_pool")
+    window = _window_pads(x, pool, strides, padding)
+    sums = jax.lax.reduce_window(x, 0.0, jax.lax.add, *window)  # a Python 0: JAX's differentiable window sum
+    if padding == "valid":
+        return sums / int(np.prod(pool))
+    counts = jax.lax.reduce_window(np.ones((1, *x.shape[1:-1], 1), x.dtype), 0.0, jax.lax.add, *window)
+    return sums / counts
 
 
 def embedding_lookup(table, indices):

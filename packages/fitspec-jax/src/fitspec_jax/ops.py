@@ -149,4 +149,4 @@ def softmax(x, axis=-1):
     return jax.nn.softmax(x, axis=axis)
 
 
-from fitspec_jax.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+from fitspec_jax.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

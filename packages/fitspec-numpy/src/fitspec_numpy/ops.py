@@ -168,4 +168,4 @@ def log_sigmoid(x):
     return anp.minimum(x, 0.0) - anp.log1p(anp.exp(-anp.abs(x)))
 
 
-from fitspec_numpy.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+from fitspec_numpy.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

@@ -358,4 +358,4 @@ def log_softmax(x, axis=-1):
     return tf.nn.log_softmax(_float_operand(x), axis=axis)
 
 
-from fitspec_tensorflow.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+from fitspec_tensorflow.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401

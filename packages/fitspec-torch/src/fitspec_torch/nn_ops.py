@@ -15,9 +15,10 @@ from fitspec import conv_arithmetic as arithmetic
 from fitspec import nn_op_checks as checks
 from fitspec_torch.ops import _same_dtype, _tensor
 
-_CONV = {1: F.conv1d, 2: F.conv2d}
-_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
-_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
 def _pad_arguments(amounts) -> list[int]:
@@ -38,40 +39,60 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous() if torch.compiler.is_compiling() else x
 
 
-def conv(inputs, kernel, strides=1, padding="valid"):
+def conv(inputs, kernel, strides=1, padding="valid", dilation_rate=1):
     x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
-    rank, strides, padding = checks.convolution("ops.conv", x.shape, kernel.shape, strides, padding)
+    rank, strides, padding, dilation, groups = checks.convolution("ops.conv", x.shape, kernel.shape, strides,
+                                                                  padding, dilation_rate)
     window = kernel.shape[:-2]
     x = _channels_first(x)
-    if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], window, strides)]
+    amounts = [arithmetic.padding_amounts(n, k, s, padding, d)
+               for n, k, s, d in zip(x.shape[2:], window, strides, dilation)]
+    if any(before or after for before, after in amounts):
         x = F.pad(x, _pad_arguments(amounts))
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, in, out) -> (out, in, *window)
-    return _channels_last(_CONV[rank](x, weight, stride=strides))
+    return _channels_last(_CONV[rank](x, weight, stride=strides, dilation=dilation, groups=groups))
 
 
-def conv_transpose(inputs, kernel, strides=1, padding="valid"):
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, dilation_rate=1):
     x, kernel = _same_dtype([_tensor(inputs), _tensor(kernel)])
-    rank, strides, padding = checks.convolution("ops.conv_transpose", x.shape, kernel.shape, strides, padding)
+    rank, strides, padding, extra, dilation = checks.convolution_transpose(x.shape, kernel.shape, strides, padding,
+                                                                           output_padding, dilation_rate)
     x = _channels_first(x)
     window, spatial = kernel.shape[:-2], x.shape[2:]
     weight = kernel.movedim((-1, -2), (0, 1))  # (*window, out, in) -> (in, out, *window)
-    full = _CONV_TRANSPOSE[rank](x, weight, stride=strides)
+    full = _CONV_TRANSPOSE[rank](x, weight, stride=strides, dilation=dilation)
     amounts = []
-    for n, k, s, length in zip(spatial, window, strides, full.shape[2:]):
-        start, end = arithmetic.transpose_crop(n, k, s, padding)
+    for n, k, s, e, d, length in zip(spatial, window, strides, extra, dilation, full.shape[2:]):
+        start, end = arithmetic.transpose_crop(n, k, s, padding, e, d)
         amounts.append((-start, end - length))  # negative: crop; positive: zeros past the end
     return _channels_last(F.pad(full, _pad_arguments(amounts)))
+
+
+def _pooling_input(x, pool, strides, padding, value):
+    x = _channels_first(x)
+    if padding == "same":
+        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
+        x = F.pad(x, _pad_arguments(amounts), value=value)
+    return x
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid"):
     x = _tensor(inputs)
     rank, pool, strides, padding = checks.pooling(x.shape, pool_size, strides, padding)
-    x = _channels_first(x)
+    return _channels_last(_MAX_POOL[rank](_pooling_input(x, pool, strides, padding, float("-inf")), pool,
+                                          stride=strides))
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid"):
+    """The mean over the window's positions inside x: with 'same' padding, the mean of the zero-padded window over
+    the mean of the zero-padded ones (padding is not counted)."""
+    x = _tensor(inputs)
+    rank, pool, strides, padding = checks.pooling(x.shape, pool_size, strides, padding, "ops.average_pool")
+    means = _AVG_POOL[rank](_pooling_input(x, pool, strides, padding, 0.0), pool, stride=strides)
     if padding == "same":
-        amounts = [arithmetic.same_padding(n, k, s) for n, k, s in zip(x.shape[2:], pool, strides)]
-        x = F.pad(x, _pad_arguments(amounts), value=float("-inf"))
-    return _channels_last(_MAX_POOL[rank](x, pool, stride=strides))
+        ones = torch.ones((1, *x.shape[1:-1], 1), dtype=x.dtype, device=x.device)
+        means = means / _AVG_POOL[rank](_pooling_input(ones, pool, strides, padding, 0.0), pool, stride=strides)
+    return _channels_last(means)
 
 
 def embedding_lookup(table, indices):

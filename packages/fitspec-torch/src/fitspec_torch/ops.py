@@ -508,7 +508,7 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(_float_input(x), dim=axis)
 
 
-from fitspec_torch.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+from fitspec_torch.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
     "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "ops_of", "unary_ops",

@@ -147,7 +147,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
 
     api.layers = module("layers", {"Input": Input, **layers, "concatenate": concatenate,
                                    **core_layers.merging.functional_forms(layers),
-                                   "InputSpec": InputSpec, **model_configs.layer_functions(api)})
+                                   "InputSpec": InputSpec, **model_configs.layer_functions(api),
+                                   **{alias: layers[name] for alias, name in core_layers.ALIASES.items()}})
     api.metrics = module("metrics", {
         **bound("metrics", {**metrics.CLASSES, "MeanMetricWrapper": metrics.MeanMetricWrapper}),
         **functions("metrics", metrics.FUNCTIONS),

@@ -86,13 +86,18 @@ OPS: dict[str, str] = {
     "softmax": "(x, axis=-1)",
     "log_softmax": "(x, axis=-1)",
     "log_sigmoid": "(x)",
-    # convolution and pooling, channels_last: inputs (batch, *spatial, channels) with 1 or 2 spatial axes;
-    # strides an int or a tuple; padding "valid" or "same" (fitspec.conv_arithmetic, docs/SPEC.md "Layers")
-    "conv": "(inputs, kernel, strides=1, padding='valid') -> cross-correlation; kernel (*window, in, out)",
-    "conv_transpose": "(inputs, kernel, strides=1, padding='valid') -> the transpose of conv; kernel "
-                      "(*window, out, in); length n*s ('same') or (n-1)*s + max(k, s) ('valid')",
+    # convolution and pooling, channels_last: inputs (batch, *spatial, channels) with 1, 2 or 3 spatial axes;
+    # strides and dilation_rate an int or a tuple (not both > 1); padding "valid" or "same", and "causal" for conv
+    # (fitspec.conv_arithmetic, docs/SPEC.md "Layers")
+    "conv": "(inputs, kernel, strides=1, padding='valid', dilation_rate=1) -> cross-correlation; kernel "
+            "(*window, in // groups, out): groups = in // kernel.shape[-2] (a depthwise convolution is in groups)",
+    "conv_transpose": "(inputs, kernel, strides=1, padding='valid', output_padding=None, dilation_rate=1) -> the "
+                      "transpose of conv; kernel (*window, out, in); length n*s ('same') or (n-1)*s + max(k, s) "
+                      "('valid') without output_padding",
     "max_pool": "(inputs, pool_size, strides=None, padding='valid') -> max over windows; strides default to "
                 "pool_size; 'same' padding never wins the max",
+    "average_pool": "(inputs, pool_size, strides=None, padding='valid') -> mean over windows; 'same' padding is not "
+                    "counted",
     "embedding_lookup": "(table, indices) -> table[indices] along axis 0; an index outside [0, len(table)) raises "
                         "IndexError where the indices are a concrete CPU array, else gives a row of NaN",
 }

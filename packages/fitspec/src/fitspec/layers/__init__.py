@@ -28,8 +28,10 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES}
+#: Keras's other names of layer classes: alias -> class name
+ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 
 __all__ = [
-    "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
-    "SymbolicTensor",
+    "ALIASES", "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU",
+    "Reshape", "SymbolicTensor",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import warnings
 
-from fitspec import activations, initializers
+from fitspec import activations
 from fitspec.conv_arithmetic import normalize_data_format
 from fitspec.errors import invalid_argument
+from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
 
 
@@ -25,22 +26,15 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation, self.ops)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._regularizer(kernel_regularizer)
-        self.bias_regularizer = self._regularizer(bias_regularizer)
-        self.kernel_constraint = self._constraint(kernel_constraint)
-        self.bias_constraint = self._constraint(bias_constraint)
+        weight_arguments.take(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        weight_arguments.take(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
             raise invalid_argument(self.name, "inputs", "a known last dimension", f"<shape {input_shape}>")
-        self.kernel = self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                    ) if self.use_bias else None
+        self.kernel = weight_arguments.add(self, "kernel", (in_features, self.units))
+        self.bias = weight_arguments.add(self, "bias", (self.units,)) if self.use_bias else None
 
     def call(self, inputs):
         ops = self.ops
@@ -57,9 +51,7 @@ class Dense(Layer):
     def get_config(self):
         return {
             **super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer), **self._regularizer_configs(
-                "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"),
+            "use_bias": self.use_bias, **weight_arguments.config(self, "kernel", "bias"),
         }
 
 
@@ -163,16 +155,16 @@ class Reshape(Layer):
 
 
 class Concatenate(Layer):
-    """Join a list of tensors along `axis`."""
+    """Join a list of tensors along `axis`; a list of one tensor is that tensor (Keras accepts it)."""
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or not isinstance(input_shape[0],
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 1 or not isinstance(input_shape[0],
                                                                                                  (list, tuple)):
-            raise invalid_argument(self.name, "inputs", "a list of at least 2 tensors", f"<shapes {input_shape}>")
+            raise invalid_argument(self.name, "inputs", "a list of at least 1 tensor", f"<shapes {input_shape}>")
 
     def call(self, inputs):
         return self.ops.concatenate(list(inputs), axis=self.axis)

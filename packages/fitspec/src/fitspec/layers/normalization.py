@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fitspec import initializers
 from fitspec.errors import invalid_argument
+from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
 
 
@@ -41,7 +42,8 @@ class BatchNormalization(Layer):
 
     def __init__(
         self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-        gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs,
+        gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+        beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs,
     ):
         super().__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, int):
@@ -52,8 +54,8 @@ class BatchNormalization(Layer):
             raise invalid_argument("BatchNormalization", "epsilon", "a float > 0", epsilon)
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
@@ -65,8 +67,8 @@ class BatchNormalization(Layer):
         shape = (input_shape[axis],)
         self._broadcast_shape = tuple(input_shape[axis] if d == axis else 1 for d in range(rank))
         self._reduction_axes = tuple(d for d in range(rank) if d != axis)
-        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") if self.center else None
+        self.gamma = weight_arguments.add(self, "gamma", shape) if self.scale else None
+        self.beta = weight_arguments.add(self, "beta", shape) if self.center else None
         self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer, trainable=False,
                                                name="moving_variance")
@@ -100,15 +102,17 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
+                **weight_arguments.config(self, "beta", "gamma"),
                 **{name: initializers.serialize(getattr(self, name)) for name in (
-                    "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer")}}
+                    "moving_mean_initializer", "moving_variance_initializer")}}
 
 
 class LayerNormalization(Layer):
     """Normalise each sample over `axis` (an int or a list): mean and biased variance over those axes."""
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         axes = [axis] if isinstance(axis, int) else list(axis) if isinstance(axis, (list, tuple)) else None
         if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
@@ -117,8 +121,8 @@ class LayerNormalization(Layer):
             raise invalid_argument("LayerNormalization", "epsilon", "a float > 0", epsilon)
         self.axis, self.epsilon = axis, epsilon
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -129,8 +133,8 @@ class LayerNormalization(Layer):
         self._axes = tuple(axes)
         self._broadcast_shape = tuple(input_shape[d] if d in axes else 1 for d in range(rank))
         shape = tuple(input_shape[a] for a in axes)
-        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") if self.center else None
+        self.gamma = weight_arguments.add(self, "gamma", shape) if self.scale else None
+        self.beta = weight_arguments.add(self, "beta", shape) if self.center else None
 
     def call(self, inputs):
         ops = self.ops
@@ -152,8 +156,7 @@ class LayerNormalization(Layer):
     def get_config(self):
         axis = self.axis if isinstance(self.axis, int) else list(self.axis)
         return {**super().get_config(), "axis": axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "scale": self.scale, **weight_arguments.config(self, "beta", "gamma")}
 
 
 def l2_normalize(ops, x, axis, epsilon):
@@ -178,11 +181,6 @@ class GroupNormalization(Layer):
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        for argument, value in (("beta_regularizer", beta_regularizer), ("gamma_regularizer", gamma_regularizer),
-                                ("beta_constraint", beta_constraint), ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise invalid_argument("GroupNormalization", argument, "None (fitspec has no regularizers or "
-                                       "constraints yet)", value)
         if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
             raise invalid_argument("GroupNormalization", "groups", "a positive int, or -1 (one group per channel)",
                                    groups)
@@ -192,8 +190,8 @@ class GroupNormalization(Layer):
             raise invalid_argument("GroupNormalization", "epsilon", "a float > 0", epsilon)
         self.groups, self.axis, self.epsilon = groups, axis, epsilon
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -208,8 +206,8 @@ class GroupNormalization(Layer):
                                    self.groups)
         self.groups = groups  # -1 resolved, as Keras's config then shows
         self._axis, self._groups, self._rank, self._channels = axis, groups, rank, channels
-        self.gamma = self.add_weight((channels,), self.gamma_initializer, name="gamma") if self.scale else None
-        self.beta = self.add_weight((channels,), self.beta_initializer, name="beta") if self.center else None
+        self.gamma = weight_arguments.add(self, "gamma", (channels,)) if self.scale else None
+        self.beta = weight_arguments.add(self, "beta", (channels,)) if self.center else None
 
     def call(self, inputs):
         ops = self.ops
@@ -237,7 +235,7 @@ class GroupNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale, **weight_arguments.config(self, "beta", "gamma")}
 
 
 class RMSNormalization(Layer):

@@ -1,41 +1,52 @@
-"""Pooling, channels_last: MaxPooling1D/2D over windows, and global max / average over every position."""
+"""Pooling: max and average over windows (1 to 3 spatial axes), and global max / average over every position, with
+Keras's aliases (MaxPool2D, AvgPool2D, GlobalMaxPool2D, ...); channels_last or channels_first."""
 
 from __future__ import annotations
 
 from fitspec import conv_arithmetic as arithmetic
-from fitspec.layers.convolutional import check_channels_last, check_input_rank
+from fitspec.layers.convolutional import ChannelsLayout, check_input_rank
 from fitspec.layers.layer import Layer
 
 
-class BaseMaxPooling(Layer):
-    """y[b, o, c] = max over the window at o*strides; strides default to pool_size."""
+class BasePooling(ChannelsLayout, Layer):
+    """y[b, o, c] = max (or mean) over the window at o*strides; strides default to pool_size. The mean counts only
+    the window's positions inside the input ('same' padding is not counted)."""
 
-    rank: int = 2
+    reduction: str = "max"
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         where = type(self).__name__
         self.pool_size = arithmetic.normalize_tuple(pool_size, self.rank, where, "pool_size")
         self.strides = self.pool_size if strides is None else arithmetic.normalize_tuple(
             strides, self.rank, where, "strides")
         self.padding = arithmetic.normalize_padding(padding, where)
-        check_channels_last(where, data_format, 1, self.rank)
+        self.data_format = arithmetic.normalize_data_format(data_format, where)
 
     def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
+        check_input_rank(self, input_shape, self.rank, self.data_format)
 
     def call(self, inputs):
-        check_input_rank(self, self.ops.shape(inputs), self.rank)
-        return self.ops.max_pool(inputs, self.pool_size, strides=self.strides, padding=self.padding)
+        check_input_rank(self, self.ops.shape(inputs), self.rank, self.data_format)
+        pool = self.ops.max_pool if self.reduction == "max" else self.ops.average_pool
+        pooled = pool(self._to_channels_last(inputs), self.pool_size, strides=self.strides, padding=self.padding)
+        return self._from_channels_last(pooled)
 
     def compute_output_shape(self, input_shape):
         spatial = [None if n is None else arithmetic.output_length(n, k, s, self.padding)
-                   for n, k, s in zip(input_shape[1:-1], self.pool_size, self.strides)]
-        return (input_shape[0], *spatial, input_shape[-1])
+                   for n, k, s in zip(self._spatial(input_shape), self.pool_size, self.strides)]
+        return self._with_channels(input_shape[0], spatial, input_shape[self._channels_axis()])
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+                "padding": self.padding, "data_format": self.data_format}
+
+
+class BaseMaxPooling(BasePooling):
+    """Keras's default pool_size of max pooling: 2 per axis."""
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class MaxPooling1D(BaseMaxPooling):
@@ -46,32 +57,50 @@ class MaxPooling2D(BaseMaxPooling):
     rank = 2
 
 
-class BaseGlobalPooling(Layer):
-    """(batch, *spatial, channels) -> (batch, channels), or (batch, 1, ..., channels) with keepdims."""
+class MaxPooling3D(BaseMaxPooling):
+    rank = 3
 
-    rank: int = 2
+
+class AveragePooling1D(BasePooling):
+    rank, reduction = 1, "mean"
+
+
+class AveragePooling2D(BasePooling):
+    rank, reduction = 2, "mean"
+
+
+class AveragePooling3D(BasePooling):
+    rank, reduction = 3, "mean"
+
+
+class BaseGlobalPooling(ChannelsLayout, Layer):
+    """(batch, *spatial, channels) -> (batch, channels), or with keepdims (batch, 1, ..., channels)
+    (channels_first: (batch, channels, 1, ...))."""
+
     reduction: str = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        check_channels_last(type(self).__name__, data_format, 1, self.rank)
+        self.data_format = arithmetic.normalize_data_format(data_format, type(self).__name__)
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
+        check_input_rank(self, input_shape, self.rank, self.data_format)
 
     def call(self, inputs):
-        check_input_rank(self, self.ops.shape(inputs), self.rank)
+        check_input_rank(self, self.ops.shape(inputs), self.rank, self.data_format)
         reduce = self.ops.max if self.reduction == "max" else self.ops.mean
-        return reduce(inputs, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
+        first = 1 if self.data_format == "channels_last" else 2
+        return reduce(inputs, axis=tuple(range(first, first + self.rank)), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
+        channels = input_shape[self._channels_axis()]
         if self.keepdims:
-            return (input_shape[0], *([1] * self.rank), input_shape[-1])
-        return (input_shape[0], input_shape[-1])
+            return self._with_channels(input_shape[0], [1] * self.rank, channels)
+        return (input_shape[0], channels)
 
     def get_config(self):
-        return {**super().get_config(), "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 class GlobalMaxPooling1D(BaseGlobalPooling):
@@ -82,6 +111,10 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
     rank, reduction = 2, "max"
 
 
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    rank, reduction = 3, "max"
+
+
 class GlobalAveragePooling1D(BaseGlobalPooling):
     rank, reduction = 1, "mean"
 
@@ -90,5 +123,16 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     rank, reduction = 2, "mean"
 
 
-CLASSES = {cls.__name__: cls for cls in (MaxPooling1D, MaxPooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                                         GlobalAveragePooling1D, GlobalAveragePooling2D)}
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    rank, reduction = 3, "mean"
+
+
+CLASSES = {cls.__name__: cls for cls in (
+    MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalAveragePooling3D)}
+#: Keras's other names of the same classes
+ALIASES = {**{f"MaxPool{r}D": f"MaxPooling{r}D" for r in (1, 2, 3)},
+           **{f"AvgPool{r}D": f"AveragePooling{r}D" for r in (1, 2, 3)},
+           **{f"GlobalMaxPool{r}D": f"GlobalMaxPooling{r}D" for r in (1, 2, 3)},
+           **{f"GlobalAvgPool{r}D": f"GlobalAveragePooling{r}D" for r in (1, 2, 3)}}
