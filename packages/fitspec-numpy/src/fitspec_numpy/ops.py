@@ -139,8 +139,9 @@ def logsumexp(x, axis=None, keepdims=False):
 # -- activations -------------------------------------------------------------------------------------
 @_float_valued
 def sigmoid(x):
-    """1 / (1 + exp(-x)), evaluated without overflow on both sides."""
-    e = anp.exp(-anp.abs(x))
+    """1 / (1 + exp(-x)), evaluated without overflow on both sides. |x| written as a select: autograd's derivative
+    of abs at 0 is 0, which gave sigmoid'(0) = 0 where it is 1/4."""
+    e = anp.exp(-anp.where(x >= 0, x, -x))
     return anp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
