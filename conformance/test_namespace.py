@@ -313,3 +313,12 @@ def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
                           (fs.callbacks, ("SwapEMAWeights",))):
         for name in names:
             assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
+# -- issue 15: masking and recurrent layers (docs/SPEC.md "Masking", "Recurrent") ---------------------------------
+RECURRENT_AND_MASKING_LAYERS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN",
+                                "SimpleRNNCell", "TimeDistributed"]
+
+
+def test_the_recurrent_and_masking_layers_are_exported(fs):
+    missing = [name for name in RECURRENT_AND_MASKING_LAYERS if name not in fs.layers.__all__]
+    assert missing == [], f"fs.layers lacks {missing}"
+    assert all(issubclass(getattr(fs.layers, name), fs.layers.Layer) for name in RECURRENT_AND_MASKING_LAYERS)

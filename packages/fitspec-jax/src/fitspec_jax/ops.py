@@ -145,3 +145,12 @@ def softmax(x, axis=-1):
 
 
 from fitspec_jax.nn_ops import conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
+
+def scan(f, init, xs):
+    """jax.lax.scan (Variables in `init` and `xs` read as their values)."""
+    import optree
+
+    from fitspec.variables import unwrap
+
+    return jax.lax.scan(f, optree.tree_map(unwrap, init), optree.tree_map(unwrap, xs))

@@ -10,11 +10,14 @@ from fitspec.layers import (
     core,
     embedding,
     input_layer,
+    masking_layer,
     merging,
     normalization,
     pooling,
+    recurrent,
     regularization,
     reshaping,
+    rnn_wrappers,
 )
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
@@ -22,7 +25,8 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
-           **input_layer.CLASSES, **activation_layers.CLASSES}
+           **input_layer.CLASSES, **activation_layers.CLASSES,
+           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES}
 
 __all__ = [
     "CLASSES", "Activation", "Concatenate", "Dense", "Flatten", "Input", "Layer", "LeakyReLU", "ReLU", "Reshape",
