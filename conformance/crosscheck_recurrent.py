@@ -40,6 +40,9 @@ def _configurations(fs, keras):
     pair("RNN(LSTMCell)", lambda lay: lay.RNN(lay.LSTMCell(2), return_sequences=True), (x,), {"mask": mask})
     pair("RNN(GRUCell) zero_output_for_mask", lambda lay: lay.RNN(lay.GRUCell(2), return_sequences=True,
                                                              zero_output_for_mask=True), (x,), {"mask": mask})
+    pair("RNN([SimpleRNNCell, LSTMCell]) stacked", lambda lay: lay.RNN([lay.SimpleRNNCell(3), lay.LSTMCell(2)],
+                                                                      return_sequences=True, return_state=True),
+         (x,), {"mask": mask})
     for mode in ("concat", "sum", "mul", "ave", None):
         pair(f"Bidirectional({mode}) LSTM sequences+state, masked",
              lambda lay, m=mode: lay.Bidirectional(lay.LSTM(2, return_sequences=True, return_state=True), merge_mode=m),

@@ -315,7 +315,7 @@ def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
             assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
 # -- issue 15: masking and recurrent layers (docs/SPEC.md "Masking", "Recurrent") ---------------------------------
 RECURRENT_AND_MASKING_LAYERS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN",
-                                "SimpleRNNCell", "TimeDistributed"]
+                                "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
 
 
 def test_the_recurrent_and_masking_layers_are_exported(fs):

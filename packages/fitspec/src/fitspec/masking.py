@@ -21,8 +21,6 @@ _strong: collections.deque = collections.deque()
 MAX_STRONG = 4096
 
 
-def _forget(key: int) -> None:
-    _masks.pop(key, None)
 
 
 def set_mask(tensor, mask) -> None:
@@ -32,7 +30,7 @@ def set_mask(tensor, mask) -> None:
         _masks.pop(key, None)
         return
     try:
-        ref = weakref.ref(tensor, lambda _, key=key: _forget(key))
+        ref = weakref.ref(tensor, lambda _, key=key, table=_masks: table.pop(key, None))  # safe at exit too
     except TypeError:  # a type without weak references (numpy scalars, autograd boxes): hold it, boundedly
         ref = _strong_ref(tensor)
         _strong.append(key)

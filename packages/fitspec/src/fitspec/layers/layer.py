@@ -443,7 +443,7 @@ class Layer:
         else:
             training = kwargs.pop("training", None)
         previous_mask = None
-        if masking.any_mask():
+        if masking.any_mask() or (kwargs and kwargs.get("mask") is not None):
             previous_mask, kwargs = self._masks_for_call(args, kwargs)
         if args:
             first = args[0]

@@ -253,7 +253,7 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            raise invalid_argument("RNN", "cell", "one cell (StackedRNNCells is not in fitspec yet)", cell)
+            cell = type(self).backend.api.layers.StackedRNNCells(cell)  # the class bound to this backend
         if not isinstance(cell, Layer) or getattr(cell, "state_size", None) is None:
             raise invalid_argument("RNN", "cell", "a Layer with `state_size` and `call(inputs, states)`", cell)
         if stateful:
@@ -305,8 +305,13 @@ class RNN(Layer):
         if len(states) != len(sizes):
             raise invalid_argument(self.name, "initial_state", f"a list of {len(sizes)} tensors (one per state)",
                                    f"<a list of {len(states)}>")
-        states = [ops.cast(ops.convert_to_tensor(s), self.cell.dtype) for s in states]
-        for state, size in zip(states, sizes):
+        states = optree.tree_map(lambda s: ops.cast(ops.convert_to_tensor(s), self.cell.dtype), states)
+        flat_sizes = optree.tree_leaves(sizes)
+        flat_states = optree.tree_leaves(states)
+        if len(flat_states) != len(flat_sizes):
+            raise invalid_argument(self.name, "initial_state", f"{len(flat_sizes)} tensors (one per state)",
+                                   f"<{len(flat_states)} tensors>")
+        for state, size in zip(flat_states, flat_sizes):
             if tuple(ops.shape(state)) != (batch, size):
                 raise invalid_argument(self.name, "initial_state", f"tensors of shape ({batch}, {size})",
                                        f"<shape {tuple(ops.shape(state))}>")
@@ -335,9 +340,12 @@ class RNN(Layer):
             new_states = _as_list(new_states)
             if self.zero_output_for_mask:
                 output = ops.where(kept, output, ops.zeros_like(output))
-            else:
-                output = ops.where(kept, output, states[0])
-            return [ops.where(kept, new, old) for new, old in zip(new_states, states)], output
+            else:  # the previous output is the first state (of the last cell, for stacked cells)
+                previous = states[0]
+                if isinstance(previous, (list, tuple)):
+                    previous = _as_list(states[-1])[0]
+                output = ops.where(kept, output, previous)
+            return optree.tree_map(lambda new, old: ops.where(kept, new, old), new_states, list(states)), output
 
         xs = time_major if mask is None else (time_major, mask)
         final_states, outputs = (scan_by_loop(ops.stack, step, states, xs) if self.unroll
@@ -377,6 +385,75 @@ def _as_list(states):
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
+class StackedRNNCells(Layer):
+    """Cells run one after the other at each step: each one's output is the next one's input; the states are the
+    list of each cell's states (a cell with one int `state_size` keeps its state as given)."""
+
+    def __init__(self, cells, **kwargs):
+        if not isinstance(cells, (list, tuple)) or not cells or not all(
+                isinstance(c, Layer) and getattr(c, "state_size", None) is not None for c in cells):
+            raise invalid_argument("StackedRNNCells", "cells", "a non-empty list of cells (layers with `state_size`)",
+                                   cells)
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [cell.state_size for cell in self.cells]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        size = getattr(last, "output_size", None)
+        if size is not None:
+            return size
+        return last.state_size[0] if isinstance(last.state_size, (list, tuple)) else last.state_size
+
+    def get_initial_state(self, batch_size=None):
+        states = []
+        for cell in self.cells:
+            if hasattr(cell, "get_initial_state"):
+                states.append(cell.get_initial_state(batch_size=batch_size))
+            else:
+                sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+                states.append([self.ops.zeros((batch_size, size), dtype=self.dtype) for size in sizes])
+        return states
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if not cell.built:
+                cell._build_shapes = list(input_shape)
+                cell.build(tuple(input_shape))
+                cell.built = True
+            size = getattr(cell, "output_size", None)
+            if size is None:
+                size = cell.state_size[0] if isinstance(cell.state_size, (list, tuple)) else cell.state_size
+            input_shape = (input_shape[0], size)
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            was_list = isinstance(cell_states, (list, tuple))
+            kwargs = {"training": training} if cell._call_accepts_training else {}
+            inputs, cell_states = cell(inputs, _as_list(cell_states), **kwargs)
+            cell_states = _as_list(cell_states)
+            new_states.append(cell_states if was_list or len(cell_states) != 1 else cell_states[0])
+        return inputs, new_states
+
+    def get_config(self):
+        from fitspec.saving.serialization import serialize_keras_object
+
+        return {**super().get_config(), "cells": [serialize_keras_object(cell) for cell in self.cells]}
+
+    @classmethod
+    def from_config(cls, config):
+        from fitspec.saving.serialization import deserialize_keras_object
+
+        cells = [deserialize_keras_object(c, None, cls.backend.api, f"{cls.__name__}.from_config", build=False)
+                 for c in config.get("cells") or []]
+        return super().from_config({**config, "cells": cells})
+
+
 #: the arguments of a recurrent layer that go to its RNN, not its cell
 _RNN_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "name", "dtype",
                   "trainable", "input_shape", "activity_regularizer")
@@ -389,8 +466,8 @@ class _CellRNN(RNN):
 
     def __init__(self, units, **kwargs):
         rnn_kwargs = {k: kwargs.pop(k) for k in _RNN_ARGUMENTS if k in kwargs}
-        cell = self.cell_class(units, dtype=rnn_kwargs.get("dtype"), trainable=rnn_kwargs.get("trainable", True),
-                               **kwargs)
+        cell_class = getattr(type(self).backend.api.layers, self.cell_class.__name__)  # bound to this backend
+        cell = cell_class(units, dtype=rnn_kwargs.get("dtype"), trainable=rnn_kwargs.get("trainable", True), **kwargs)
         super().__init__(cell, **rnn_kwargs)
 
     def get_config(self):
@@ -466,4 +543,5 @@ for _cls in (SimpleRNN, LSTM, GRU):
     _cls.__init__.__signature__ = _signature_of_both(_cls.cell_class)
 
 
-CLASSES = {cls.__name__: cls for cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU)}
+CLASSES = {cls.__name__: cls for cls in (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM,
+                                         GRU)}
