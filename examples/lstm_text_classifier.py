@@ -27,7 +27,7 @@ def main(backend="numpy"):
     fs = importlib.import_module(f"fitspec_{backend}")
     fs.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x, y = sentences(rng, 1200)
+    x, y = sentences(rng, 800)
     x_test, y_test = sentences(rng, 300)
     model = fs.Sequential([
         fs.Input(shape=(None,), dtype="int32"),
@@ -36,7 +36,7 @@ def main(backend="numpy"):
         fs.layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer=fs.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=32, epochs=8, validation_split=0.1, verbose=2)
+    model.fit(x, y, batch_size=32, epochs=6, validation_split=0.1, verbose=2)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
 
