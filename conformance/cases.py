@@ -456,3 +456,47 @@ CASES += [
          {"epochs": 2, "batch_size": 12}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-2:]})
+
+
+# -- masking and recurrent layers (docs/SPEC.md "Masking", "Recurrent") ----------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PaddedTokenData(Data):
+    """Token ids in 1..vocabulary-1, each row a random length 2..T then 0s (padding); sparse class targets."""
+
+    vocabulary: int = 12
+
+    def make(self) -> dict:
+        rng = np.random.default_rng(self.seed)
+        steps = self.x_shape[0]
+        ids = rng.integers(1, self.vocabulary, size=(self.samples, steps))
+        lengths = rng.integers(2, steps + 1, size=(self.samples, 1))
+        x = np.where(np.arange(steps) < lengths, ids, 0).astype("int32")
+        return {"x": x, "y": rng.integers(0, self.classes, size=(self.samples,)).astype("float64")}
+
+
+@dataclasses.dataclass(frozen=True)
+class PaddedSequenceData(Data):
+    """Sequences (samples, T, features) of values in [0.1, 1), each a random length 2..T then all-zero steps;
+    targets (samples, T, classes)."""
+
+    def make(self) -> dict:
+        rng = np.random.default_rng(self.seed)
+        steps = self.x_shape[0]
+        x = 0.1 + 0.9 * rng.random((self.samples, *self.x_shape))
+        lengths = rng.integers(2, steps + 1, size=(self.samples, 1, 1))
+        x = np.where(np.arange(steps)[:, None] < lengths, x, 0.0)
+        return {"x": x, "y": rng.random((self.samples, steps, self.classes))}
+
+
+CASES += [
+    Case("recurrent_masked_text_lstm_gru", "masked_text_rnn",
+         PaddedTokenData(samples=32, x_shape=(7,), target="sparse", classes=3, seed=60),
+         {"optimizer": ("Adam", {"learning_rate": 0.02}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 8}),
+    Case("recurrent_bidirectional_state_time_distributed", "masked_bidirectional_sequence",
+         PaddedSequenceData(samples=24, x_shape=(6, 3), target="regression", classes=2, seed=61),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-2:]})

@@ -562,3 +562,32 @@ def conv2d3d_variants(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (conv1d_variants, conv2d3d_variants)})
+
+
+# -- masking and recurrent layers (docs/SPEC.md "Masking", "Recurrent") ----------------------------------------------
+def masked_text_rnn(fs, cls="Model"):
+    """Padded token ids -> Embedding(mask_zero) -> LSTM (sequences) -> GRU (reset_after=False, sequences) -> GRU
+    (reset_after, backwards, last step) -> Dense softmax: the mask reaches every recurrent layer."""
+    return fs.Sequential([
+        fs.Input(shape=(7,), dtype="int32"),
+        fs.layers.Embedding(12, 4, mask_zero=True),
+        fs.layers.LSTM(5, return_sequences=True),
+        fs.layers.GRU(4, return_sequences=True, reset_after=False),
+        fs.layers.GRU(3, go_backwards=True),
+        fs.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def masked_bidirectional_sequence(fs, cls="Model"):
+    """Masking -> SimpleRNN (sequences and state) -> Bidirectional(GRU) -> LSTM started from the SimpleRNN's state
+    -> TimeDistributed(Dense): a per-step output whose mask weights the loss and the metric."""
+    inputs = fs.Input(shape=(6, 3), name="steps")
+    masked = fs.layers.Masking(0.0)(inputs)
+    sequence, state = fs.layers.SimpleRNN(4, return_sequences=True, return_state=True)(masked)
+    both = fs.layers.Bidirectional(fs.layers.GRU(3, return_sequences=True), merge_mode="concat")(sequence)
+    resumed = fs.layers.LSTM(4, return_sequences=True)(both, initial_state=[state, state])
+    outputs = fs.layers.TimeDistributed(fs.layers.Dense(2))(resumed)
+    return model_class(fs, cls)(inputs, outputs)
+
+
+BUILDERS.update({f.__name__: f for f in (masked_text_rnn, masked_bidirectional_sequence)})

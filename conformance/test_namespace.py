@@ -397,3 +397,12 @@ def test_the_convolution_and_pooling_variants_are_exported(fs):
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
         if signature is not None:
             assert str(inspect.signature(cls)) == signature, name
+# -- issue 15: masking and recurrent layers (docs/SPEC.md "Masking", "Recurrent") ---------------------------------
+RECURRENT_AND_MASKING_LAYERS = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN",
+                                "SimpleRNNCell", "StackedRNNCells", "TimeDistributed"]
+
+
+def test_the_recurrent_and_masking_layers_are_exported(fs):
+    missing = [name for name in RECURRENT_AND_MASKING_LAYERS if name not in fs.layers.__all__]
+    assert missing == [], f"fs.layers lacks {missing}"
+    assert all(issubclass(getattr(fs.layers, name), fs.layers.Layer) for name in RECURRENT_AND_MASKING_LAYERS)

@@ -150,3 +150,17 @@ def softmax(x, axis=-1):
 
 
 from fitspec_jax.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
+
+def scan(f, init, xs):
+    """jax.lax.scan while tracing (a jitted step: the loop compiles once with it); eagerly, a Python loop of
+    eager ops (fitspec.scan_loop), since an eager lax.scan compiles its body at every call. The same numbers."""
+    import optree
+
+    from fitspec.scan_loop import scan_by_loop
+    from fitspec.variables import unwrap
+
+    init, xs = optree.tree_map(unwrap, init), optree.tree_map(unwrap, xs)
+    if not any(isinstance(leaf, jax.core.Tracer) for leaf in optree.tree_leaves((init, xs))):
+        return scan_by_loop(globals()["stack"], f, init, xs)  # `stack` is one of _style.ops()
+    return jax.lax.scan(f, init, xs)

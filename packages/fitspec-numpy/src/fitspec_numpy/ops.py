@@ -170,3 +170,11 @@ def log_sigmoid(x):
 
 
 from fitspec_numpy.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
+
+def scan(f, init, xs):
+    """jax.lax.scan's contract by a Python loop (fitspec.scan_loop)."""
+    return _scan_by_loop(globals()["stack"], f, init, xs)  # `stack` is one of _style.ops()
+
+
+from fitspec.scan_loop import scan_by_loop as _scan_by_loop  # noqa: E402

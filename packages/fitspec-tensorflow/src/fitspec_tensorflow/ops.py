@@ -359,3 +359,32 @@ def log_softmax(x, axis=-1):
 
 
 from fitspec_tensorflow.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
+
+def scan(f, init, xs):
+    """A tf.while_loop over the steps inside a tf.function (after step 0 runs alone to give the outputs' shapes
+    and dtypes, as Keras's TF loop does); a Python loop when eager."""
+    import optree
+
+    from fitspec.scan_loop import scan_by_loop
+    from fitspec.variables import unwrap
+
+    if not tf.inside_function():
+        return scan_by_loop(stack, f, init, xs)
+    leaves, treedef = optree.tree_flatten(optree.tree_map(unwrap, xs))
+    leaves = [tf.convert_to_tensor(leaf) for leaf in leaves]
+    steps = int(leaves[0].shape[0])
+    carry, first = f(init, optree.tree_unflatten(treedef, [leaf[0] for leaf in leaves]))
+    first_leaves, y_tree = optree.tree_flatten(first)
+    carry_leaves, carry_tree = optree.tree_flatten(carry)
+    arrays = [tf.TensorArray(y.dtype, size=steps, element_shape=y.shape).write(0, y) for y in first_leaves]
+
+    def body(t, carry_leaves, arrays):
+        carry = optree.tree_unflatten(carry_tree, list(carry_leaves))
+        carry, y = f(carry, optree.tree_unflatten(treedef, [tf.gather(leaf, t) for leaf in leaves]))
+        return (t + 1, optree.tree_leaves(carry),
+                [array.write(t, value) for array, value in zip(arrays, optree.tree_leaves(y))])
+
+    _, carry_leaves, arrays = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(1), carry_leaves, arrays))
+    ys = optree.tree_unflatten(y_tree, [array.stack() for array in arrays])
+    return optree.tree_unflatten(carry_tree, list(carry_leaves)), ys

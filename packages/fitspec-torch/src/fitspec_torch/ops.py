@@ -508,7 +508,14 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(_float_input(x), dim=axis)
 
 
+from fitspec.scan_loop import scan_by_loop as _scan_by_loop  # noqa: E402
 from fitspec_torch.nn_ops import average_pool, conv, conv_transpose, embedding_lookup, max_pool  # noqa: E402, F401
+
+
+def scan(f, init, xs):
+    """jax.lax.scan's contract by a Python loop (fitspec.scan_loop): torch has no compiled loop."""
+    return _scan_by_loop(stack, f, init, xs)
+
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
     "annotations", "builtins", "np", "torch", "F", "Variable", "DTYPES", "DTYPE_NAMES", "Floatx", "ops_of", "unary_ops",

@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 import fitspec
+from fitspec import masking
 from fitspec.data import DEFAULT_BATCH_SIZE, unpack_x_y_sample_weight
 from fitspec.data_adapters import is_torch_dataset
 from fitspec.variables import current_scope
@@ -94,5 +95,14 @@ def _gradients(variables) -> list:
 
 def _detach(structure):
     if isinstance(structure, torch.Tensor):  # a single loss or output: no structure walk
-        return structure.detach()
-    return optree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, structure)
+        return _detach_one(structure)
+    return optree.tree_map(lambda t: _detach_one(t) if isinstance(t, torch.Tensor) else t, structure)
+
+
+def _detach_one(tensor):
+    """tensor.detach(), keeping its mask (docs/SPEC.md "Masking": the metrics weigh by it)."""
+    detached = tensor.detach()
+    mask = masking.get_mask(tensor)
+    if mask is not None:
+        masking.set_mask(detached, mask)
+    return detached

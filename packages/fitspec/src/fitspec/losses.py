@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.masking import get_mask
 from fitspec.reduction import REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
 
 EPSILON = 1e-7
@@ -416,9 +417,12 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         ops, dtype = self.ops, self.dtype
+        output_mask = get_mask(y_pred)  # the model output's mask (docs/SPEC.md "Masking"), before any conversion
         y_pred = ops.convert_to_tensor(y_pred, dtype=dtype)
         y_true = ops.convert_to_tensor(y_true, dtype=dtype)  # as Keras: a user's y_true - y_pred stays in dtype
         values, mask = self.call_with_mask(y_true, y_pred)
+        if output_mask is not None:
+            mask = output_mask if mask is None else ops.logical_and(output_mask, mask)
         return self._reduce(values, sample_weight, mask)
 
     def _reduce(self, values, sample_weight, mask=None):

@@ -100,6 +100,9 @@ OPS: dict[str, str] = {
                     "counted",
     "embedding_lookup": "(table, indices) -> table[indices] along axis 0; an index outside [0, len(table)) raises "
                         "IndexError where the indices are a concrete CPU array, else gives a row of NaN",
+    # loops (docs/SPEC.md "Recurrent")
+    "scan": "(f, init, xs) -> (carry, ys): carry, y_t = f(carry, xs[t]) over the leading axis of xs (a structure "
+            "of tensors), ys the y_t stacked (jax.lax.scan's contract); the backend's loop engine",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import optree
 
+from fitspec import masking
 from fitspec.data import unpack_x_y_sample_weight
 from fitspec.execution import StatelessExecution
 from fitspec.variables import StatelessScope
@@ -30,7 +31,8 @@ class StatelessTrainer:
             trainable_variables, non_trainable_variables, x, training=training
         )
         loss, output_losses = self._compute_loss_terms(y, y_pred, sample_weight)
-        return loss, (y_pred, non_trainable_variables, output_losses)
+        # the outputs' masks travel in the aux: value_and_grad returns new arrays, which carry none
+        return loss, ((y_pred, masking.get_masks(y_pred)), non_trainable_variables, output_losses)
 
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
@@ -53,8 +55,8 @@ class StatelessTrainer:
                 trainable, non_trainable, x, y, sample_weight, training=True
             )
         trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
-        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y, y_pred,
-                                                            sample_weight)
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y,
+                                                            _with_masks(y_pred), sample_weight)
         return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
 
     def test_step(self, state, data):
@@ -63,8 +65,8 @@ class StatelessTrainer:
         loss, (y_pred, non_trainable, output_losses) = self._loss_and_updates(
             trainable, non_trainable, x, y, sample_weight, training=False
         )
-        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y, y_pred,
-                                                            sample_weight)
+        logs, metrics_vars = self._stateless_update_metrics(metrics_vars, loss, output_losses, x, y,
+                                                            _with_masks(y_pred), sample_weight)
         return logs, (trainable, non_trainable, metrics_vars)
 
     def predict_step(self, state, data):
@@ -86,3 +88,12 @@ class StatelessTrainer:
             logs[metric.name] = metric.stateless_result(this)
             new_vars.extend(this)
         return logs, new_vars
+
+
+def _with_masks(outputs_and_masks):
+    """The outputs, each with its mask attached again (the pair `_loss_and_updates` returns in its aux)."""
+    outputs, masks = outputs_and_masks
+    for tensor, mask in zip(optree.tree_leaves(outputs), optree.tree_leaves(masks, none_is_leaf=True)):
+        if mask is not None:
+            masking.set_mask(tensor, mask)
+    return outputs

@@ -13,12 +13,15 @@ from fitspec.layers import (
     embedding,
     image_preprocessing,
     input_layer,
+    masking_layer,
     merging,
     normalization,
     pooling,
     preprocessing,
+    recurrent,
     regularization,
     reshaping,
+    rnn_wrappers,
 )
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
@@ -27,7 +30,8 @@ from fitspec.layers.symbolic import Input, SymbolicTensor
 CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normalization.CLASSES,
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
-           **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES}
+           **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
+           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 

@@ -14,6 +14,7 @@ class Softmax(Layer):
     """softmax(x, axis); with `mask` (1 or True keeps, 0 or False masks; a float mask keeps > 0.5, broadcast to
     the inputs): masked inputs become -1e9 (-3e4 in float16) and masked outputs 0. A list of axes normalises over
     all of them: exp(x - logsumexp(x, axes))."""
+    supports_masking = True  # the input's mask passes through, and is the call's `mask` (docs/SPEC.md "Masking")
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -46,6 +47,7 @@ class Softmax(Layer):
 
 class ELU(Layer):
     """x if x >= 0 else alpha (exp(x) - 1)"""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -60,6 +62,7 @@ class ELU(Layer):
 
 class PReLU(Layer):
     """relu(x) - alpha relu(-x), with a trainable `alpha` shaped like one sample (size 1 along `shared_axes`)."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):

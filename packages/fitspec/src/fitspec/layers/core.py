@@ -10,10 +10,12 @@ from fitspec.conv_arithmetic import normalize_data_format
 from fitspec.errors import invalid_argument
 from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
+from fitspec.masking import any_along
 
 
 class Dense(Layer):
     """y = activation(x @ kernel + bias); kernel GlorotUniform, bias zeros."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(
         self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -56,6 +58,7 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation, self.ops)
@@ -69,6 +72,7 @@ class Activation(Layer):
 
 class ReLU(Layer):
     """activations.relu(x, negative_slope, max_value, threshold); max_value None or >= 0, the others >= 0."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -90,6 +94,7 @@ class ReLU(Layer):
 
 class LeakyReLU(Layer):
     """x if x >= 0 else negative_slope * x. `alpha=` (Keras 2's name) is taken with Keras 3's UserWarning."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
@@ -166,8 +171,24 @@ class Concatenate(Layer):
                                                                                                  (list, tuple)):
             raise invalid_argument(self.name, "inputs", "a list of at least 1 tensor", f"<shapes {input_shape}>")
 
+    supports_masking = True
+
     def call(self, inputs):
         return self.ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3's: the masks concatenated along `axis` (an input without one counts as all True; a mask of one
+        rank less gains the last axis first), None when no input has one."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        ops, masks = self.ops, []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                m = ops.ones_like(x, dtype="bool")
+            elif len(ops.shape(m)) < len(ops.shape(x)):
+                m = ops.logical_or(ops.expand_dims(m, -1), ops.zeros_like(x, dtype="bool"))
+            masks.append(m)
+        return any_along(ops, ops.concatenate(masks, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
         out = list(input_shape[0])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import inspect
 import threading
+import warnings
 import weakref
 from typing import ClassVar
 
 import numpy as np
 import optree
 
-from fitspec import foreign_arrays, initializers, naming, weight_budget
+from fitspec import foreign_arrays, initializers, masking, naming, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.layers import input_spec
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
@@ -112,6 +113,8 @@ class Layer:
     _untracked = frozenset({"backend"})
     #: an InputSpec (or a structure of them) that every call's inputs must meet (layers.input_spec)
     input_spec = None
+    #: where Keras's layer computes with a mask that fitspec's does not use yet: why, and a masked input is refused
+    mask_refused: ClassVar[str | None] = None
 
     def __new__(cls, *args, **kwargs):
         from fitspec.saving.serialization import constructor_arguments
@@ -142,7 +145,9 @@ class Layer:
         self.trainable = trainable
         self.built = False
         self._input_shape_arg = input_shape
-        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        parameters = inspect.signature(self.call).parameters
+        self._call_accepts_training = "training" in parameters
+        self._call_parameters = tuple(parameters)
 
     # -- attribute tracking -----------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -347,6 +352,64 @@ class Layer:
             layer._weight_penalties.clear()
             _layers_with_losses.pop(id(layer), None)
 
+    # -- masks (docs/SPEC.md "Masking") -------------------------------------------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer's output carries the mask `compute_mask` gives; by default, whether the class writes
+        its own compute_mask (Keras 3's rule)."""
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs given the first input and its mask: by default the input's mask, unchanged."""
+        return mask
+
+    def _masks_for_call(self, args, kwargs):
+        """(the mask of the first input, kwargs with the masks the call takes): `mask` from the only tensor
+        argument, or `<name>_mask` from argument `<name>` when there are several (Keras 3's rule); a mask given
+        explicitly is kept."""
+        names = self._call_parameters
+        bound = dict(zip(names, args))
+        bound.update(kwargs)
+        tensors = {name: value for name, value in bound.items() if name not in ("training", "mask")
+                   and not name.endswith("_mask") and _holds_tensors(value)}
+        if len(tensors) == 1 and "mask" in names and kwargs.get("mask") is None:
+            masks = masking.get_masks(next(iter(tensors.values())))
+            if any(m is not None for m in optree.tree_leaves(masks, none_is_leaf=True)):
+                kwargs = {**kwargs, "mask": masks}
+        elif len(tensors) > 1:
+            for name, value in tensors.items():
+                if f"{name}_mask" in names and kwargs.get(f"{name}_mask") is None:
+                    masks = masking.get_masks(value)
+                    if any(m is not None for m in optree.tree_leaves(masks, none_is_leaf=True)):
+                        kwargs = {**kwargs, f"{name}_mask": masks}
+        previous = kwargs.get("mask")
+        if previous is None and args:
+            previous = masking.get_masks(args[0])
+        if previous is not None and all(m is None for m in optree.tree_leaves(previous, none_is_leaf=True)):
+            previous = None
+        if previous is not None and self.mask_refused:
+            raise invalid_argument(self.name, "mask", f"no mask ({self.mask_refused})", "<a masked input>")
+        return previous, kwargs
+
+    def _set_output_masks(self, first_input, outputs, previous_mask) -> None:
+        """Attach `compute_mask(first input, its mask)` to the outputs that carry none yet."""
+        leaves = optree.tree_leaves(outputs)
+        if leaves and all(masking.get_mask(x) is not None for x in leaves):
+            return
+        output_masks = self.compute_mask(first_input, previous_mask)
+        if output_masks is None:
+            return
+        for tensor, mask in zip(leaves, optree.tree_leaves(output_masks, none_is_leaf=True)):
+            if mask is not None and masking.get_mask(tensor) is None:
+                masking.set_mask(tensor, mask)
+
     # -- building and calling ---------------------------------------------------------------------
     def build(self, input_shape) -> None:
         self.built = True
@@ -379,6 +442,9 @@ class Layer:
                     kwargs["training"] = training
         else:
             training = kwargs.pop("training", None)
+        previous_mask = None
+        if masking.any_mask() or (kwargs and kwargs.get("mask") is not None):
+            previous_mask, kwargs = self._masks_for_call(args, kwargs)
         if args:
             first = args[0]
             if _leaf_types.get(type(first)) or is_leaf(first):  # a single tensor: no structure walk
@@ -395,6 +461,14 @@ class Layer:
             outputs = self.call(*args, **kwargs)
             if self._weight_regularizers or self.activity_regularizer is not None:
                 self._add_regularization_losses(outputs)
+            if previous_mask is not None or (args and type(self).compute_mask is not Layer.compute_mask):
+                if self.supports_masking:
+                    self._set_output_masks(args[0], outputs, previous_mask)
+                elif previous_mask is not None:
+                    warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a "
+                                  "mask attached to it. However, this layer does not support masking and will "
+                                  "therefore destroy the mask information. Downstream layers will not see the mask.",
+                                  stacklevel=2)
             return outputs
         finally:
             stack.pop()
@@ -540,6 +614,14 @@ def _is_symbolic_call(args, kwargs) -> bool:
         if value is not None and not (_leaf_types.get(type(value)) or is_leaf(value)):  # is_leaf, mostly inline
             return is_symbolic((args, kwargs))
     return False
+
+
+def _holds_tensors(value) -> bool:
+    """Whether a call argument is a tensor or a non-empty structure of them (not None, a bool, a number)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return False
+    leaves = optree.tree_leaves(value)
+    return bool(leaves) and all(hasattr(x, "shape") and hasattr(x, "dtype") for x in leaves)
 
 
 def _unique(variables):

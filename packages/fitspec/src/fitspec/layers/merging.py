@@ -62,8 +62,23 @@ class Merge(Layer):
             out = broadcast_shapes(self.name, out, shape[1:])
         return (next(iter(batch_sizes), None), *out)
 
+    supports_masking = True
+
     def build(self, input_shape):
         self._check_shapes(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        """The OR of the inputs' masks when every input has one, else None (Keras 3's)."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
+            raise invalid_argument(self.name, "mask", f"a list of {len(inputs)} masks, one per input", mask)
+        if any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = self.ops.logical_or(out, m)
+        return out
 
     def compute_output_shape(self, input_shape):
         return self._check_shapes(input_shape)
@@ -122,12 +137,14 @@ class Average(_Fold):
 
 class Maximum(_Fold):
     """max(max(x1, x2), x3) ... elementwise."""
+    mask_refused = "Keras's merge keeps a masked input's entries out of the result; fitspec's does not yet"
 
     operation = "maximum"
 
 
 class Minimum(_Fold):
     """min(min(x1, x2), x3) ... elementwise."""
+    mask_refused = "Keras's merge keeps a masked input's entries out of the result; fitspec's does not yet"
 
     operation = "minimum"
 
@@ -189,6 +206,9 @@ class Dot(Merge):
         x = ops.reshape(x, (-1, int(np.prod(shapes[0][1:])) // shapes[0][a1], shapes[0][a1]))
         y = ops.reshape(y, (-1, shapes[1][a2], int(np.prod(shapes[1][1:])) // shapes[1][a2]))
         return ops.reshape(ops.matmul(x, y), (-1, *out_shape[1:]))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

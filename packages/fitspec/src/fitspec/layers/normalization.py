@@ -39,6 +39,7 @@ class BatchNormalization(Layer):
     The moving statistics are non-trainable weights: through `stateless_call` they come back as the
     new non-trainable values.
     """
+    mask_refused = "Keras's BatchNormalization takes its moments over the unmasked entries; fitspec's does not yet"
 
     def __init__(
         self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
@@ -109,6 +110,7 @@ class BatchNormalization(Layer):
 
 class LayerNormalization(Layer):
     """Normalise each sample over `axis` (an int or a list): mean and biased variance over those axes."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -176,6 +178,7 @@ class GroupNormalization(Layer):
     """Normalise each sample over groups of channels: the `axis` channels split into `groups` consecutive groups
     (-1: one per channel), mean and biased variance over each group and every other non-batch axis, then the
     formula of BatchNormalization with per-channel gamma, beta. Weights gamma then beta."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -279,6 +282,7 @@ class RMSNormalization(Layer):
 class UnitNormalization(Layer):
     """y = x / sqrt(max(sum(x^2 over axis), 1e-24)): each sample scaled to unit L2 norm over `axis`
     (keras.ops.normalize with epsilon 1e-12)."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     EPSILON = 1e-12
 

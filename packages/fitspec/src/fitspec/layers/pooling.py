@@ -116,7 +116,23 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
+    """The mean over the steps; with a mask (batch, steps), over the unmasked steps: sum(x * m) / sum(m)."""
+
     rank, reduction = 1, "mean"
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        ops = self.ops
+        check_input_rank(self, ops.shape(inputs), self.rank)
+        kept = ops.expand_dims(ops.cast(mask, "bool"), 2)
+        inputs = ops.where(kept, inputs, 0.0)
+        return ops.divide(ops.sum(inputs, axis=1, keepdims=self.keepdims),
+                          ops.sum(ops.cast(kept, ops.dtype(inputs)), axis=1, keepdims=self.keepdims))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):

@@ -32,6 +32,7 @@ class Dropout(Layer):
     variable (none when rate is 0): a seed state, not a weight. The masks are `fs.random.dropout`'s,
     the same on every backend and in every float dtype.
     """
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -59,6 +60,7 @@ class Dropout(Layer):
 class _Noise(Layer):
     """A layer that adds noise in training only, drawn by fs.random from the layer's SeedGenerator, in float32
     whatever the layer's dtype (then cast), so that float32 and float64 models draw the same noise."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -207,6 +209,7 @@ class SpatialDropout3D(_SpatialDropout):
 class ActivityRegularization(Layer):
     """y = x, and the loss (l1 * sum(|x|) + l2 * sum(x^2)) / batch size added to the model's losses (Keras 3's
     activity regularizer, normalised by the batch size), in training and inference alike."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -90,6 +90,7 @@ def crop(ops, x, axis: int, before: int, after: int):
 
 class Identity(Layer):
     """y = x."""
+    supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
 
     def call(self, inputs):
         return inputs

@@ -10,8 +10,9 @@ import functools
 import numbers
 from typing import ClassVar
 
+from fitspec.masking import get_mask
 from fitspec.metrics.base import Metric
-from fitspec.reduction import reduce_to_samplewise_values
+from fitspec.reduction import mask_as_weight, reduce_to_samplewise_values
 
 
 class MeanState:
@@ -99,7 +100,11 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Mean of fn(y_true, y_pred) weighted by sample_weight times the mask of y_pred (docs/SPEC.md "Masking")."""
+        mask = get_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = mask_as_weight(self.ops, mask, sample_weight, "sum", self.dtype)
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
