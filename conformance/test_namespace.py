@@ -293,9 +293,11 @@ def test_constraints_export_every_name_keras_exports(fs):
 #: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
 OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
                    "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam",
-                   "ScheduleFreeAdamW": "schedulefreeadamw"}
+                   "ScheduleFreeAdamW": "schedulefreeadamw",
+                   "Muon": "muon"}
 #: exported without a string name (it wraps an inner optimizer)
-WRAPPERS = ("LossScaleOptimizer",)
+WRAPPERS = ("LossScaleOptimizer",
+            "MultiOptimizer")
 
 
 def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):
@@ -313,3 +315,9 @@ def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
                           (fs.callbacks, ("SwapEMAWeights",))):
         for name in names:
             assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
+
+
+def test_the_optimizer_map_is_exported_bound_to_the_backend(fs):
+    """`OptimizerMap` (docs/SPEC.md 7.8) is a mapping, not an Optimizer; it serializes with the backend's functions."""
+    assert "OptimizerMap" in fs.optimizers.__all__ and fs.optimizers.OptimizerMap.backend is fs.backend
+    assert not issubclass(fs.optimizers.OptimizerMap, fs.optimizers.Optimizer)
