@@ -287,6 +287,13 @@ def test_a_policy_names_its_compute_and_variable_dtypes(fs, policy):
         fs.config.set_dtype_policy(16)
     with pytest.raises(ValueError, match=r"Dense: argument `dtype` expected a DTypePolicy, its config or"):
         fs.layers.Dense(2, dtype="half_float")
+    with pytest.raises(ValueError, match=r"BatchNormalization: argument `dtype` expected a policy of one dtype: "
+                                         r"Keras computes BatchNormalization in float32"):
+        fs.layers.BatchNormalization(dtype="mixed_float16")
+    if fs.backend.name == "numpy":
+        with pytest.raises(ValueError, match=r"Dense: argument `dtype` expected a policy whose compute dtype the "
+                                             r"numpy backend has; received 'mixed_bfloat16'"):
+            fs.layers.Dense(2, dtype="mixed_bfloat16")
 
 
 def test_a_mixed_layer_keeps_float32_variables_and_computes_in_the_compute_dtype(fs, policy):
@@ -398,3 +405,24 @@ def test_the_dynamic_loss_scale_halves_on_float16_overflow_and_grows_after_its_g
     assert all(np.array_equal(a, b) for a, b in zip(start, model.get_weights())) is False
     # after the first finite step: doubled after each 2 finite steps in a row, halved on each overflow
     assert scales[first] == scales[first - 1] and scales[first + 1] in (scales[first] * 2, scales[first] / 2)
+
+
+def test_a_mixed_float16_model_saves_and_loads_with_its_policies_and_loss_scale_on_numpy_too(fs, policy, tmp_path):
+    import fitspec_numpy
+
+    (model, _), x, y = mixed_twins(fs, policy, "mixed_float16", lambda: fs.optimizers.SGD(learning_rate=0.5))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.save(tmp_path / "mixed.keras")
+    before = fitspec_numpy.config.floatx()
+    fitspec_numpy.config.set_floatx(fs.config.floatx())
+    try:
+        for library in (fs, fitspec_numpy):
+            loaded = library.models.load_model(tmp_path / "mixed.keras")
+            assert [layer.dtype_policy.name for layer in loaded.layers] == ["mixed_float16"] * 2, library.__name__
+            assert type(loaded.optimizer).__name__ == "LossScaleOptimizer"
+            assert float(loaded.optimizer.dynamic_scale.numpy()) == float(model.optimizer.dynamic_scale.numpy())
+            for a, b in zip(loaded.get_weights(), model.get_weights()):
+                np.testing.assert_array_equal(a, b)
+            assert loaded.predict(x[:4], verbose=0).dtype == np.float16
+    finally:
+        fitspec_numpy.config.set_floatx(before)

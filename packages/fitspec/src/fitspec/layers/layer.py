@@ -214,6 +214,12 @@ class Layer:
             raise invalid_argument(type(self).__name__, "dtype", f"a policy of one dtype: Keras computes "
                                    f"{upcasting} in float32 under a mixed policy, which fitspec does not yet "
                                    "(docs/SPEC.md 3.4)", policy.name)
+        if policy.compute_dtype != policy.variable_dtype:
+            try:
+                self.ops.zeros((), dtype=policy.compute_dtype)
+            except (TypeError, ValueError):  # numpy has no bfloat16
+                raise invalid_argument(type(self).__name__, "dtype", f"a policy whose compute dtype the "
+                                       f"{self.backend.name} backend has", policy.name) from None
         return policy
 
     @property
