@@ -50,13 +50,7 @@ def _compare(label: str, ours, theirs, version: str) -> int:
                 if not np.allclose(a, b, rtol=RTOL, atol=ATOL)]
     if our_iterations != their_iterations:
         problems.append(f"iterations {our_iterations} != Keras {their_iterations}")
-    if problems:
-        print(f"DIFFERS from Keras {version}: {label}")
-        for problem in problems[:10]:
-            print(f"    {problem}")
-        return 1
-    print(f"agrees with Keras {version}: {label}, {STEPS} steps")
-    return 0
+    return _verdict(f"{label}, {STEPS} steps", problems, version)
 
 
 def _multi(options_of_muon):

@@ -321,3 +321,13 @@ def test_the_optimizer_map_is_exported_bound_to_the_backend(fs):
     """`OptimizerMap` (docs/SPEC.md 7.8) is a mapping, not an Optimizer; it serializes with the backend's functions."""
     assert "OptimizerMap" in fs.optimizers.__all__ and fs.optimizers.OptimizerMap.backend is fs.backend
     assert not issubclass(fs.optimizers.OptimizerMap, fs.optimizers.Optimizer)
+
+
+def test_the_dtype_policy_modules_import_by_name_and_are_the_namespace(fs):
+    """`fs.dtype_policies`, `fs.mixed_precision` (docs/SPEC.md 3.4), and the policy classes at the top level."""
+    for module in ("dtype_policies", "mixed_precision"):
+        assert importlib.import_module(f"{fs.__name__}.{module}") is getattr(fs, module), module
+    assert fs.DTypePolicy is fs.dtype_policies.DTypePolicy and fs.FloatDTypePolicy is fs.dtype_policies.FloatDTypePolicy
+    assert sorted(fs.mixed_precision.__all__) == ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy",
+                                                  "global_policy", "set_dtype_policy", "set_global_policy"]
+    assert {"dtype_policy", "set_dtype_policy"} <= set(fs.config.__all__)

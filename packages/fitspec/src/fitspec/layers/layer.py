@@ -252,6 +252,8 @@ class Layer:
         current = autocast_dtype()
         compute = self.compute_dtype
         if current is not None:
+            if not compute.startswith(("float", "bfloat")):  # an integer layer reads its variables as they are
+                return AutocastScope(None)
             return None if current == compute else AutocastScope(compute)
         return AutocastScope(compute) if compute != self.variable_dtype else None
 
