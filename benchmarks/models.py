@@ -40,6 +40,9 @@ class ModelSpec:
     requires: tuple[str, ...] = ()
     #: a Dropout(dropout) after each hidden Dense layer; 0: none
     dropout: float = 0.0
+    #: the global dtype policy the model is built under (mixed precision); None: floatx. Its figures are fitspec's
+    #: alone, beside its float32 twin's: the native loops and Keras train the float32 model
+    dtype_policy: str | None = None
 
     def missing_layer(self, fs) -> str | None:
         """The name of a layer this model needs and `fs` lacks, or None."""
@@ -48,8 +51,12 @@ class ModelSpec:
     def build(self, fs, **compile_kwargs):
         """The compiled fitspec model, weights built, seeded so every backend starts from the same weights."""
         fs.utils.set_random_seed(0)
-        inputs = fs.Input(shape=self.input_shape)
-        model = fs.Model(inputs, apply_layers(fs.layers, self, inputs))
+        fs.config.set_dtype_policy(self.dtype_policy)
+        try:
+            inputs = fs.Input(shape=self.input_shape)
+            model = fs.Model(inputs, apply_layers(fs.layers, self, inputs))
+        finally:
+            fs.config.set_dtype_policy(None)
         model.compile(optimizer=self.optimizer, loss=self.loss, metrics=[self.metric], **compile_kwargs)
         return model
 
@@ -113,4 +120,12 @@ DROPOUT_MLP = dataclasses.replace(
     requires=("Dropout",),
 )
 
-MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET, DROPOUT_MLP, MLP_SMALL, WIDE)}
+#: the mlp's mixed-precision twins (docs/SPEC.md 3.4), run on request (`--models mlp,mlp_mixed_bfloat16`): on CPU
+#: bfloat16 and float16 may be slower than float32; numpy has no bfloat16, and computes float16 without BLAS
+MLP_MIXED_BFLOAT16 = dataclasses.replace(MLP, name="mlp_mixed_bfloat16", dtype_policy="mixed_bfloat16",
+                                         description="the mlp under mixed_bfloat16 (bfloat16 compute, float32 weights)")
+MLP_MIXED_FLOAT16 = dataclasses.replace(MLP, name="mlp_mixed_float16", dtype_policy="mixed_float16",
+                                        description="the mlp under mixed_float16, its optimizer loss-scaled")
+
+MODELS = {spec.name: spec for spec in (GUIDE, MLP, CONVNET, DROPOUT_MLP, MLP_SMALL, WIDE, MLP_MIXED_BFLOAT16,
+                                       MLP_MIXED_FLOAT16)}

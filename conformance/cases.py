@@ -500,3 +500,29 @@ CASES += [
          {"epochs": 2, "batch_size": 8}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-2:]})
+#: Muon (its Newton-Schulz step on the two kernels, its AdamW step on their biases) and SGD with momentum on the
+#: head, routed by a MultiOptimizer's OptimizerMap (docs/SPEC.md 7.7)
+CASES.append(
+    Case("optimizer_Muon_in_MultiOptimizer", "routed_mlp",
+         Data(samples=40, x_shape=(6,), target="onehot", classes=3, seed=46),
+         {"optimizer": ("MultiOptimizer", {"optimizer_map": ("OptimizerMap", {
+             "default_optimizer": ("Muon", {"learning_rate": 0.05, "adam_lr_ratio": 0.5, "weight_decay": 0.1}),
+             "optimizer_map": {".*head/.*": ("SGD", {"learning_rate": 0.1, "momentum": 0.5})}})}),
+          "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 8}),
+)
+BY_NAME.update({case.name: case for case in CASES[-1:]})
+
+#: float16 compute, float32 variables, a dynamically loss-scaled SGD (docs/SPEC.md 3.4): numpy computes in float16
+#: as the other backends do, but a float16 matmul's rounding depends on its kernel's order of summation
+CASES.append(
+    Case("mixed_float16_loss_scaled_mlp", "mixed_float16_mlp",
+         Data(samples=40, x_shape=(4,), target="onehot", classes=3, seed=47),
+         {"optimizer": ("LossScaleOptimizer", {"inner_optimizer": ("SGD", {"learning_rate": 0.5}),
+                                               "initial_scale": 256.0, "dynamic_growth_steps": 2}),
+          "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 8},
+         widen={p: (8 * 2.0**-11, 2.0**-11, "float16 compute: a rounding of 2^-11 per op, a few ops deep; kernels sum "
+                    "in different orders") for p in ("float64", "float32")}),
+)
+BY_NAME.update({case.name: case for case in CASES[-1:]})

@@ -100,6 +100,11 @@ DEVIATIONS: dict[str, str] = {
         "unmasked mean, evaluate's 0.76822 the masked one. fitspec weights by the mask in every step (docs/SPEC.md "
         "M.4)"
     ),
+    "mixed_float16_loss_scaled_mlp": (
+        "float16 compute (docs/SPEC.md 3.4): numpy's float16 kernels and XLA's round differently, so the weights part "
+        "by up to 1.5e-4 and predict by 8.4e-5 after 5 steps, within the case's float16 tolerance (rtol 2^-8, atol "
+        "2^-11); crosscheck area 'precision' compares mixed fits at the float16 tolerance and agrees"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.

@@ -591,3 +591,32 @@ def masked_bidirectional_sequence(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (masked_text_rnn, masked_bidirectional_sequence)})
+
+
+def routed_mlp(fs, cls="Model"):
+    """6 -> 4 sigmoid ("hidden", a tall kernel) -> 8 relu ("wide", a wide kernel) -> 3 softmax ("head"): variables
+    a MultiOptimizer routes by path, matrices of both orientations for Muon (docs/SPEC.md 7.7). No tanh: Keras's on
+    JAX is off numpy's (docs/SPEC.md 11), which Newton-Schulz would amplify."""
+    return fs.Sequential([
+        fs.Input(shape=(6,)),
+        fs.layers.Dense(4, activation="sigmoid", name="hidden"),
+        fs.layers.Dense(8, activation="relu", name="wide"),
+        fs.layers.Dense(3, activation="softmax", name="head"),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (routed_mlp,)})
+
+
+def mixed_float16_mlp(fs, cls="Model"):
+    """4 -> 8 relu -> 3, both Dense layers of policy mixed_float16 (float32 variables, float16 compute and outputs),
+    then the softmax in floatx, as Keras's guide ends a mixed model (docs/SPEC.md 3.4)."""
+    return fs.Sequential([
+        fs.Input(shape=(4,)),
+        fs.layers.Dense(8, activation="relu", dtype="mixed_float16"),
+        fs.layers.Dense(3, dtype="mixed_float16"),
+        fs.layers.Activation("softmax", dtype=fs.config.floatx()),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (mixed_float16_mlp,)})

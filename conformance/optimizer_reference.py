@@ -148,6 +148,42 @@ def cosine_decay_restarts(step, initial_learning_rate, first_decay_steps, t_mul=
     return initial_learning_rate * ((1 - alpha) * 0.5 * m_mul**restart * (1 + np.cos(np.pi * fraction)) + alpha)
 
 
+def newton_schulz(x, steps=5, a=3.4445, b=-4.7750, c=2.0315):
+    """Muon's quintic iteration x <- a x + b (x xᵀ) x + c (x xᵀ)² x from x / ‖x‖_F, on the wide orientation of x."""
+    tall = x.shape[0] > x.shape[1]
+    x = x.T if tall else x
+    x = x / (np.linalg.norm(x) + 1e-7)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+def muon(start, gradients, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999, adam_weight_decay=0.004,
+         epsilon=1e-7, weight_decay=0.004, adam_lr_ratio=1, momentum=0.95, ns_steps=5, nesterov=True, rms_rate=0.2,
+         muon_a=3.4445, muon_b=-4.7750, muon_c=2.0315):
+    """A matrix takes the Muon step, anything else Adam's at lr · adam_lr_ratio; each decays by its own rate first."""
+    var, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+    matrix = start.ndim == 2
+    for t, g in enumerate(gradients, 1):
+        decay = weight_decay if matrix else adam_weight_decay
+        if decay is not None:
+            var = var - var * decay * learning_rate
+        if matrix:
+            m = momentum * m + g
+            update = learning_rate * newton_schulz(g + momentum * m if nesterov else m, ns_steps, muon_a, muon_b,
+                                                   muon_c)
+            if rms_rate is not None:
+                update = update * np.sqrt(max(var.shape)) * rms_rate
+            var = var - update
+        else:
+            lr = learning_rate * adam_lr_ratio
+            m = adam_beta_1 * m + (1 - adam_beta_1) * g
+            v = adam_beta_2 * v + (1 - adam_beta_2) * g**2
+            var = var - lr * np.sqrt(1 - adam_beta_2**t) / (1 - adam_beta_1**t) * m / (np.sqrt(v) + epsilon)
+    return var
+
+
 def run(name: str, start, gradients, **options):
     return FORMULAS[name](np.asarray(start, dtype=np.float64), [np.asarray(g, dtype=np.float64) for g in gradients],
                          **options)
@@ -155,4 +191,4 @@ def run(name: str, start, gradients, **options):
 
 FORMULAS = {"Adagrad": adagrad, "Adamax": adamax, "Nadam": nadam, "Adadelta": adadelta, "Lion": lion, "Ftrl": ftrl,
             "Lamb": lamb, "Adafactor": adafactor,
-            "ScheduleFreeAdamW": schedule_free_adamw}
+            "ScheduleFreeAdamW": schedule_free_adamw, "Muon": muon}

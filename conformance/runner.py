@@ -18,6 +18,12 @@ def resolve(fs, spec, namespace):
             kwargs = {**kwargs, "learning_rate": resolve(fs, kwargs["learning_rate"], fs.optimizers.schedules)}
         if isinstance(kwargs.get("inner_optimizer"), tuple):  # LossScaleOptimizer
             kwargs = {**kwargs, "inner_optimizer": resolve(fs, kwargs["inner_optimizer"], fs.optimizers)}
+        if isinstance(kwargs.get("optimizer_map"), tuple):  # MultiOptimizer
+            kwargs = {**kwargs, "optimizer_map": resolve(fs, kwargs["optimizer_map"], fs.optimizers)}
+        if isinstance(kwargs.get("default_optimizer"), tuple):  # OptimizerMap
+            kwargs = {**kwargs, "default_optimizer": resolve(fs, kwargs["default_optimizer"], fs.optimizers),
+                      "optimizer_map": {key: resolve(fs, spec, fs.optimizers)
+                                        for key, spec in (kwargs.get("optimizer_map") or {}).items()}}
         return getattr(namespace, name)(**kwargs)
     return spec
 

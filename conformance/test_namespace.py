@@ -293,9 +293,11 @@ def test_constraints_export_every_name_keras_exports(fs):
 #: Keras 3's `keras.optimizers` names that fitspec exports (docs/SPEC.md 7.3), each with its string name
 OPTIMIZER_NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad", "Adamax": "adamax",
                    "Ftrl": "ftrl", "Lamb": "lamb", "Lion": "lion", "Nadam": "nadam",
-                   "ScheduleFreeAdamW": "schedulefreeadamw"}
+                   "ScheduleFreeAdamW": "schedulefreeadamw",
+                   "Muon": "muon"}
 #: exported without a string name (it wraps an inner optimizer)
-WRAPPERS = ("LossScaleOptimizer",)
+WRAPPERS = ("LossScaleOptimizer",
+            "MultiOptimizer")
 
 
 def test_every_keras_optimizer_fitspec_builds_is_exported_with_its_string_name(fs):
@@ -406,3 +408,19 @@ def test_the_recurrent_and_masking_layers_are_exported(fs):
     missing = [name for name in RECURRENT_AND_MASKING_LAYERS if name not in fs.layers.__all__]
     assert missing == [], f"fs.layers lacks {missing}"
     assert all(issubclass(getattr(fs.layers, name), fs.layers.Layer) for name in RECURRENT_AND_MASKING_LAYERS)
+
+
+def test_the_optimizer_map_is_exported_bound_to_the_backend(fs):
+    """`OptimizerMap` (docs/SPEC.md 7.8) is a mapping, not an Optimizer; it serializes with the backend's functions."""
+    assert "OptimizerMap" in fs.optimizers.__all__ and fs.optimizers.OptimizerMap.backend is fs.backend
+    assert not issubclass(fs.optimizers.OptimizerMap, fs.optimizers.Optimizer)
+
+
+def test_the_dtype_policy_modules_import_by_name_and_are_the_namespace(fs):
+    """`fs.dtype_policies`, `fs.mixed_precision` (docs/SPEC.md 3.4), and the policy classes at the top level."""
+    for module in ("dtype_policies", "mixed_precision"):
+        assert importlib.import_module(f"{fs.__name__}.{module}") is getattr(fs, module), module
+    assert fs.DTypePolicy is fs.dtype_policies.DTypePolicy and fs.FloatDTypePolicy is fs.dtype_policies.FloatDTypePolicy
+    assert sorted(fs.mixed_precision.__all__) == ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy",
+                                                  "global_policy", "set_dtype_policy", "set_global_policy"]
+    assert {"dtype_policy", "set_dtype_policy"} <= set(fs.config.__all__)

@@ -23,7 +23,12 @@ floatx = Floatx("float64")
 
 
 def _dtype_name(dtype) -> str | None:
-    return None if dtype is None else np.dtype(dtype).name
+    """numpy's name of `dtype`; bfloat16 is refused even where ml_dtypes (imported by jax or tensorflow) has made
+    it a numpy dtype, so that the reference has the same dtypes in every process."""
+    name = None if dtype is None else np.dtype(dtype).name
+    if name == "bfloat16":
+        raise TypeError("fitspec_numpy has no bfloat16 (numpy's IEEE dtypes only)")
+    return name
 
 
 def _is_traced(x) -> bool:

@@ -23,6 +23,7 @@ from fitspec import (
     data,
     datasets,
     distribution,
+    dtype_policies,
     initializers,
     losses,
     metrics,
@@ -50,7 +51,8 @@ from fitspec.variables import StatelessScope
 #: the names a backend package exports, in the shape of the `keras` namespace.
 NAMESPACE = ("Model", "Sequential", "Input", "Variable", "layers", "losses", "metrics", "optimizers", "activations",
              "initializers", "callbacks", "models", "config", "utils", "ops", "saving", "random", "datasets",
-             "StatelessScope", "distribution", "regularizers", "constraints",
+             "StatelessScope", "distribution", "regularizers", "constraints", "dtype_policies", "mixed_precision",
+             "DTypePolicy", "FloatDTypePolicy",
              "Layer", "Loss", "Metric", "Optimizer", "Initializer", "KerasTensor", "InputSpec")
 #: module -> (the name of its bound base class, the core base) for the modules whose classes compute; the layers'
 #: base is the backend's `layer_class`.
@@ -164,7 +166,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "deserialize": lambda config, custom_objects=None: losses.deserialize(config, api.losses, custom_objects),
     })
     api.optimizers = module("optimizers", {
-        **bound("optimizers", optimizers.CLASSES), **optimizer_serialization.optimizer_functions(api),
+        **bound("optimizers", {**optimizers.CLASSES, **optimizers.ROUTING}),
+        "OptimizerMap": type("OptimizerMap", (optimizers.OptimizerMap,), {"backend": backend}),  # not an Optimizer
+        **optimizer_serialization.optimizer_functions(api),
         "schedules": module("optimizers.schedules", {**bound("optimizers.schedules", schedules.CLASSES),
                                                      **optimizer_serialization.schedule_functions(api)}),
     })
@@ -199,7 +203,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
                                    "available_devices": backend.available_devices, "use_device": backend.use_device,
                                    "backend": lambda: backend.name,
                                    "image_data_format": config_options.image_data_format,
-                                   "set_image_data_format": config_options.set_image_data_format})
+                                   "set_image_data_format": config_options.set_image_data_format,
+                                   **_dtype_policy_modules(api, backend, package, module)})
     api.utils = module("utils", {
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
@@ -221,6 +226,35 @@ def bind(backend, package: str) -> types.SimpleNamespace:
     api.Initializer, api.KerasTensor, api.InputSpec = initializers.Initializer, SymbolicTensor, InputSpec
     api.StatelessScope = StatelessScope
     return api
+
+
+def _dtype_policy_modules(api, backend, package: str, module) -> dict:
+    """`fs.dtype_policies` and `fs.mixed_precision` (set on `api`, with the top-level policy classes); returns
+    `fs.config`'s `dtype_policy` / `set_dtype_policy` (docs/SPEC.md 3.4)."""
+    where = f"{package}.dtype_policies"
+    policy_class = type("DTypePolicy", (dtype_policies.DTypePolicy,),
+                        {"backend": backend, "__module__": where, "__qualname__": "DTypePolicy"})
+    float_policy = type("FloatDTypePolicy", (dtype_policies.FloatDTypePolicy, policy_class),
+                        {"__module__": where, "__qualname__": "FloatDTypePolicy"})
+
+    def dtype_policy():
+        """The global dtype policy of this backend."""
+        return policy_class()
+
+    def set_dtype_policy(policy):
+        """Set this backend's global dtype policy (a DTypePolicy or its name; None: floatx's)."""
+        dtype_policies.set_global_policy(backend, policy)
+
+    api.dtype_policies = module("dtype_policies", {
+        "DTypePolicy": policy_class, "FloatDTypePolicy": float_policy,
+        "get": lambda identifier: dtype_policies.get(api, identifier), "serialize": dtype_policies.serialize,
+        "deserialize": lambda config, custom_objects=None: dtype_policies.deserialize(api, config, custom_objects)})
+    api.mixed_precision = module("mixed_precision", {
+        "DTypePolicy": policy_class, "Policy": policy_class, "LossScaleOptimizer": api.optimizers.LossScaleOptimizer,
+        "dtype_policy": dtype_policy, "global_policy": dtype_policy, "set_dtype_policy": set_dtype_policy,
+        "set_global_policy": set_dtype_policy})
+    api.DTypePolicy, api.FloatDTypePolicy = policy_class, float_policy
+    return {"dtype_policy": dtype_policy, "set_dtype_policy": set_dtype_policy}
 
 
 __all__ = ["bind", "declarations", "export"]

@@ -39,6 +39,7 @@ from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
 from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
+from fitspec.optimizers import LossScaleOptimizer
 from fitspec.replicas import group_of, shard_adapter, shard_batch
 from fitspec.variables import StatelessScope
 
@@ -62,9 +63,12 @@ class Trainer:
 
     # -- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile="auto"):
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         api = self.backend.api
         self.optimizer = get_optimizer(optimizer, api)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and not isinstance(
+                self.optimizer, LossScaleOptimizer):  # as Keras (docs/SPEC.md 3.4)
+            self.optimizer = api.optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self.loss = loss
         self._compiled_loss = CompiledLoss(loss, loss_weights, api) if loss is not None else None
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, api)

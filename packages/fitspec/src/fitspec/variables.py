@@ -39,6 +39,31 @@ def scope_holding(variable) -> StatelessScope | None:
     return scope
 
 
+#: the float dtypes a variable of another float dtype is read in, inside an autocast scope (mixed precision)
+_FLOATS = frozenset(("float16", "bfloat16", "float32", "float64"))
+
+
+def autocast_dtype() -> str | None:
+    """The compute dtype float variables are read in (a layer of a mixed dtype policy is calling), or None."""
+    return getattr(_local, "autocast", None)
+
+
+class AutocastScope:
+    """Inside it, `Variable.value` of a float variable (with `autocast`) is cast to `dtype` (None: not cast), as
+    Keras's AutocastScope: how a layer of policy mixed_float16 computes with its float32 variables."""
+
+    def __init__(self, dtype: str | None):
+        self.dtype = dtype
+
+    def __enter__(self):
+        self._previous = getattr(_local, "autocast", None)
+        _local.autocast = self.dtype
+        return self
+
+    def __exit__(self, *exc):
+        _local.autocast = self._previous
+
+
 class StatelessScope:
     """Maps variables to values for reading, and records every assignment made inside it."""
 
@@ -129,14 +154,23 @@ class Variable:
         """The stored value, ignoring any stateless scope."""
         return self._read()
 
+    #: read in the compute dtype inside an AutocastScope (Keras's `autocast`, True for a layer's weights)
+    autocast = True
+
     @property
     def value(self):
         scope = current_scope()
         if scope is not None:
             scoped = scope.lookup(self)
             if scoped is not None:
-                return scoped
-        return self._read()
+                return self._autocast(scoped)
+        return self._autocast(self._read())
+
+    def _autocast(self, value):
+        dtype = getattr(_local, "autocast", None)
+        if dtype is None or dtype == self.dtype or not self.autocast or self.dtype not in _FLOATS:
+            return value
+        return self.backend.ops.cast(value, dtype)
 
     def assign(self, value):
         value = self.backend.ops.cast(value, self.dtype)

@@ -17,11 +17,11 @@ from typing import ClassVar
 import numpy as np
 import optree
 
-from fitspec import foreign_arrays, initializers, masking, naming, weight_budget
+from fitspec import dtype_policies, foreign_arrays, initializers, masking, naming, weight_budget
 from fitspec.errors import invalid_argument
 from fitspec.layers import input_spec
 from fitspec.layers.symbolic import Node, SymbolicTensor, is_symbolic
-from fitspec.variables import StatelessScope, Variable
+from fitspec.variables import AutocastScope, StatelessScope, Variable, autocast_dtype
 from fitspec.versioning import Version
 
 _context = threading.local()
@@ -106,6 +106,10 @@ def is_leaf(x) -> bool:
     return leaf
 
 
+#: layers Keras 3.15 computes in float32 under a mixed policy (their statistics), refused one by fitspec (SPEC 3.4)
+UPCASTING_LAYERS = frozenset(("BatchNormalization", "LayerNormalization", "GroupNormalization"))
+
+
 class Layer:
     """Base class of every layer and model."""
 
@@ -141,7 +145,8 @@ class Layer:
         object.__setattr__(self, "_weight_penalties", [])  # their penalties at the last call (SPEC 8d.9)
         self.activity_regularizer = self._regularizer(activity_regularizer)
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
-        self._dtype = dtype
+        self._dtype_policy = self._policy_of(dtype)
+        self._dtype = None if self._dtype_policy is None else dtype_policies.serialize(self._dtype_policy)
         self.trainable = trainable
         self.built = False
         self._input_shape_arg = input_shape
@@ -203,12 +208,59 @@ class Layer:
     def ops(self):
         return self.backend.ops
 
-    @property
-    def dtype(self) -> str:
-        return self._dtype or self.backend.floatx()
+    def _policy_of(self, dtype):
+        """The layer's DTypePolicy from its `dtype=` (a policy, its name or config); without one, the global policy
+        of its creation, or None while none is set (floatx's, read when asked)."""
+        if dtype is None and dtype_policies.global_policy_name(self.backend) == self.backend.floatx():
+            return None
+        policy = dtype_policies.get(self.backend.api, dtype, where=f"{type(self).__name__}")
+        upcasting = next((c.__name__ for c in type(self).__mro__ if c.__name__ in UPCASTING_LAYERS), None)
+        if upcasting is not None and policy.compute_dtype != policy.variable_dtype:
+            raise invalid_argument(type(self).__name__, "dtype", f"a policy of one dtype: Keras computes "
+                                   f"{upcasting} in float32 under a mixed policy, which fitspec does not yet "
+                                   "(docs/SPEC.md 3.4)", policy.name)
+        if policy.compute_dtype != policy.variable_dtype:
+            try:
+                self.ops.zeros((), dtype=policy.compute_dtype)
+            except (TypeError, ValueError):  # numpy has no bfloat16
+                raise invalid_argument(type(self).__name__, "dtype", f"a policy whose compute dtype the "
+                                       f"{self.backend.name} backend has", policy.name) from None
+        return policy
 
-    variable_dtype = dtype
-    compute_dtype = dtype
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (docs/SPEC.md 3.4)."""
+        policy = self.__dict__.get("_dtype_policy")
+        return policy if policy is not None else self.backend.api.dtype_policies.DTypePolicy(self.backend.floatx())
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's variables."""
+        policy = self.__dict__.get("_dtype_policy")
+        return policy.variable_dtype if policy is not None else self.backend.floatx()
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in: its float inputs are cast to it, its float variables read in it."""
+        policy = self.__dict__.get("_dtype_policy")
+        return policy.compute_dtype if policy is not None else self.backend.floatx()
+
+    dtype = variable_dtype  # Keras: a layer's dtype is its variables'
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype float inputs are cast to (Keras's name): the compute dtype."""
+        return self.compute_dtype
+
+    def _autocast_scope(self):
+        """The AutocastScope a call enters (Keras's rule), or None to keep the current one."""
+        current = autocast_dtype()
+        compute = self.compute_dtype
+        if current is not None:
+            if not compute.startswith(("float", "bfloat")):  # an integer layer reads its variables as they are
+                return AutocastScope(None)
+            return None if current == compute else AutocastScope(compute)
+        return AutocastScope(compute) if compute != self.variable_dtype else None
 
     # -- weights ------------------------------------------------------------------------------
     def add_weight(self, shape=(), initializer=None, dtype=None, trainable=True, name=None, regularizer=None,
@@ -458,7 +510,13 @@ class Layer:
                 self._maybe_build(first)
         stack.append(training)
         try:
-            outputs = self.call(*args, **kwargs)
+            scope = self._autocast_scope() if self.__dict__.get("_dtype_policy") is not None or autocast_dtype() \
+                else None
+            if scope is None:
+                outputs = self.call(*args, **kwargs)
+            else:
+                with scope:
+                    outputs = self.call(*args, **kwargs)
             if self._weight_regularizers or self.activity_regularizer is not None:
                 self._add_regularization_losses(outputs)
             if previous_mask is not None or (args and type(self).compute_mask is not Layer.compute_mask):
@@ -479,11 +537,11 @@ class Layer:
             return x.value
         if isinstance(x, (np.ndarray, float, int, np.generic)) or foreign_arrays.is_foreign(x, self.backend.name):
             array = foreign_arrays.to_numpy(x)  # another framework's tensor goes through the host
-            return self.ops.convert_to_tensor(array, dtype=self.dtype if array.dtype.kind == "f" else None)
+            return self.ops.convert_to_tensor(array, dtype=self.input_dtype if array.dtype.kind == "f" else None)
         if hasattr(x, "shape") and hasattr(x, "dtype"):
-            dtype = self.ops.dtype(x)
-            if dtype.startswith(("float", "bfloat")) and dtype != self.dtype:
-                return self.ops.cast(x, self.dtype)
+            dtype, wanted = self.ops.dtype(x), self.input_dtype
+            if dtype.startswith(("float", "bfloat")) and dtype != wanted:
+                return self.ops.cast(x, wanted)
         return x
 
     def _symbolic_call(self, args, kwargs):

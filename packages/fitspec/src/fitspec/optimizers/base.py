@@ -237,12 +237,8 @@ class Optimizer:
         own_update_step = type(self).update_step is not Optimizer.update_step
 
         def step(group, gradients, variables):
-            if self.weight_decay:  # var -= var · wd · lr
-                decayed = variables
-                if self._exclude_from_weight_decay or self._exclude_from_weight_decay_pattern is not None:
-                    decayed = group.subset(variables, [self._use_weight_decay(v) for v in variables.variables])
-                if len(decayed):
-                    decayed.assign_sub(decayed * group.cast(self.weight_decay) * group.cast(learning_rate))
+            if self._has_weight_decay():
+                self._apply_weight_decay(group, variables, learning_rate)
             if not own_update_step:
                 self.update_group(group, gradients, variables, learning_rate)
                 return
@@ -250,6 +246,18 @@ class Optimizer:
                 self.update_step(g, v, learning_rate)
 
         (getattr(self.backend, "optimizer_group", None) or Group).update(self, grads, trainable_variables, step)
+
+    def _has_weight_decay(self) -> bool:
+        return bool(self.weight_decay)
+
+    def _apply_weight_decay(self, group, variables, learning_rate) -> None:
+        """var -= var · wd · lr for the group's variables that weight decay applies to (Muon chooses wd per
+        variable)."""
+        decayed = variables
+        if self._exclude_from_weight_decay or self._exclude_from_weight_decay_pattern is not None:
+            decayed = group.subset(variables, [self._use_weight_decay(v) for v in variables.variables])
+        if len(decayed):
+            decayed.assign_sub(decayed * group.cast(self.weight_decay) * group.cast(learning_rate))
 
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)

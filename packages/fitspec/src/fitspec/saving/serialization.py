@@ -319,10 +319,12 @@ def deserialize_function(identifier, where, argument, custom_objects=None, built
 
 
 def dtype_policy_name(config: dict, where) -> str:
-    name = (config.get("config") or {}).get("name")
-    if not isinstance(name, str) or name.startswith("mixed"):
-        raise invalid_argument(where, "dtype", "a dtype policy of one float dtype (fitspec has no mixed precision)",
-                               name)
+    """The name of a serialized DTypePolicy (docs/SPEC.md 3.6), checked."""
+    from fitspec import dtype_policies
+
+    name = dtype_policies.standard_name((config.get("config") or {}).get("name"))
+    if name is None or config.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy"):
+        raise invalid_argument(where, "dtype", f"a DTypePolicy of {dtype_policies.EXPECTED}", config)
     return name
 
 
