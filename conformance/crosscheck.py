@@ -403,6 +403,7 @@ def main(argv=None) -> int:
             **{area: (lambda check=check, area=area: report(area, check(keras, fs), keras.__version__))
                for area, check in (("initializers", crosscheck_initializers), ("regularizers", crosscheck_regularizers),
                                    ("constraints", crosscheck_constraints))},
+            "utils_data": lambda: __import__("conformance.crosscheck_utils_data", fromlist=["check"]).check(),
         }
         for area, check in areas.items():
             if wanted(area):

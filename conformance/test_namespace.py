@@ -313,3 +313,19 @@ def test_optimizer_and_schedule_functions_and_the_ema_callback_are_exported(fs):
                           (fs.callbacks, ("SwapEMAWeights",))):
         for name in names:
             assert name in module.__all__ and callable(getattr(module, name)), f"{module.__name__}.{name}"
+
+
+# -- the metric logs and data utilities of issue 16 (docs/SPEC.md 12.4-12.7) ------------------------------------------
+LOGS_AND_DATA_NAMES = {
+    "config": ["epsilon", "set_epsilon", "enable_interactive_logging", "disable_interactive_logging",
+               "is_interactive_logging_enabled"],
+    "utils": ["Progbar", "split_dataset", "timeseries_dataset_from_array", "enable_interactive_logging",
+              "disable_interactive_logging", "is_interactive_logging_enabled"],
+}
+
+
+def test_the_logging_and_data_utility_names_are_exported(fs):
+    for module, names in LOGS_AND_DATA_NAMES.items():
+        namespace = getattr(fs, module)
+        for name in names:
+            assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"

@@ -17,7 +17,7 @@ import fitspec
 from fitspec.errors import invalid_argument
 from fitspec.execution.stateless import STATE_ADVICE
 from fitspec_jax import ops as jax_ops
-from fitspec_jax.executor import JitExecution, PackedLogs
+from fitspec_jax.executor import JitExecution, PackedLogs, pack_logs
 
 
 class JaxVariable(fitspec.Variable):
@@ -137,6 +137,11 @@ class JaxBackend(fitspec.Backend):
     # -- executions -----------------------------------------------------------------------------------
     def compile(self, kind, run_one, run_many, model):
         return JitExecution(kind, run_one, run_many, model)
+
+    def compile_results(self, results):
+        """The metrics' results at an epoch's end as one jitted program, its logs one vector
+        (fitspec.execution.results)."""
+        return jax.jit(lambda values: pack_logs(results(values)))
 
     def fetch_logs(self, logs):
         if type(logs) is PackedLogs:
