@@ -138,10 +138,9 @@ class JaxBackend(fitspec.Backend):
     def compile(self, kind, run_one, run_many, model):
         return JitExecution(kind, run_one, run_many, model)
 
-    def compile_results(self, results):
-        """The metrics' results at an epoch's end as one jitted program, its logs one vector
-        (fitspec.execution.results)."""
-        return jax.jit(lambda values: pack_logs(results(values)))
+    def compile_results(self, result):
+        """A metric's `stateless_result` as one jitted program, its output one vector (fitspec.execution.results)."""
+        return jax.jit(lambda values: pack_logs({"result": result(values)}))
 
     def fetch_logs(self, logs):
         if type(logs) is PackedLogs:

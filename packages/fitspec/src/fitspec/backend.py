@@ -127,9 +127,9 @@ class Backend:
         None where this backend runs the current distribution inside one process (or there is none)."""
         return None
 
-    #: `compile_results(results) -> callable`: `results(values) -> {name: result}` (every metric's result from the
-    #: metrics' variable values, fitspec.execution.results) compiled into one program, its output what
-    #: `fetch_logs` accepts; None where results computed op by op cost no compilation (the default)
+    #: `compile_results(result) -> callable`: `result(values)`, a metric's `stateless_result`
+    #: (fitspec.execution.results), compiled into one program whose output `fetch_logs` brings to the host as
+    #: {"result": value}; None where results computed op by op cost no compilation (the default)
     compile_results = None
 
     # -- executions (fitspec.execution) ---------------------------------------------------------------
