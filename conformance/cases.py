@@ -247,8 +247,8 @@ CASES += [
          {"epochs": 1, "batch_size": 8}),
 ]
 
-#: issue 16's metrics, many per fit() case (the tiny softmax model, one epoch of SGD, as the loss_* cases); only
-#: scalar results: a metric whose result is a vector cannot be logged yet (docs/SPEC.md 6.3).
+#: issue 16's metrics, many per fit() case (the tiny softmax model, one epoch of SGD, as the loss_* cases); the
+#: metrics whose result is a vector are in `metrics_vector_results_in_logs` (docs/SPEC.md 6.10).
 METRICS_ONEHOT = Data(samples=40, x_shape=(4,), target="onehot", classes=3, sample_weight=True, seed=40)
 METRICS_SGD = ("SGD", {"learning_rate": 0.1})
 CASES += [
@@ -526,3 +526,15 @@ CASES.append(
                     "in different orders") for p in ("float64", "float32")}),
 )
 BY_NAME.update({case.name: case for case in CASES[-1:]})
+#: issue 16's metric logs: metrics whose result is a vector, logged per epoch as numpy arrays (docs/SPEC.md 6.10),
+#: through executions of two steps and with validation data
+CASES.append(
+    Case("metrics_vector_results_in_logs", "tiny_softmax",
+         Data(samples=30, x_shape=(4,), target="onehot", classes=3, sample_weight=True, seed=46),
+         {"optimizer": METRICS_SGD, "loss": "categorical_crossentropy", "steps_per_execution": 2,
+          "metrics": [("F1Score", {"average": None, "threshold": 0.3}), ("Precision", {"thresholds": [0.3, 0.5]}),
+                      ("TruePositives", {"thresholds": [0.2, 0.4, 0.6]}), ("R2Score", {"class_aggregation": None})],
+          "weighted_metrics": [("Recall", {"thresholds": [0.25, 0.5], "name": "weighted_recall"})]},
+         {"epochs": 2, "batch_size": 8, "validation_data": True}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]

@@ -67,14 +67,6 @@ def test_train_step_returning_a_non_dict(fs):
         model.fit(X, Y, verbose=0)
 
 
-def test_train_step_returning_non_scalar_logs(fs):
-    inputs = fs.Input(shape=(3,))
-    model = for_backend(fs)["NonScalarLogs"](inputs, fs.layers.Dense(1)(inputs))
-    model.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(TypeError, match=r"dict of scalars.*logs\['loss'\] with shape \(2, 3\)"):
-        model.fit(X, Y, verbose=0)
-
-
 def test_input_with_the_wrong_feature_count(fs):
     with pytest.raises(ValueError, match=r"^fit: argument `x` expected an array of shape \(None, 3\) for input "
                                          r"'.*'; received <an array of shape \(10, 4\)>"):

@@ -424,3 +424,19 @@ def test_the_dtype_policy_modules_import_by_name_and_are_the_namespace(fs):
     assert sorted(fs.mixed_precision.__all__) == ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy",
                                                   "global_policy", "set_dtype_policy", "set_global_policy"]
     assert {"dtype_policy", "set_dtype_policy"} <= set(fs.config.__all__)
+
+
+# -- the metric logs and data utilities of issue 16 (docs/SPEC.md 12.4-12.7) ------------------------------------------
+LOGS_AND_DATA_NAMES = {
+    "config": ["epsilon", "set_epsilon", "enable_interactive_logging", "disable_interactive_logging",
+               "is_interactive_logging_enabled"],
+    "utils": ["Progbar", "split_dataset", "timeseries_dataset_from_array", "enable_interactive_logging",
+              "disable_interactive_logging", "is_interactive_logging_enabled"],
+}
+
+
+def test_the_logging_and_data_utility_names_are_exported(fs):
+    for module, names in LOGS_AND_DATA_NAMES.items():
+        namespace = getattr(fs, module)
+        for name in names:
+            assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"

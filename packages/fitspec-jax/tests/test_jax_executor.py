@@ -163,14 +163,15 @@ def test_logs_come_back_as_one_vector_and_reach_the_host_as_floats(fs, dense_mod
 
 
 def test_fit_reads_no_logs_during_an_epoch_when_no_callback_reads_them(fs, dense_model, data, monkeypatch):
-    """Dispatch runs ahead of the device: the only fetch of an epoch is its last execution's, at the epoch's end."""
+    """Dispatch runs ahead of the device: the only fetches of an epoch are at its end, the last execution's logs
+    (their names) and the metrics' results (one compiled program's vector, fitspec.execution.results)."""
     model = dense_model()
     model.compile(optimizer="sgd", loss="mse")
     fetches = []
     fetch = PackedLogs.fetch
     monkeypatch.setattr(PackedLogs, "fetch", lambda self: fetches.append(1) or fetch(self))
     model.fit(*data, batch_size=10, epochs=2, verbose=0)  # 10 steps an epoch
-    assert len(fetches) == 2
+    assert len(fetches) == 4
     seen = []
 
     class Reader(fs.callbacks.Callback):
@@ -180,7 +181,7 @@ def test_fit_reads_no_logs_during_an_epoch_when_no_callback_reads_them(fs, dense
 
     fetches.clear()
     model.fit(*data, batch_size=10, epochs=1, verbose=0, callbacks=[Reader()])
-    assert len(fetches) == 10 and set(seen) == {LazyLogs}
+    assert len(fetches) == 10 + 1 and set(seen) == {LazyLogs}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -319,3 +320,41 @@ def test_a_state_entry_that_is_not_an_array_names_the_entry(fs, dense_model, dat
     model = _custom(fs, dense_model, train_step, mode)
     with pytest.raises(TypeError, match=r"`metrics_variables\[3\]` of None; expected an array of shape \(\) "):
         model.fit(*data, epochs=1, verbose=0)
+
+
+def test_logs_with_vectors_come_back_as_one_vector_and_reach_the_host_as_arrays(fs, dense_model, data):
+    """A metric whose result is a vector (docs/SPEC.md 6.10): the step's values of one dtype, raveled, in one vector."""
+    x, y = data[0], np.hstack([data[1], 1 - data[1]])
+    model = dense_model(units=2)
+    model.compile(optimizer="sgd", loss="mse", metrics=[fs.metrics.R2Score(class_aggregation=None)],
+                  steps_per_execution=2)
+    model.fit(x, y, epochs=1, verbose=0)
+    for batches in (1, 2):
+        logs = model.make_train_function()([(x[:8], y[:8])] * batches)
+        assert type(logs) is PackedLogs and logs.vector.shape == (3,)
+        host = fs.backend.fetch_logs(logs)
+        assert type(host["loss"]) is float and host["r2_score"].shape == (2,)
+
+
+def test_the_epoch_end_results_compile_once_per_kind_of_metric(fs, dense_model, data, monkeypatch):
+    """One compiled result per metric class, config and variable shapes, shared by every model (module docs of
+    fitspec.execution.results): a second model with the same metrics compiles nothing at its epoch ends."""
+    calls = []
+    compile_results = type(fs.backend).compile_results
+    monkeypatch.setattr(type(fs.backend), "compile_results", lambda self, f: calls.append(1) or
+                        compile_results(self, f))
+
+    def fit_one():
+        model = dense_model(units=2)
+        model.compile(optimizer="sgd", loss="mse", metrics=[fs.metrics.R2Score(class_aggregation=None, name="r2x"),
+                                                            fs.metrics.MeanSquaredError(name="mse_7")])
+        y = np.hstack([data[1], data[1] ** 2])
+        model.fit(data[0], y, batch_size=10, epochs=2, verbose=0)
+        return model.evaluate(data[0], y, verbose=0, return_dict=True)
+
+    first = fit_one()
+    compiled = len(calls)
+    assert compiled <= 3  # the loss tracker (unless an earlier test compiled its kind), R2Score, MSE
+    second = fit_one()
+    assert len(calls) == compiled
+    assert sorted(first) == sorted(second)

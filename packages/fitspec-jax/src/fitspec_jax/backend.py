@@ -17,7 +17,7 @@ import fitspec
 from fitspec.errors import invalid_argument
 from fitspec.execution.stateless import STATE_ADVICE
 from fitspec_jax import ops as jax_ops
-from fitspec_jax.executor import JitExecution, PackedLogs
+from fitspec_jax.executor import JitExecution, PackedLogs, pack_logs
 
 
 class JaxVariable(fitspec.Variable):
@@ -137,6 +137,10 @@ class JaxBackend(fitspec.Backend):
     # -- executions -----------------------------------------------------------------------------------
     def compile(self, kind, run_one, run_many, model):
         return JitExecution(kind, run_one, run_many, model)
+
+    def compile_results(self, result):
+        """A metric's `stateless_result` as one jitted program, its output one vector (fitspec.execution.results)."""
+        return jax.jit(lambda values: pack_logs({"result": result(values)}))
 
     def fetch_logs(self, logs):
         if type(logs) is PackedLogs:

@@ -18,6 +18,7 @@ inserting the all-reduces, so it computes what one device computes (SPEC 13.3).
 
 from __future__ import annotations
 
+import math
 import operator
 
 import jax
@@ -28,25 +29,49 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 @jax.tree_util.register_pytree_node_class
 class PackedLogs:
-    """A step's logs of scalars as one device vector (one transfer to the host), with their structure.
+    """A step's logs of one dtype as one device vector (one transfer to the host), with their structure.
 
+    `shapes` is None when every value is a scalar (the usual case); otherwise each value's shape, the vector
+    holding the values raveled one after another (a metric whose result is a vector, docs/SPEC.md 6.10).
     A pytree whose structure is static: a jitted step returns it as it is.
     """
 
-    __slots__ = ("treedef", "vector")
+    __slots__ = ("shapes", "treedef", "vector")
 
-    def __init__(self, vector, treedef):
-        self.vector, self.treedef = vector, treedef
+    def __init__(self, vector, treedef, shapes=None):
+        self.vector, self.treedef, self.shapes = vector, treedef, shapes
 
     def tree_flatten(self):
-        return (self.vector,), self.treedef
+        return (self.vector,), (self.treedef, self.shapes)
 
     @classmethod
-    def tree_unflatten(cls, treedef, children):
-        return cls(children[0], treedef)
+    def tree_unflatten(cls, aux, children):
+        return cls(children[0], *aux)
 
     def fetch(self):
-        return optree.tree_unflatten(self.treedef, np.asarray(self.vector).tolist())
+        host = np.asarray(self.vector)
+        if self.shapes is None:
+            return optree.tree_unflatten(self.treedef, host.tolist())
+        values, start = [], 0
+        for shape in self.shapes:
+            size = math.prod(shape)
+            part = host[start:start + size]
+            values.append(part.reshape(shape) if shape else float(part[0]))
+            start += size
+        return optree.tree_unflatten(self.treedef, values)
+
+
+def pack_logs(logs):
+    """Traced: logs of one dtype (the usual case: scalars, or vectors besides them) as `PackedLogs`, so they reach
+    the host in one transfer (jax.device_get of a dict costs a transfer per entry); any other logs as they are."""
+    leaves, treedef = optree.tree_flatten(logs)
+    leaves = [jax.numpy.asarray(leaf) for leaf in leaves]
+    if not leaves or any(leaf.dtype != leaves[0].dtype for leaf in leaves):
+        return logs
+    if all(leaf.ndim == 0 for leaf in leaves):
+        return PackedLogs(jax.numpy.stack(leaves), treedef)
+    shapes = tuple(tuple(leaf.shape) for leaf in leaves)
+    return PackedLogs(jax.numpy.concatenate([leaf.reshape(-1) for leaf in leaves]), treedef, shapes)
 
 
 class JitExecution:
@@ -106,22 +131,11 @@ class JitExecution:
             self._scan_is_slow = on_cpu and "conv_general_dilated" in str(self._jitted_one.trace(state, batch).jaxpr)
         return self._scan_is_slow
 
-    # -- logs: one vector, one transfer ----------------------------------------------------------------
-    @staticmethod
-    def _pack_logs(logs):
-        """Traced: logs of scalars of one dtype (the usual case) as `PackedLogs`, so they reach the host in one
-        transfer (jax.device_get of a dict costs a transfer per entry); any other logs as they are."""
-        leaves, treedef = optree.tree_flatten(logs)
-        leaves = [jax.numpy.asarray(leaf) for leaf in leaves]
-        if not leaves or any(leaf.ndim != 0 or leaf.dtype != leaves[0].dtype for leaf in leaves):
-            return logs
-        return PackedLogs(jax.numpy.stack(leaves), treedef)
-
     # -- compiled ------------------------------------------------------------------------------------
     def _run_one(self, state, batch):
         """Traced by jax.jit: the step of one batch."""
         outputs, state = self._run_one_step(state, batch)
-        return (outputs if self.kind.collects_outputs else self._pack_logs(outputs)), self._constrained(state)
+        return (outputs if self.kind.collects_outputs else pack_logs(outputs)), self._constrained(state)
 
     def _constrained(self, state):
         """Traced: the new state replicated over the mesh of a DataParallel run, as the state came in."""
@@ -148,7 +162,7 @@ class JitExecution:
             outputs.append(out)
         if collects:
             return tuple(outputs), self._constrained(state)
-        return self._pack_logs(outputs[-1]), self._constrained(state)
+        return pack_logs(outputs[-1]), self._constrained(state)
 
 
 class DataPlacement:

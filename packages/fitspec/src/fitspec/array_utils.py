@@ -12,8 +12,7 @@ import numbers
 import numpy as np
 
 from fitspec.errors import invalid_argument
-
-EPSILON = 1e-7  # Keras's backend.epsilon(), the floor of a tensor's norm
+from fitspec.floatx import epsilon as fuzz
 
 
 def is_host_data(x) -> bool:
@@ -77,11 +76,11 @@ def normalize(ops, x, axis=-1, order=2):
         return x / norm
     if order == 2:
         inverse = 1.0 / ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
-        return ops.multiply(x, ops.minimum(inverse, 1.0 / EPSILON))
+        return ops.multiply(x, ops.minimum(inverse, 1.0 / fuzz(ops)))
     magnitude = ops.abs(x)
     norm = (ops.sum(magnitude, axis=axis, keepdims=True) if order == 1
             else ops.max(magnitude, axis=axis, keepdims=True))
-    return ops.divide(x, ops.maximum(norm, EPSILON))
+    return ops.divide(x, ops.maximum(norm, fuzz(ops)))
 
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):

@@ -52,6 +52,8 @@ class Backend:
         #: (`fs.distribution.initialize`: a fitspec.distribution.ProcessEnvironment), both this backend's only
         self.distribution = None
         self.process_environment = None
+        #: progress bars write to stdout (True) or to the `fitspec` logger (fs.config.disable_interactive_logging)
+        self.interactive_logging = True
 
     # -- floatx ---------------------------------------------------------------------------------
     @property
@@ -63,6 +65,23 @@ class Backend:
 
     def set_floatx(self, dtype: str) -> None:
         self.ops.floatx.set(dtype, where=f"{self.name}.config.set_floatx")
+
+    def epsilon(self) -> float:
+        """The fuzz factor every ε default of this backend's formulas reads (Keras's `config.epsilon()`)."""
+        return self.ops.floatx.epsilon
+
+    def set_epsilon(self, value) -> None:
+        self.ops.floatx.set_epsilon(value, where=f"{self.name}.config.set_epsilon")
+
+    # -- interactive logging (Keras's names) --------------------------------------------------------
+    def enable_interactive_logging(self) -> None:
+        self.interactive_logging = True
+
+    def disable_interactive_logging(self) -> None:
+        self.interactive_logging = False
+
+    def is_interactive_logging_enabled(self) -> bool:
+        return self.interactive_logging
 
     # -- data -----------------------------------------------------------------------------------
     def convert_batch(self, model, batch):
@@ -107,6 +126,11 @@ class Backend:
         """The replicas of a data-parallel run that are processes of their own (fitspec.replicas.ReplicaGroup), or
         None where this backend runs the current distribution inside one process (or there is none)."""
         return None
+
+    #: `compile_results(result) -> callable`: `result(values)`, a metric's `stateless_result`
+    #: (fitspec.execution.results), compiled into one program whose output `fetch_logs` brings to the host as
+    #: {"result": value}; None where results computed op by op cost no compilation (the default)
+    compile_results = None
 
     # -- executions (fitspec.execution) ---------------------------------------------------------------
     def compile(self, kind, run_one, run_many, model):

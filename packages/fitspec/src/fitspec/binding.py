@@ -21,6 +21,7 @@ from fitspec import (
     config_options,
     constraints,
     data,
+    data_utils,
     datasets,
     distribution,
     dtype_policies,
@@ -204,7 +205,8 @@ def bind(backend, package: str) -> types.SimpleNamespace:
                                    "backend": lambda: backend.name,
                                    "image_data_format": config_options.image_data_format,
                                    "set_image_data_format": config_options.set_image_data_format,
-                                   **_dtype_policy_modules(api, backend, package, module)})
+                                   **_dtype_policy_modules(api, backend, package, module),
+                                   **config_options.backend_options(backend)})
     api.utils = module("utils", {
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,
@@ -214,6 +216,9 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         "pad_sequences": array_utils.pad_sequences,
         "clear_session": config_options.clear_session,
         **model_configs.utils_functions(api),
+        **config_options.utils_entries(backend, package),
+        "split_dataset": data_utils.split_dataset,
+        "timeseries_dataset_from_array": data_utils.timeseries_dataset_from_array,
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.distribution = _module(f"{package}.distribution", distribution.namespace(backend, package))

@@ -8,9 +8,7 @@ import math
 import numpy as np
 
 from fitspec.errors import invalid_argument
-
-#: added to the norms before dividing by them (Keras's backend epsilon)
-EPSILON = 1e-7
+from fitspec.floatx import epsilon as fuzz
 
 
 def _number(where: str, argument: str, value) -> float:
@@ -48,7 +46,7 @@ class Constraint:
 
 
 class MaxNorm(Constraint):
-    """w * clip(n, 0, max_value) / (1e-7 + n), n the L2 norms along `axis` (kept)."""
+    """w * clip(n, 0, max_value) / (ε + n), n the L2 norms along `axis` (kept), ε = fs.config.epsilon()."""
 
     def __init__(self, max_value=2, axis=0):
         self.max_value = _number("MaxNorm", "max_value", max_value)
@@ -58,14 +56,14 @@ class MaxNorm(Constraint):
         ops = self.backend.ops
         w = ops.convert_to_tensor(w)
         norms = self._norms(w, self.axis)
-        return w * (ops.clip(norms, 0, self.max_value) / (EPSILON + norms))
+        return w * (ops.clip(norms, 0, self.max_value) / (fuzz(ops) + norms))
 
     def get_config(self):
         return {"max_value": self.max_value, "axis": self.axis}
 
 
 class MinMaxNorm(Constraint):
-    """w * (rate * clip(n, min_value, max_value) + (1 - rate) * n) / (1e-7 + n), n the L2 norms along `axis`."""
+    """w * (rate * clip(n, min_value, max_value) + (1 - rate) * n) / (ε + n), n the L2 norms along `axis`."""
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value = _number("MinMaxNorm", "min_value", min_value)
@@ -78,7 +76,7 @@ class MinMaxNorm(Constraint):
         w = ops.convert_to_tensor(w)
         norms = self._norms(w, self.axis)
         desired = self.rate * ops.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
-        return w * (desired / (EPSILON + norms))
+        return w * (desired / (fuzz(ops) + norms))
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
@@ -93,14 +91,15 @@ class NonNeg(Constraint):
 
 
 class UnitNorm(Constraint):
-    """w / (1e-7 + n), n the L2 norms along `axis`."""
+    """w / (ε + n), n the L2 norms along `axis`."""
 
     def __init__(self, axis=0):
         self.axis = _axis("UnitNorm", axis)
 
     def __call__(self, w):
-        w = self.backend.ops.convert_to_tensor(w)
-        return w / (EPSILON + self._norms(w, self.axis))
+        ops = self.backend.ops
+        w = ops.convert_to_tensor(w)
+        return w / (fuzz(ops) + self._norms(w, self.axis))
 
     def get_config(self):
         return {"axis": self.axis}

@@ -1,6 +1,7 @@
 """Losses: per-sample functions `f(ops, y_true, y_pred)` and the `Loss` classes that reduce them.
 
-Every formula is in docs/SPEC.md ("Losses"); epsilon = 1e-7 where probabilities are clipped.
+Every formula is in docs/SPEC.md ("Losses"); epsilon = `fuzz(ops)`, the backend's `fs.config.epsilon()` (1e-7 unless
+set), where probabilities are clipped.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import ClassVar
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.floatx import epsilon as fuzz
 from fitspec.masking import get_mask
 from fitspec.reduction import REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
-
-EPSILON = 1e-7
 
 
 # -- per-sample functions ---------------------------------------------------------------------
@@ -51,7 +51,7 @@ def _smooth_categorical(ops, y_true, label_smoothing):
 
 def _binary_crossentropy_of_probabilities(ops, y_true, p):
     """-(t log p + (1 - t) log(1 - p)), p clipped to [eps, 1 - eps]"""
-    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+    p = ops.clip(p, fuzz(ops), 1.0 - fuzz(ops))
     return -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
 
 
@@ -99,7 +99,7 @@ def _same_shape_targets(ops, where, y_true, y_pred):
 
 def _normalized_probabilities(ops, y_pred, axis):
     """y_pred / sum(y_pred, axis), clipped to [eps, 1 - eps]"""
-    return ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), EPSILON, 1.0 - EPSILON)
+    return ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), fuzz(ops), 1.0 - fuzz(ops))
 
 
 def categorical_crossentropy(ops, y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -173,7 +173,7 @@ def l2_normalize(ops, x, axis=-1, epsilon=1e-12):
 def kl_divergence(ops, y_true, y_pred):
     """sum(t log(t / p), axis=-1), t and p clipped to [eps, 1]."""
     y_true, y_pred = _prepare(ops, y_true, y_pred)
-    t, p = ops.clip(y_true, EPSILON, 1.0), ops.clip(y_pred, EPSILON, 1.0)
+    t, p = ops.clip(y_true, fuzz(ops), 1.0), ops.clip(y_pred, fuzz(ops), 1.0)
     return ops.sum(t * ops.log(t / p), axis=-1)
 
 
@@ -203,7 +203,7 @@ def log_cosh(ops, y_true, y_pred):
 def poisson(ops, y_true, y_pred):
     """mean(p - t log(p + eps), axis=-1)"""
     y_true, y_pred = _prepare(ops, y_true, y_pred)
-    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + fuzz(ops)), axis=-1)
 
 
 def hinge(ops, y_true, y_pred):
@@ -217,14 +217,14 @@ def hinge(ops, y_true, y_pred):
 def mean_absolute_percentage_error(ops, y_true, y_pred):
     """100 mean(|t - p| / max(|t|, eps), axis=-1)"""
     y_true, y_pred = _prepare(ops, y_true, y_pred)
-    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)), axis=-1)
+    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), fuzz(ops))), axis=-1)
 
 
 def mean_squared_logarithmic_error(ops, y_true, y_pred):
     """mean((log(max(p, eps) + 1) - log(max(t, eps) + 1))^2, axis=-1)"""
     y_true, y_pred = _prepare(ops, y_true, y_pred)
-    first = ops.log(ops.maximum(y_pred, EPSILON) + 1.0)
-    second = ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    first = ops.log(ops.maximum(y_pred, fuzz(ops)) + 1.0)
+    second = ops.log(ops.maximum(y_true, fuzz(ops)) + 1.0)
     return ops.mean(ops.square(first - second), axis=-1)
 
 
@@ -248,7 +248,7 @@ def dice(ops, y_true, y_pred, axis=None):
     """1 - 2 sum(t p, axis) / (sum(t, axis) + sum(p, axis) + eps); axis None: one value for the whole batch."""
     y_true, y_pred = _prepare(ops, y_true, y_pred)
     intersection = ops.sum(y_true * y_pred, axis=axis)
-    return 1.0 - 2.0 * intersection / (ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis) + EPSILON)
+    return 1.0 - 2.0 * intersection / (ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis) + fuzz(ops))
 
 
 def tversky(ops, y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
@@ -258,7 +258,7 @@ def tversky(ops, y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     intersection = ops.sum(y_true * y_pred, axis=axis)
     false_positives = ops.sum((1.0 - y_pred) * y_true, axis=axis)
     false_negatives = ops.sum(y_pred * (1.0 - y_true), axis=axis)
-    return 1.0 - intersection / (intersection + false_positives * alpha + false_negatives * beta + EPSILON)
+    return 1.0 - intersection / (intersection + false_positives * alpha + false_negatives * beta + fuzz(ops))
 
 
 def categorical_generalized_cross_entropy(ops, y_true, y_pred, q):

@@ -12,9 +12,7 @@ import numpy as np
 
 from fitspec import config_lookup
 from fitspec.errors import invalid_argument
-
-#: the floor of a row's norm in OrthogonalRegularizer's normalisation (Keras's backend epsilon)
-EPSILON = 1e-7
+from fitspec.floatx import epsilon as fuzz
 
 
 def check_factor(where: str, argument: str, value) -> float:
@@ -103,7 +101,7 @@ class L2(Regularizer):
 
 class OrthogonalRegularizer(Regularizer):
     """For a 2-D x whose rows (mode "rows") or columns ("columns") are scaled to unit norm,
-    u_i = x_i * min(1 / ||x_i||, 1 / 1e-7): factor * 0.5 * sum_{i != j} |u_i . u_j| / (n (n - 1) / 2),
+    u_i = x_i * min(1 / ||x_i||, 1 / ε): factor * 0.5 * sum_{i != j} |u_i . u_j| / (n (n - 1) / 2),
     n the number of rows (columns): the mean |cosine| over pairs, times factor."""
 
     def __init__(self, factor=0.01, mode="rows"):
@@ -119,7 +117,7 @@ class OrthogonalRegularizer(Regularizer):
             raise invalid_argument("OrthogonalRegularizer", "inputs", "a tensor of rank 2", x)
         if self.mode == "columns":
             x = ops.transpose(x)
-        inverse_norm = ops.minimum(1.0 / ops.sqrt(ops.sum(ops.square(x), axis=1, keepdims=True)), 1.0 / EPSILON)
+        inverse_norm = ops.minimum(1.0 / ops.sqrt(ops.sum(ops.square(x), axis=1, keepdims=True)), 1.0 / fuzz(ops))
         units = x * inverse_norm
         n = int(ops.shape(x)[0])
         off_diagonal = ops.convert_to_tensor(1.0 - np.eye(n), dtype=ops.dtype(x))

@@ -35,7 +35,7 @@ from fitspec.data import ArrayDataset, unpack_x_y_sample_weight
 from fitspec.data_adapters import ArrayAdapter, EpochIterator, get_adapter
 from fitspec.data_checks import DataCheck
 from fitspec.errors import invalid_argument
-from fitspec.execution import PREDICT, TEST, TRAIN, LazyLogs, host_logs
+from fitspec.execution import PREDICT, TEST, TRAIN, EpochResults, LazyLogs, host_logs
 from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
@@ -296,14 +296,17 @@ class Trainer:
             self.__dict__.setdefault("_executions", {}).pop(PREDICT, None)
         return self._execution(PREDICT)
 
-    def _run_logged(self, kind, batches) -> dict[str, float]:
-        """One execution of `kind` steps; its logs as floats."""
+    def _run_logged(self, kind, batches) -> dict:
+        """One execution of `kind` steps; its logs as floats (and numpy arrays, docs/SPEC.md 6.10)."""
         return host_logs(self, self._execution(kind)(batches), kind)
 
-    def _metrics_result_on_host(self) -> dict[str, float]:
+    def _metrics_result_on_host(self) -> dict:
         group = group_of(self)
-        if group is None:
-            return host_logs(self, self.get_metrics_result())
+        if group is None:  # one compiled program where the backend has one (fitspec.execution.results)
+            results = self.__dict__.get("_epoch_results")
+            if results is None:
+                results = self.__dict__["_epoch_results"] = EpochResults(self)  # no attribute tracking
+            return host_logs(self, results())
         # replicas in processes of their own: the metrics over the global data, from their summed states (SPEC 13.4)
         variables = self.metrics_variables
         with StatelessScope(list(zip(variables, group.reduced_metric_values(variables)))):

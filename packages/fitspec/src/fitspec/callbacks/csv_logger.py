@@ -1,9 +1,15 @@
-"""`CSVLogger`: one row per epoch (`epoch` first, then the log keys sorted), flushed as it is written."""
+"""`CSVLogger`: one row per epoch (`epoch` first, then the log keys sorted), flushed as it is written.
+
+A vector value (docs/SPEC.md 6.10) is written as Keras 3 writes it: the text `"[a, b, c]"`, its quotes
+included, which the csv writer then quotes again.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+
+import numpy as np
 
 from fitspec.callbacks.callback import Callback
 
@@ -32,10 +38,17 @@ class CSVLogger(Callback):
         if self._needs_header:
             writer.writerow(["epoch", *self.keys])
             self._needs_header = False
-        writer.writerow([epoch, *(logs.get(k, "NA") for k in self.keys)])
+        writer.writerow([epoch, *(_cell(logs.get(k, "NA")) for k in self.keys)])
         self._file.flush()
 
     def on_train_end(self, logs=None):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _cell(value):
+    """A value as Keras's CSVLogger writes it: a string or scalar as it is, anything iterable as `"[a, b]"`."""
+    if isinstance(value, np.ndarray) and value.ndim > 0 or isinstance(value, (list, tuple)):
+        return f'"[{", ".join(map(str, value))}]"'
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fitspec.callbacks.callback import Callback
-from fitspec.progbar import Progbar
+from fitspec.progbar import Progbar, print_message
 
 
 class ProgbarLogger(Callback):
@@ -16,17 +16,22 @@ class ProgbarLogger(Callback):
         self._seen = 0
 
     def _new_bar(self, target):
-        self._bar = Progbar(target, verbose=self.verbose)
+        # the logs hold the metrics' running results already: shown as they are (Keras: stateless_metrics=set())
+        self._bar = Progbar(target, verbose=self.verbose, stateless_metrics=set())
+        self._bar.backend = self._bar_backend()
         self._seen = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.params.get("epochs", 1) and self.verbose:
-            print(f"Epoch {epoch + 1}/{self.params['epochs']}")
+            print_message(f"Epoch {epoch + 1}/{self.params['epochs']}\n", self._bar_backend())
         self._new_bar(self.params.get("steps"))
+
+    def _bar_backend(self):
+        return self.model.backend if self.model is not None else None
 
     def on_train_batch_end(self, batch, logs=None):
         self._seen = batch + 1
-        self._bar.update(self._seen, logs)
+        self._bar.update(self._seen, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         self._bar.update(self._seen, logs, finalize=True)
@@ -38,7 +43,7 @@ class ProgbarLogger(Callback):
     def on_test_batch_end(self, batch, logs=None):
         if not self.params.get("in_fit"):
             self._seen = batch + 1
-            self._bar.update(self._seen, logs)
+            self._bar.update(self._seen, logs, finalize=False)
 
     def on_test_end(self, logs=None):
         if not self.params.get("in_fit"):
@@ -49,7 +54,7 @@ class ProgbarLogger(Callback):
 
     def on_predict_batch_end(self, batch, logs=None):
         self._seen = batch + 1
-        self._bar.update(self._seen, None)
+        self._bar.update(self._seen, None, finalize=False)
 
     def on_predict_end(self, logs=None):
         self._bar.update(self._seen, None, finalize=True)

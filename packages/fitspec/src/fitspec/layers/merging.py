@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.floatx import epsilon as fuzz
 from fitspec.layers.layer import Layer
 from fitspec.layers.normalization import l2_normalize
 
@@ -154,12 +155,11 @@ class Dot(Merge):
 
     Output shape: (batch, x1's other axes, x2's other axes), or (batch, 1) when both are (batch, d).
     `axes` an int (the same axis of both; negative counts from each input's end) or a pair; never the
-    batch axis. `normalize`: each input first L2-normalised along its axis (epsilon 1e-7), so the result
+    batch axis. `normalize`: each input first L2-normalised along its axis (ε = fs.config.epsilon()), so the result
     is the cosine similarity.
     """
 
     min_inputs = max_inputs = 2
-    EPSILON = 1e-7  # keras.backend.epsilon(): Dot normalizes with ops.normalize's default
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
@@ -199,7 +199,7 @@ class Dot(Merge):
         out_shape = self._check_shapes(shapes)
         (x, y), (a1, a2) = inputs, self._axes_of(shapes)
         if self.normalize:
-            x, y = l2_normalize(ops, x, a1, self.EPSILON), l2_normalize(ops, y, a2, self.EPSILON)
+            x, y = l2_normalize(ops, x, a1, fuzz(ops)), l2_normalize(ops, y, a2, fuzz(ops))  # ops.normalize's ε
         rank_x, rank_y = len(shapes[0]), len(shapes[1])
         x = ops.transpose(x, [d for d in range(rank_x) if d != a1] + [a1])  # (b, ..., d)
         y = ops.transpose(y, [0, a2] + [d for d in range(1, rank_y) if d != a2])  # (b, d, ...)

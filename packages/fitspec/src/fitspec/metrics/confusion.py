@@ -14,19 +14,20 @@ from typing import ClassVar
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.floatx import epsilon as fuzz
 from fitspec.metrics.base import Metric
 from fitspec.reduction import squeeze_or_expand_to_same_rank
 
-EPSILON = 1e-7
 #: what a prediction outside the top k becomes before the thresholds (Keras's NEG_INF)
 NEG_INF = -1e10
 COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
 
-def is_evenly_spaced(thresholds) -> bool:
-    """At least 3 thresholds equal to i / (n - 1) within 1e-7: Keras counts them by buckets."""
+def is_evenly_spaced(thresholds, epsilon) -> bool:
+    """At least 3 thresholds equal to i / (n - 1) within `epsilon` (fs.config.epsilon()): Keras counts them by
+    buckets."""
     n = len(thresholds)
-    return n >= 3 and bool(np.allclose(thresholds, np.arange(n, dtype=np.float32) / (n - 1), atol=EPSILON))
+    return n >= 3 and bool(np.allclose(thresholds, np.arange(n, dtype=np.float32) / (n - 1), atol=epsilon))
 
 
 def parse_thresholds(where: str, thresholds, default):
@@ -120,7 +121,7 @@ class _ConditionCount(_Counts):
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
         parsed = parse_thresholds(type(self).__name__, thresholds, 0.5)
-        self._init_counts(parsed, is_evenly_spaced(parsed))
+        self._init_counts(parsed, is_evenly_spaced(parsed, fuzz(self.ops)))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_counts(self, self._variables_by_count(), y_true, y_pred, self.thresholds, evenly=self._evenly,
@@ -165,7 +166,7 @@ class _RatioAtThreshold(_Counts):
             raise invalid_argument(where, "class_id", "None or an int >= 0", class_id)
         self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
         parsed = parse_thresholds(where, thresholds, 0.5 if top_k is None else NEG_INF)
-        self._init_counts(parsed, is_evenly_spaced(parsed))
+        self._init_counts(parsed, is_evenly_spaced(parsed, fuzz(self.ops)))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_counts(self, self._variables_by_count(), y_true, y_pred, self.thresholds, evenly=self._evenly,
@@ -302,7 +303,7 @@ class AUC(_Counts):
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             inner = sorted(parse_thresholds("AUC", thresholds, None))
-            evenly = is_evenly_spaced(np.array([0.0, *inner, 1.0]))
+            evenly = is_evenly_spaced(np.array([0.0, *inner, 1.0]), fuzz(self.ops))
         else:
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or num_thresholds <= 1:
                 raise invalid_argument("AUC", "num_thresholds", "an int > 1", num_thresholds)
@@ -322,7 +323,7 @@ class AUC(_Counts):
             if weights.ndim != 1 or not np.all(weights >= 0):
                 raise invalid_argument("AUC", "label_weights", "a 1D list of non-negative weights", label_weights)
             self.label_weights = [float(w) for w in weights]
-        self._thresholds = [0.0 - EPSILON, *inner, 1.0 + EPSILON]
+        self._thresholds = [0.0 - fuzz(self.ops), *inner, 1.0 + fuzz(self.ops)]
         self._evenly = evenly
         self.thresholds = list(self._thresholds)
         self._built = False

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from fitspec.floatx import epsilon as fuzz
 from fitspec.losses import _prepare  # y_true cast to y_pred's dtype, ranks aligned: as the losses
 from fitspec.metrics.reduction import PerSampleMean
-
-EPSILON = 1e-7
 
 
 def _centred(ops, x, axis):
@@ -38,7 +37,7 @@ def concordance_correlation(ops, y_true, y_pred, axis=-1):
     p_var = _var(ops, y_pred - p_mean, axis)
     covariance = (y_true - p_mean) * (y_pred - p_mean)
     norm = t_var + p_var + ops.square(t_mean - p_mean)
-    return ops.mean(2.0 * covariance / (norm + EPSILON), axis=axis)
+    return ops.mean(2.0 * covariance / (norm + fuzz(ops)), axis=axis)
 
 
 class PearsonCorrelation(PerSampleMean):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fitspec.errors import invalid_argument
+from fitspec.floatx import epsilon as fuzz
 from fitspec.metrics.base import Metric
-
-EPSILON = 1e-7
 
 
 class FBetaScore(Metric):
@@ -76,13 +75,13 @@ class FBetaScore(Metric):
         if not self._built:
             return ops.convert_to_tensor(0.0, dtype=self.dtype)
         tp, fp, fn = self.true_positives.value, self.false_positives.value, self.false_negatives.value
-        precision = tp / (tp + fp + EPSILON)
-        recall = tp / (tp + fn + EPSILON)
+        precision = tp / (tp + fp + fuzz(ops))
+        recall = tp / (tp + fn + fuzz(ops))
         b2 = self.beta**2
-        score = precision * recall / (b2 * precision + recall + EPSILON) * (1.0 + b2)
+        score = precision * recall / (b2 * precision + recall + fuzz(ops)) * (1.0 + b2)
         if self.average == "weighted":
             weights = self.intermediate_weights.value
-            return ops.sum(score * (weights / (ops.sum(weights) + EPSILON)))
+            return ops.sum(score * (weights / (ops.sum(weights) + fuzz(ops))))
         if self.average is not None:
             return ops.mean(score)
         return score

@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.floatx import epsilon as fuzz
 from fitspec.metrics.base import Metric
-
-EPSILON = 1e-7
 
 
 def _ids(ops, x, sparse, axis):
@@ -66,8 +65,8 @@ class IoU(Metric):
         ids = ops.convert_to_tensor(np.asarray(self.target_class_ids, dtype=np.int32))
         tp, denominator = ops.take(diagonal, ids, axis=0), ops.take(denominator, ids, axis=0)
         valid = ops.greater(denominator, 1e-9)
-        iou = ops.where(valid, tp / (denominator + EPSILON), ops.zeros_like(tp))
-        return ops.sum(iou) / (ops.sum(ops.cast(valid, "float32")) + EPSILON)
+        iou = ops.where(valid, tp / (denominator + fuzz(ops)), ops.zeros_like(tp))
+        return ops.sum(iou) / (ops.sum(ops.cast(valid, "float32")) + fuzz(ops))
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
