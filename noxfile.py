@@ -194,6 +194,7 @@ def bench(session: nox.Session) -> None:
     for backend in backends:
         run_benchmarks(session, backend)
     session.run("python", "-m", "benchmarks.report", *bench_results(session, backends))
+    session.run("python", "-m", "benchmarks.scaling")  # data-parallel samples/s, 1 against 2 replicas (SPEC 13)
 
 
 @nox.session(name="conformance-distributed")
