@@ -403,6 +403,7 @@ def main(argv=None) -> int:
             **{area: (lambda check=check, area=area: report(area, check(keras, fs), keras.__version__))
                for area, check in (("initializers", crosscheck_initializers), ("regularizers", crosscheck_regularizers),
                                    ("constraints", crosscheck_constraints))},
+            "replica_variables": lambda: __import__("conformance.crosscheck_replica_variables", fromlist=["c"]).check(),
         }
         for area, check in areas.items():
             if wanted(area):

@@ -101,6 +101,21 @@ def test_data_parallel_shards_the_batch_axis_and_replicates_variables(fs):
         d.set_distribution("DataParallel")
 
 
+def test_a_variable_takes_keras_aggregation_and_synchronization(fs):
+    """How replicas combine a variable (SPEC 13.7): Keras's values and defaults; a metric's are summed on read."""
+    v = fs.Variable(np.zeros(2))
+    assert (v.aggregation, v.synchronization) == ("none", "auto")
+    v = fs.Variable(np.zeros(2), aggregation=None, synchronization=None)
+    assert (v.aggregation, v.synchronization) == ("none", "none")
+    v = fs.Variable(np.zeros(2), aggregation="only_first_replica", synchronization="on_write")
+    assert (v.aggregation, v.synchronization) == ("only_first_replica", "on_write")
+    with pytest.raises(ValueError, match="aggregation"):
+        fs.Variable(np.zeros(2), aggregation="max")
+    with pytest.raises(ValueError, match="synchronization"):
+        fs.Variable(np.zeros(2), synchronization="ON_READ")
+    assert {(v.aggregation, v.synchronization) for v in fs.metrics.Mean().variables} == {("sum", "on_read")}
+
+
 def test_initialize_is_a_no_op_without_world_size_or_with_one_process(fs, monkeypatch):
     for name in ("WORLD_SIZE", "RANK", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_JOB_ADDRESSES"):
         monkeypatch.delenv(name, raising=False)
