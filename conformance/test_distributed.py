@@ -261,7 +261,9 @@ def test_backup_and_restore_resumes_a_killed_distributed_run_to_the_unkilled_run
                "--backup-dir", str(tmp_path / "backup"), "--kill-at-step", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     killed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    assert killed.returncode == 128 + 9, killed.stderr[-4000:]
+    # the launcher exits with the status of the first process it finds failed: the killed rank's (137), or a peer's
+    # that noticed the loss first (TensorFlow's heartbeats), never hanging
+    assert killed.returncode != 0 and "fitspec-launch: local rank" in killed.stderr, killed.stderr[-4000:]
     assert (tmp_path / "killed").exists() and not (out / f"result_{precision}.json").exists()
     command[command.index("--master-port") + 1] = str(_free_port(2))
     _run(command)
