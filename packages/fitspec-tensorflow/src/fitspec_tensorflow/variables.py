@@ -26,7 +26,8 @@ class TensorflowVariable(fitspec.Variable):
     def _make_storage(self, array: np.ndarray):
         # init_scope: a variable first needed inside a tf.function (an optimizer built by its first
         # `apply` in a hand-written @tf.function step) is created once, eagerly, not in the graph.
-        strategy = self.backend.strategy()
+        # synchronization "none" (Keras: not synchronised): this process's own, as fs.random's process-wide state
+        strategy = self.backend.strategy() if self.synchronization != "none" else None
         if strategy is None:
             with tf.init_scope(), self.backend.device_scope():
                 return tf.Variable(array, trainable=self.trainable, name=_tf_name(self.name))

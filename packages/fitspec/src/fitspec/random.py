@@ -275,7 +275,7 @@ class _Draws:
         if self._global_state is None:
             self._global_state = self.backend.Variable(
                 initial_state(seeding.process_seed_word()), dtype=STATE_DTYPE, trainable=False,
-                name=GLOBAL_STATE_NAME, path=f"fs.random/{GLOBAL_STATE_NAME}")
+                name=GLOBAL_STATE_NAME, path=f"fs.random/{GLOBAL_STATE_NAME}", synchronization="none")
         return self._global_state
 
     def _reseed(self) -> None:
