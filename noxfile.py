@@ -205,14 +205,16 @@ def bench(session: nox.Session) -> None:
     for backend in backends:
         run_benchmarks(session, backend)
     session.run("python", "-m", "benchmarks.report", *bench_results(session, backends))
+    session.run("python", "-m", "benchmarks.scaling")  # data-parallel samples/s, 1 against 2 replicas (SPEC 13)
 
 
 @nox.session(name="conformance-distributed")
 def conformance_distributed(session: nox.Session) -> None:
     """The area `distributed` on every backend (SPEC 13): data-parallel runs in subprocesses against one device,
-    with 2 and 4 replicas (each `conformance-<backend>` and CI run it with 2)."""
+    with 2 and 4 replicas, every layout and resume (each `conformance-<backend>` and CI run it with 2, without
+    JAX's processes and TensorFlow's resume)."""
     install_backends(session, BACKENDS)
     for backend in BACKENDS:
         session.run("pytest", "conformance/test_distributed.py", f"--backend={backend}", "-p", "no:cacheprovider",
-                    *session.posargs, env={"FITSPEC_REPLICAS": "2,4"})
+                    *session.posargs, env={"FITSPEC_REPLICAS": "2,4", "FITSPEC_DISTRIBUTED": "full"})
     session.run("python", "-m", "conformance.matrix")

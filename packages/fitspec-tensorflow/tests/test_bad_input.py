@@ -11,9 +11,14 @@ class NonDictLogs(fs.Model):
         return 1.0
 
 
-class NonScalarLogs(fs.Model):
+class VectorLogs(fs.Model):
     def train_step(self, data):
-        return {"loss": fs.ops.ones((2, 3))}
+        return {"score": fs.ops.ones((2, 3))}
+
+
+class TextLogs(fs.Model):
+    def train_step(self, data):
+        return {"score": fs.ops.convert_to_tensor("high")}
 
 
 def model_of(cls, steps_per_execution):
@@ -29,12 +34,18 @@ XY = (np.ones((16, 3)), np.ones((16, 1)))
 @pytest.mark.parametrize("steps_per_execution", [1, 2])  # 2: the logs come out of the in-graph loop
 def test_train_step_returning_a_non_dict(steps_per_execution):
     model = model_of(NonDictLogs, steps_per_execution)
-    with pytest.raises(TypeError, match=r"train_step must return a dict mapping metric names to scalars; received"):
+    with pytest.raises(TypeError, match=r"NonDictLogs.train_step must return a dict mapping metric names to values; received"):
         model.fit(*XY, batch_size=4, verbose=0)
 
 
 @pytest.mark.parametrize("steps_per_execution", [1, 2])
-def test_train_step_returning_non_scalar_values(steps_per_execution):
-    model = model_of(NonScalarLogs, steps_per_execution)
-    with pytest.raises(TypeError, match=r"dict of scalars; received logs\['loss'\] with shape \(2, 3\)"):
-        model.fit(*XY, batch_size=4, verbose=0)
+def test_train_step_returning_an_array_logs_it_as_an_array(steps_per_execution):  # SPEC 6.10
+    history = model_of(VectorLogs, steps_per_execution).fit(*XY, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(history.history["score"][0], np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 2])
+def test_train_step_returning_text_names_the_log(steps_per_execution):
+    with pytest.raises(TypeError, match=r"TextLogs.train_step must return a dict of numbers or arrays of numbers; "
+                                        r"received logs\['score'\]"):
+        model_of(TextLogs, steps_per_execution).fit(*XY, batch_size=4, verbose=0)

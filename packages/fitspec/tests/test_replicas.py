@@ -14,7 +14,7 @@ from fitspec.py_dataset import PyDataset
 from fitspec.replicas import ReplicaGroup, ShardedAdapter
 
 OPS = types.SimpleNamespace(convert_to_tensor=lambda value, dtype: np.asarray(value, dtype=dtype),
-                            dtype=lambda a: str(np.asarray(a).dtype), shape=np.shape)
+                            dtype=lambda a: str(np.asarray(a).dtype), shape=np.shape, sum=np.sum, square=np.square)
 BACKEND = types.SimpleNamespace(ops=OPS)
 
 
@@ -31,6 +31,9 @@ class ThreadReplicas(ReplicaGroup):
         summed = [sum(parts) for parts in zip(*self.bus["given"])]
         self.bus["barrier"].wait()
         return summed
+
+    def synced_sum(self, tensor):
+        return self.all_reduce_sum([tensor])[0]
 
 
 def _run_replicas(world_size, work):
@@ -99,3 +102,11 @@ def test_averaged_gradients_are_the_gradient_of_the_global_batch_even_for_uneven
 def test_a_batch_of_fewer_rows_than_replicas_is_refused_naming_batch_size():
     with pytest.raises(ValueError, match="batch_size"):
         ReplicaGroup(BACKEND, 0, 4).shard((np.zeros((3, 2)),))
+
+
+def test_batch_normalization_moments_are_the_global_batchs_even_for_uneven_shards():
+    """Synchronised BatchNormalization: mean and biased variance over every replica's rows (SPEC 13.4)."""
+    x = np.random.default_rng(1).normal(size=(7, 2, 3))
+    for mean, variance in _run_replicas(3, lambda group: group.moments(x[group.rank::3], (0, 1))):
+        np.testing.assert_allclose(mean, x.mean(axis=(0, 1), keepdims=True), rtol=1e-13)
+        np.testing.assert_allclose(variance, x.var(axis=(0, 1), keepdims=True), rtol=1e-13)

@@ -19,6 +19,9 @@ from fitspec.execution.stateless import STATE_ADVICE
 from fitspec_jax import ops as jax_ops
 from fitspec_jax.executor import JitExecution, PackedLogs, pack_logs
 
+#: how long `initialize()` waits for the other processes of a multi-process run (SPEC 13.8)
+INITIALIZATION_TIMEOUT_SECONDS = 60
+
 
 class JaxVariable(fitspec.Variable):
     """Stores a jax array of jax's canonical dtype for `dtype` (an int64 variable holds int32 while x64 is off).
@@ -108,6 +111,14 @@ class JaxBackend(fitspec.Backend):
         jax.config.update("jax_default_matmul_precision", "highest")
 
     # -- distribution -----------------------------------------------------------------------------------
+    def join_processes(self, environment) -> None:
+        """`jax.distributed.initialize` from the launcher's environment, with gloo collectives on the CPU: every
+        process then sees every process's devices, and a DataParallel mesh spans them (SPEC 13.8)."""
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(coordinator_address=f"{environment.master_addr}:{environment.master_port}",
+                                   num_processes=environment.world_size, process_id=environment.rank,
+                                   initialization_timeout=INITIALIZATION_TIMEOUT_SECONDS)
+
     def list_devices(self, device_type=None) -> list[str]:
         """jax's devices of `device_type` (default: jax's default backend), as "cpu:0", "gpu:1", ..."""
         kind = device_type or jax.default_backend()

@@ -100,22 +100,24 @@ class JitExecution:
         if placement is not None:
             state = placement.replicate(state)
         collects = self.kind.collects_outputs
+        whole = collects and jax.process_count() > 1
         if len(batches) == 1:
-            batch = batches[0] if placement is None else placement.shard(batches[0], stacked=False)
+            batch = batches[0] if placement is None else placement.shard(batches[0], stacked=False, whole=whole)
             outputs, state = self._jitted_one(state, batch)
             self._returned = state
             return ([jax.device_get(outputs)] if collects else outputs), state
         if self._scan_is_slow_for(state, batches[0]):
             outputs = []
             for batch in batches:
-                out, state = self._jitted_one(state, batch if placement is None else placement.shard(batch, False))
+                out, state = self._jitted_one(state, batch if placement is None
+                                              else placement.shard(batch, False, whole))
                 outputs.append(out)
             self._returned = state
             return (jax.device_get(outputs) if collects else outputs[-1]), state
         # numpy segments: the jitted call moves them to the device, one transfer per execution
         segments = tuple(_stack_segments(batches))
         if placement is not None:
-            segments = tuple(placement.shard(segment, stacked=True) for segment in segments)
+            segments = tuple(placement.shard(segment, stacked=True, whole=whole) for segment in segments)
         outputs, state = self._jitted(state, segments)
         self._returned = state
         if not collects:
@@ -191,20 +193,31 @@ class DataPlacement:
     def replicate(self, state: list) -> list:
         if all(getattr(v, "sharding", None) == self.replicated for v in state):
             return state
-        return jax.device_put(state, self.replicated)
+        return [v if getattr(v, "sharding", None) == self.replicated else _put(v, self.replicated) for v in state]
 
-    def shard(self, batch, stacked: bool):
+    def shard(self, batch, stacked: bool, whole: bool = False):
+        """The batch sharded on its batch axis; replicated where the mesh does not divide its rows, or `whole`
+        (predictions of a multi-process run: every process predicts everything)."""
         axis = 1 if stacked else 0
 
         def place(leaf):
             rows = np.shape(leaf)[axis] if np.ndim(leaf) > axis else 0
-            return jax.device_put(leaf, self._sharded[stacked] if rows and rows % self.replicas == 0
-                                  else self.replicated)
+            split = rows and rows % self.replicas == 0 and not whole
+            return _put(leaf, self._sharded[stacked] if split else self.replicated)
 
         return optree.tree_map(place, batch)
 
     def constrain(self, state):
         return jax.lax.with_sharding_constraint(state, self.replicated)
+
+
+def _put(value, sharding):
+    """`value` placed by `sharding`; in a multi-process run (jax.distributed) a global array of which this process
+    holds its devices' pieces, every process passing the same value."""
+    if jax.process_count() == 1:
+        return jax.device_put(value, sharding)
+    host = np.asarray(value)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
 def _signature(batch):

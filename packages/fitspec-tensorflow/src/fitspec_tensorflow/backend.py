@@ -9,7 +9,7 @@ import optree
 import tensorflow as tf
 
 import fitspec
-from fitspec_tensorflow import execution
+from fitspec_tensorflow import execution, replicas
 from fitspec_tensorflow import ops as tf_ops
 from fitspec_tensorflow import random as tf_random
 from fitspec_tensorflow.trainer import TensorflowTrainer
@@ -24,10 +24,32 @@ class TensorflowBackend(fitspec.Backend):
     variable_class = TensorflowVariable
     trainer_class = TensorflowTrainer
     random_module = staticmethod(tf_random.bind)
+    #: DataParallel with tf.distribute: MirroredStrategy in one process, MultiWorkerMirroredStrategy across
+    #: fitspec-launch processes (SPEC 13.7)
+    distributions = ("DataParallel",)
 
     def __init__(self):
         super().__init__()
         self._device = None  # TensorFlow's own placement until use_device() is called
+        self.process_strategy = None  # the MultiWorkerMirroredStrategy of `initialize()`
+
+    # -- distribution -------------------------------------------------------------------------------
+    def list_devices(self, device_type=None) -> list[str]:
+        """One device per process of a multi-process run (`initialize`); else this process's logical devices."""
+        kind = device_type or ("gpu" if tf.config.list_logical_devices("GPU") else "cpu")
+        if self.process_environment is not None:
+            return [f"{kind}:{rank}" for rank in range(self.process_environment.world_size)]
+        return [f"{kind}:{i}" for i, _ in enumerate(tf.config.list_logical_devices(kind.upper()))]
+
+    def join_processes(self, environment) -> None:
+        replicas.join(self, environment)
+
+    def strategy(self):
+        """The tf.distribute strategy of the current distribution, or None (none, or one device)."""
+        return replicas.strategy_of(self, self.distribution)
+
+    def replica_group(self):
+        return replicas.replica_group(self)
 
     # -- data -------------------------------------------------------------------------------------
     def convert_batch(self, model, batch):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import optree
 import tensorflow as tf
 
+from fitspec_tensorflow import replicas
+
 
 def resolve_jit_compile(backend, model) -> bool:
     """`jit_compile="auto"` means XLA on a GPU and plain graphs on the CPU, as in Keras 3."""
@@ -23,7 +25,17 @@ def resolve_jit_compile(backend, model) -> bool:
 
 
 def compile_execution(backend, kind, run_one, run_many, model):
-    """The execution compiled (or eager with run_eagerly=True), on the selected device."""
+    """The execution compiled (or eager with run_eagerly=True), on the selected device.
+
+    Under DataParallel a train or test execution is `strategy.run` of the plain loop (the replicas' all-reduces
+    are merge calls, which a tf.while_loop cannot hold), on plain graphs; predict runs on one device."""
+    strategy = None if kind.collects_outputs else backend.strategy()
+    if strategy is not None:
+        replicas.check_variables(model, strategy)
+        execution_fn = replicas.distributed_execution(backend, strategy, kind, run_many)
+        if model.run_eagerly:
+            return EagerExecution(backend, execution_fn)
+        return CompiledExecution(backend, execution_fn, jit_compile=False)
     if model.run_eagerly:
         return EagerExecution(backend, run_many)
     return CompiledExecution(backend, fused_execution(kind, run_one, run_many),

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 import fitspec
+from fitspec_tensorflow import replicas
 
 
 class TensorflowVariable(fitspec.Variable):
@@ -25,8 +26,18 @@ class TensorflowVariable(fitspec.Variable):
     def _make_storage(self, array: np.ndarray):
         # init_scope: a variable first needed inside a tf.function (an optimizer built by its first
         # `apply` in a hand-written @tf.function step) is created once, eagerly, not in the graph.
-        with tf.init_scope(), self.backend.device_scope():
-            return tf.Variable(array, trainable=self.trainable, name=_tf_name(self.name))
+        # synchronization "none" (Keras: not synchronised): this process's own, as fs.random's process-wide state
+        strategy = self.backend.strategy() if self.synchronization != "none" else None
+        if strategy is None:
+            with tf.init_scope(), self.backend.device_scope():
+                return tf.Variable(array, trainable=self.trainable, name=_tf_name(self.name))
+        # under DataParallel: the strategy's variable, a copy per replica (fitspec_tensorflow.replicas)
+        with tf.init_scope(), strategy.scope():
+            variable = tf.Variable(array, trainable=self.trainable, name=_tf_name(self.name),
+                                   **replicas.variable_options(self))
+            if self.synchronization == "on_read" and array.any():
+                variable.assign(array)  # a sum over the replicas' copies reads the initial value once, not R times
+            return variable
 
     def _read(self):
         return self._storage.value()

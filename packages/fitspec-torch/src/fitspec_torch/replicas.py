@@ -50,3 +50,24 @@ class TorchReplicaGroup(ReplicaGroup):
 
     def barrier(self) -> None:
         dist.barrier()
+
+    def synced_sum(self, tensor):
+        rows = self.local_rows if self.local_rows is not None else 1
+        return _SyncedSum.apply(tensor, rows)
+
+
+class _SyncedSum(torch.autograd.Function):
+    """all_reduce(x) forward; all_reduce(n_r · g) / n_r backward (fitspec.replicas.ReplicaGroup.synced_sum)."""
+
+    @staticmethod
+    def forward(ctx, tensor, rows):
+        ctx.rows = rows
+        out = tensor.detach().clone()
+        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        scaled = (grad * ctx.rows).contiguous()
+        dist.all_reduce(scaled, op=dist.ReduceOp.SUM)
+        return scaled / ctx.rows, None

@@ -25,9 +25,11 @@ weights_changed = weights_version.moved
 
 
 class TorchVariable(fitspec.Variable):
-    def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None):
+    def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None, aggregation="none",
+                 synchronization="auto"):
         if not isinstance(initial_value, torch.Tensor):
-            super().__init__(initial_value, dtype=dtype, trainable=trainable, name=name, path=path)
+            super().__init__(initial_value, dtype=dtype, trainable=trainable, name=name, path=path,
+                             aggregation=aggregation, synchronization=synchronization)
             return
         # A torch tensor is adopted as is when it is a Parameter of the requested dtype (this is how an
         # existing nn.Module's weights become Variables); the core's constructor goes through numpy.

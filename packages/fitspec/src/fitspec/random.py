@@ -265,13 +265,22 @@ class _Draws:
         self.portable = primitives.portable(backend.ops)
         self.native = primitives.native(backend.ops, self.portable)
         self.implementation = "portable"
-        self.global_state = backend.Variable(
-            initial_state(seeding.process_seed_word()), dtype=STATE_DTYPE, trainable=False,
-            name=GLOBAL_STATE_NAME, path=f"fs.random/{GLOBAL_STATE_NAME}")
+        self._global_state = None
         seeding.on_reseed(self._reseed)
 
+    @property
+    def global_state(self):
+        """The process-wide seed state, made at its first use, not at import: on TensorFlow and JAX
+        `distribution.initialize()` must come before the framework's first op (SPEC 13.7, 13.8)."""
+        if self._global_state is None:
+            self._global_state = self.backend.Variable(
+                initial_state(seeding.process_seed_word()), dtype=STATE_DTYPE, trainable=False,
+                name=GLOBAL_STATE_NAME, path=f"fs.random/{GLOBAL_STATE_NAME}", synchronization="none")
+        return self._global_state
+
     def _reseed(self) -> None:
-        self.global_state.assign(self.backend.ops.convert_to_tensor(initial_state(seeding.process_seed_word())))
+        if self._global_state is not None:  # else it is made from the new seed at its first use
+            self._global_state.assign(self.backend.ops.convert_to_tensor(initial_state(seeding.process_seed_word())))
 
     @property
     def generator(self):

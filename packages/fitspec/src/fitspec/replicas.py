@@ -16,7 +16,6 @@ computes on the same global batches (SPEC 13.4):
 
 from __future__ import annotations
 
-import numpy as np
 import optree
 
 from fitspec.errors import invalid_argument
@@ -44,16 +43,19 @@ class ReplicaGroup:
     # -- data -------------------------------------------------------------------------------------------
     def shard(self, batch, where: str = "fit"):
         """This replica's rows of a global batch: rows rank, rank + R, ... of every array of it."""
-        leaves = optree.tree_leaves(batch, none_is_leaf=False)
-        rows = int(np.shape(leaves[0])[0]) if leaves else 0
+        rows = self.rows(batch)
         if rows < self.world_size:
             raise invalid_argument(where, "batch_size", f"at least {self.world_size} rows in every batch, one per "
                                    f"replica of the DataParallel run", f"a batch of {rows} rows")
         return optree.tree_map(lambda a: a[self.rank::self.world_size], batch, none_is_leaf=False)
 
-    def begin_step(self, batch) -> None:
+    def rows(self, batch) -> int:
+        """The rows of a batch (its first array's leading dimension, static even while a step is traced)."""
         leaves = optree.tree_leaves(batch, none_is_leaf=False)
-        self.local_rows = int(self.backend.ops.shape(leaves[0])[0]) if leaves else 0
+        return int(self.backend.ops.shape(leaves[0])[0]) if leaves else 0
+
+    def begin_step(self, batch) -> None:
+        self.local_rows = self.rows(batch)
 
     # -- gradients and metrics ------------------------------------------------------------------------
     def average_gradients(self, grads: list) -> list:
@@ -70,6 +72,25 @@ class ReplicaGroup:
         for i, g in zip(present, summed):
             out[i] = g / total
         return out
+
+    def synced_sum(self, tensor):
+        """`tensor` summed over the replicas, differentiably: the backward pass sums n_r · g_r over the replicas and
+        divides by this replica's n_r, so that after `average_gradients` (which weighs replica r by n_r / N) the
+        gradient is that of the global batch's mean loss even for uneven shards."""
+        raise NotImplementedError
+
+    def moments(self, inputs, axes):
+        """Mean and biased variance of `inputs` over `axes` and over every replica's rows (BatchNormalization's
+        statistics of the global batch), as one device computes them: sum / count, then the centred squares."""
+        ops = self.backend.ops
+        shape = ops.shape(inputs)
+        count = 1
+        for axis in axes:
+            count *= int(shape[axis])
+        (total_count,) = self.all_reduce_sum([ops.convert_to_tensor(float(count), dtype=ops.dtype(inputs))])
+        mean = self.synced_sum(ops.sum(inputs, axis=axes, keepdims=True)) / total_count
+        variance = self.synced_sum(ops.sum(ops.square(inputs - mean), axis=axes, keepdims=True)) / total_count
+        return mean, variance
 
     def reduced_metric_values(self, variables) -> list:
         """The values of metric Variables summed over the replicas (the state of the metrics over the global data)."""
@@ -115,6 +136,10 @@ def shard_batch(model, batch, where: str):
 
 
 def writes_files(backend) -> bool:
-    """Whether this process writes checkpoints and other files: rank 0 of a replica group, or a lone process."""
+    """Whether this process writes checkpoints and other files (and prints the progress bar): rank 0 of a replica
+    group or of a multi-process run, or a lone process."""
     group = backend.replica_group()
-    return group is None or group.is_chief
+    if group is not None:
+        return group.is_chief
+    environment = backend.process_environment
+    return environment is None or environment.is_chief

@@ -40,7 +40,7 @@ from fitspec.fit_state import FitState
 from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
 from fitspec.metrics import Metric
 from fitspec.optimizers import LossScaleOptimizer
-from fitspec.replicas import group_of, shard_adapter, shard_batch
+from fitspec.replicas import group_of, shard_adapter, shard_batch, writes_files
 from fitspec.variables import StatelessScope
 
 
@@ -500,10 +500,10 @@ class Trainer:
 
 
 def _verbose_here(model, verbose) -> int:
-    """The verbosity of this process: as asked on rank 0 of a replica group (or a lone process), 0 on the others."""
+    """The verbosity of this process: as asked on rank 0 of a replica group or a multi-process run (or a lone
+    process), 0 on the others."""
     verbose = 1 if verbose == "auto" else verbose
-    group = group_of(model)
-    return verbose if group is None or group.is_chief else 0
+    return verbose if writes_files(model.backend) else 0
 
 
 def _set_shuffle_seed(adapter, seed) -> None:

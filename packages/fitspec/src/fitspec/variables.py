@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from fitspec import naming
+from fitspec.errors import invalid_argument
 from fitspec.floatx import holds_python_float
 
 _local = threading.local()
@@ -104,12 +105,26 @@ class Variable:
     """A named, typed, shaped array owned by a layer, optimizer or metric.
 
     Backends implement `_make_storage`, `_read`, `_write` and `_to_numpy`; everything else,
-    including the stateless scope and arithmetic, is defined here once.
+    including the stateless scope and arithmetic, is defined here once. `aggregation` and
+    `synchronization` are Keras's: how data-parallel replicas combine the variable (SPEC 13.7).
     """
 
     backend: ClassVar = None
+    AGGREGATIONS: ClassVar = ("none", "mean", "sum", "only_first_replica")
+    SYNCHRONIZATIONS: ClassVar = ("none", "on_read", "on_write", "auto")
+    aggregation = "none"
+    synchronization = "auto"
 
-    def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None):
+    def __init__(self, initial_value, *, dtype=None, trainable=True, name=None, path=None, aggregation="none",
+                 synchronization="auto"):
+        aggregation = "none" if aggregation is None else aggregation
+        if aggregation not in self.AGGREGATIONS:
+            raise invalid_argument("Variable", "aggregation", f"one of {self.AGGREGATIONS} or None", aggregation)
+        synchronization = "none" if synchronization is None else synchronization
+        if synchronization not in self.SYNCHRONIZATIONS:
+            raise invalid_argument("Variable", "synchronization", f"one of {self.SYNCHRONIZATIONS} or None",
+                                   synchronization)
+        self.aggregation, self.synchronization = aggregation, synchronization
         array = np.asarray(initial_value)
         if dtype is None:  # as Keras: Python floats in floatx, arrays in their own dtype
             dtype = self.backend.floatx() if holds_python_float(initial_value) else array.dtype

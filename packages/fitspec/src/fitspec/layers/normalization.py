@@ -81,8 +81,12 @@ class BatchNormalization(Layer):
             raise invalid_argument(self.name, "inputs", f"rank {len(self._broadcast_shape)} with "
                                    f"{self.moving_mean.shape[0]} features on axis {self.axis}", f"<shape {shape}>")
         if training and self.trainable:
-            mean = ops.mean(inputs, axis=self._reduction_axes, keepdims=True)
-            variance = ops.mean(ops.square(inputs - mean), axis=self._reduction_axes, keepdims=True)
+            group = self.backend.replica_group()
+            if group is not None:  # replicas in processes or strategy replicas: the global batch's (SPEC 13.4)
+                mean, variance = group.moments(inputs, self._reduction_axes)
+            else:
+                mean = ops.mean(inputs, axis=self._reduction_axes, keepdims=True)
+                variance = ops.mean(ops.square(inputs - mean), axis=self._reduction_axes, keepdims=True)
             mean, variance = ops.reshape(mean, self.moving_mean.shape), ops.reshape(variance, self.moving_mean.shape)
             momentum = self.momentum
             self.moving_mean.assign(self.moving_mean.value * momentum + mean * (1.0 - momentum))

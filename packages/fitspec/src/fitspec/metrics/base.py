@@ -41,11 +41,13 @@ class Metric:
     def variables(self) -> list:
         return list(self._variables)
 
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable; as Keras's, summed over data-parallel replicas when read (synchronization "on_read")."""
         init = initializers.get(initializer)
         value = init(tuple(shape), dtype=dtype or self.dtype)
         variable = self.backend.Variable(
-            value, dtype=dtype or self.dtype, trainable=False, name=name, path=f"{self.name}/{name}"
+            value, dtype=dtype or self.dtype, trainable=False, name=name, path=f"{self.name}/{name}",
+            aggregation=aggregation, synchronization="on_read",
         )
         self._variables.append(variable)
         self._initial_values.append(value)

@@ -237,12 +237,14 @@ class TrainingState:
 
 def save_training_state(model, filepath, fit_state: dict, created_folder: bool = False) -> None:
     """Weights, optimizer, metric variables and where fit() stands (BackupAndRestore)."""
+    groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
+    # read on every rank: a metric variable's read sums the replicas' copies (a collective on TensorFlow, SPEC 13.7)
+    values = {prefix: [v.numpy() for v in variables] for prefix, variables in groups.items()}
     if not replicas.writes_files(model.backend):
         return
-    groups = {"model": model.weights, "optimizer": model.optimizer.variables, "metrics": model.metrics_variables}
     tensors, metadata = {}, {"fit_state": fit_state, "created_folder": bool(created_folder)}
     for prefix, variables in groups.items():
-        tensors.update(file_format.numbered(prefix, [v.numpy() for v in variables]))
+        tensors.update(file_format.numbered(prefix, values[prefix]))
         metadata[prefix] = _entries(variables)
     seed_states.save(model, tensors, metadata, process_wide=True)
     file_format.write(filepath, "backup", tensors, metadata)
