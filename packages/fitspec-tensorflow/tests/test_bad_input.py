@@ -34,7 +34,8 @@ XY = (np.ones((16, 3)), np.ones((16, 1)))
 @pytest.mark.parametrize("steps_per_execution", [1, 2])  # 2: the logs come out of the in-graph loop
 def test_train_step_returning_a_non_dict(steps_per_execution):
     model = model_of(NonDictLogs, steps_per_execution)
-    with pytest.raises(TypeError, match=r"NonDictLogs.train_step must return a dict mapping metric names to values; received"):
+    with pytest.raises(TypeError, match=r"NonDictLogs.train_step must return a dict mapping metric names to values; "
+                                        r"received"):
         model.fit(*XY, batch_size=4, verbose=0)
 
 
