@@ -33,6 +33,19 @@ def _stack_rows(ops, rows):
                      axis=1)
 
 
+def _sin(ops, theta):
+    """sin from the ops protocol's cos: the Taylor series to t^13 for |t| < 1/2 (its remainder below 3e-17), else
+    cos(t - pi/2) (whose argument's rounding would leave sin 0 at 4e-8 in float32)."""
+    dtype = ops.dtype(theta)
+    square = theta * theta
+    series, term = theta, theta
+    for n in range(3, 15, 2):
+        term = -term * square / _constant(ops, float(n * (n - 1)), dtype)
+        series = series + term
+    shifted = ops.cos(theta - _constant(ops, math.pi / 2.0, dtype))
+    return ops.where(ops.less(ops.abs(theta), 0.5), series, shifted)
+
+
 def rotation_matrix(ops, degrees, height: int, width: int):
     """Rotation by `degrees` (batch,) about the image centre (cx, cy) = ((W - 1) / 2, (H - 1) / 2), Keras's
     `_compute_affine_matrix` without shear, scale or shift: [cos, -sin, cx - cx cos + cy sin, sin, cos,
@@ -40,7 +53,7 @@ def rotation_matrix(ops, degrees, height: int, width: int):
     dtype = ops.dtype(degrees)
     theta = degrees * _constant(ops, math.pi / 180.0, dtype)
     cos = ops.cos(theta)
-    sin = ops.cos(theta - _constant(ops, math.pi / 2.0, dtype))  # the ops protocol has cos; sin t = cos(t - pi/2)
+    sin = _sin(ops, theta)
     cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
     return _stack_rows(ops, [cos, -sin, (cx - cx * cos) - cy * (-sin), sin, cos, (cy - cx * sin) - cy * cos, 0.0,
                              0.0])

@@ -103,12 +103,16 @@ def setup_random_image_layer(layer, where: str, seed, data_format) -> None:
 
 def draw_per_image(layer, inputs, minval: float = 0.0, maxval: float = 1.0):
     """One float32 uniform in [minval, maxval) per image of `inputs` from the layer's SeedGenerator, shaped (batch, 1,
-    1, 1) (or (1, 1, 1) for one image): the portable generator's draw, the same on every backend and precision."""
+    1, 1) (or (1, 1, 1) for one image): the portable generator's draw, the same on every backend and precision. An
+    empty range (minval == maxval, a factor of 0) still draws, so that the generator advances as Keras's does."""
     shape = tuple(layer.ops.shape(inputs))
     image_axes(layer.name, shape, layer.data_format)
     draw_shape = (1, 1, 1) if len(shape) == 3 else (shape[0], 1, 1, 1)
-    return layer.backend.api.random.uniform(draw_shape, minval=minval, maxval=maxval, dtype="float32",
-                                            seed=layer.seed_generator)
+    random = layer.backend.api.random
+    if minval == maxval:
+        random.uniform(draw_shape, dtype="float32", seed=layer.seed_generator)
+        return layer.ops.full(draw_shape, minval, dtype="float32")
+    return random.uniform(draw_shape, minval=minval, maxval=maxval, dtype="float32", seed=layer.seed_generator)
 
 
 class Resizing(Layer):
