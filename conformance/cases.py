@@ -538,3 +538,10 @@ CASES.append(
          {"epochs": 2, "batch_size": 8, "validation_data": True}),
 )
 BY_NAME[CASES[-1].name] = CASES[-1]
+#: issue 15's random affine layers (docs/SPEC.md 8d.P2): active in fit, the identity in evaluate and predict
+CASES.append(
+    Case("preprocessing_random_affine", "preprocessing_random_affine",
+         Data(samples=24, x_shape=(6, 5, 2), target="regression", classes=2, seed=53),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"}, {"epochs": 2, "batch_size": 8}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]

@@ -620,3 +620,21 @@ def mixed_float16_mlp(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (mixed_float16_mlp,)})
+
+
+# -- issue 15's random affine layers (docs/SPEC.md 8d.P2) ----------------------------------------------------------
+def preprocessing_random_affine(fs, cls="Model"):
+    """6x5x2 images -> RandomRotation (reflect) -> RandomTranslation (constant 0.5) -> RandomZoom (wrap, nearest)
+    -> Conv2D -> Dense(2), the layers seeded and active in training, the identity in evaluate and predict."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 5, 2)),
+        fs.layers.RandomRotation((-0.15, 0.2), seed=21),
+        fs.layers.RandomTranslation(0.2, (-0.3, 0.1), fill_mode="constant", fill_value=0.5, seed=22),
+        fs.layers.RandomZoom((-0.2, 0.3), 0.25, fill_mode="wrap", interpolation="nearest", seed=23),
+        fs.layers.Conv2D(3, 2, activation="relu"),
+        fs.layers.Flatten(),
+        fs.layers.Dense(2),
+    ])
+
+
+BUILDERS.update({f.__name__: f for f in (preprocessing_random_affine,)})

@@ -440,3 +440,23 @@ def test_the_logging_and_data_utility_names_are_exported(fs):
         namespace = getattr(fs, module)
         for name in names:
             assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+
+
+# -- the random affine layers (issue 15, docs/SPEC.md 8d.P2) ---------------------------------------------------------
+AFFINE_SIGNATURES = {  # Keras 3.15's argument names and defaults
+    "RandomRotation": "(factor, fill_mode='reflect', interpolation='bilinear', seed=None, fill_value=0.0, "
+                      "data_format=None, **kwargs)",
+    "RandomTranslation": "(height_factor, width_factor, fill_mode='reflect', interpolation='bilinear', seed=None, "
+                         "fill_value=0.0, data_format=None, **kwargs)",
+    "RandomZoom": "(height_factor, width_factor=None, fill_mode='reflect', interpolation='bilinear', seed=None, "
+                  "fill_value=0.0, data_format=None, **kwargs)",
+}
+
+
+def test_the_random_affine_layers_are_exported_with_keras_arguments(fs):
+    import inspect
+
+    for name, signature in AFFINE_SIGNATURES.items():
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer), name
+        assert str(inspect.signature(cls)) == signature, name

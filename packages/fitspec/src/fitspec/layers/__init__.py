@@ -18,6 +18,7 @@ from fitspec.layers import (
     normalization,
     pooling,
     preprocessing,
+    random_affine,
     recurrent,
     regularization,
     reshaping,
@@ -31,7 +32,8 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
-           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES}
+           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES,
+           **random_affine.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 

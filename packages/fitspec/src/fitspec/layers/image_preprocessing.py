@@ -27,7 +27,7 @@ def _check_size(where: str, argument: str, value) -> int:
     return int(value)
 
 
-def _spatial_axes(where: str, shape: tuple, data_format: str) -> tuple[int, int]:
+def image_axes(where: str, shape: tuple, data_format: str) -> tuple[int, int]:
     """The (height, width) axes of images of `shape`."""
     if len(shape) not in (3, 4):
         raise invalid_argument(where, "inputs", "images of rank 3 or 4", f"<shape {shape}>")
@@ -83,7 +83,7 @@ def resize(ops, images, height: int, width: int, interpolation: str, data_format
            where="resize"):
     """Keras 3's image resize (JAX backend): the centred crop first with `crop_to_aspect_ratio`, then each axis."""
     shape = tuple(ops.shape(images))
-    h_axis, w_axis = _spatial_axes(where, shape, data_format)
+    h_axis, w_axis = image_axes(where, shape, data_format)
     if interpolation == "bilinear" and not ops.dtype(images).startswith(("float", "bfloat")):
         raise invalid_argument(where, "inputs", "float images for bilinear interpolation",
                                f"<dtype {ops.dtype(images)}>")
@@ -91,6 +91,28 @@ def resize(ops, images, height: int, width: int, interpolation: str, data_format
         top, left, crop_height, crop_width = crop_box(shape[h_axis], shape[w_axis], height, width)
         images = take_range(ops, take_range(ops, images, h_axis, top, crop_height), w_axis, left, crop_width)
     return resize_axis(ops, resize_axis(ops, images, h_axis, height, interpolation), w_axis, width, interpolation)
+
+
+def setup_random_image_layer(layer, where: str, seed, data_format) -> None:
+    """A random image layer's `seed`, `data_format` and SeedGenerator (docs/SPEC.md R.*), checked in one place."""
+    layer.seed = None if seed is None else check_seed(where, seed)
+    layer.data_format = normalize_data_format(data_format, where)
+    layer.seed_generator = seed_generator(layer, where)
+    layer.built = True
+
+
+def draw_per_image(layer, inputs, minval: float = 0.0, maxval: float = 1.0):
+    """One float32 uniform in [minval, maxval) per image of `inputs` from the layer's SeedGenerator, shaped (batch, 1,
+    1, 1) (or (1, 1, 1) for one image): the portable generator's draw, the same on every backend and precision. An
+    empty range (minval == maxval, a factor of 0) still draws, so that the generator advances as Keras's does."""
+    shape = tuple(layer.ops.shape(inputs))
+    image_axes(layer.name, shape, layer.data_format)
+    draw_shape = (1, 1, 1) if len(shape) == 3 else (shape[0], 1, 1, 1)
+    random = layer.backend.api.random
+    if minval == maxval:
+        random.uniform(draw_shape, dtype="float32", seed=layer.seed_generator)
+        return layer.ops.full(draw_shape, minval, dtype="float32")
+    return random.uniform(draw_shape, minval=minval, maxval=maxval, dtype="float32", seed=layer.seed_generator)
 
 
 class Resizing(Layer):
@@ -146,7 +168,7 @@ class CenterCrop(Layer):
         ops = self.ops
         inputs = ops.cast(inputs, self.dtype)
         shape = tuple(ops.shape(inputs))
-        h_axis, w_axis = _spatial_axes(self.name, shape, self.data_format)
+        h_axis, w_axis = image_axes(self.name, shape, self.data_format)
         h_diff, w_diff = shape[h_axis] - self.height, shape[w_axis] - self.width
         if h_diff >= 0 and w_diff >= 0:
             return take_range(ops, take_range(ops, inputs, h_axis, h_diff // 2, self.height), w_axis, w_diff // 2,
@@ -169,16 +191,13 @@ class RandomCrop(Layer):
         super().__init__(name=name, **kwargs)
         self.height = _check_size("RandomCrop", "height", height)
         self.width = _check_size("RandomCrop", "width", width)
-        self.seed = None if seed is None else check_seed("RandomCrop", seed)
-        self.data_format = normalize_data_format(data_format, "RandomCrop")
-        self.seed_generator = seed_generator(self, "RandomCrop")
-        self.built = True
+        setup_random_image_layer(self, "RandomCrop", seed, data_format)
 
     def call(self, inputs, training=True):
         ops = self.ops
         inputs = ops.cast(inputs, self.dtype)
         shape = tuple(ops.shape(inputs))
-        h_axis, w_axis = _spatial_axes(self.name, shape, self.data_format)
+        h_axis, w_axis = image_axes(self.name, shape, self.data_format)
         height, width = shape[h_axis], shape[w_axis]
         if not training:
             return resize(ops, inputs, self.height, self.width, "bilinear", self.data_format,
@@ -199,7 +218,7 @@ class RandomCrop(Layer):
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        h_axis, w_axis = _spatial_axes(self.name, tuple(shape), self.data_format)
+        h_axis, w_axis = image_axes(self.name, tuple(shape), self.data_format)
         shape[h_axis], shape[w_axis] = self.height, self.width
         return tuple(shape)
 
@@ -221,10 +240,7 @@ class RandomFlip(Layer):
         if mode not in FLIP_MODES:
             raise invalid_argument("RandomFlip", "mode", f"one of {FLIP_MODES}", mode)
         self.mode = mode
-        self.seed = None if seed is None else check_seed("RandomFlip", seed)
-        self.data_format = normalize_data_format(data_format, "RandomFlip")
-        self.seed_generator = seed_generator(self, "RandomFlip")
-        self.built = True
+        setup_random_image_layer(self, "RandomFlip", seed, data_format)
 
     def call(self, inputs, training=True):
         ops = self.ops
@@ -232,10 +248,8 @@ class RandomFlip(Layer):
         if not training:
             return inputs
         shape = tuple(ops.shape(inputs))
-        h_axis, w_axis = _spatial_axes(self.name, shape, self.data_format)
-        draw_shape = (1, 1, 1) if len(shape) == 3 else (shape[0], 1, 1, 1)
-        uniform = self.backend.api.random.uniform(draw_shape, dtype="float32", seed=self.seed_generator)
-        flips = ops.less_equal(uniform, ops.convert_to_tensor(np.float32(0.5)))
+        h_axis, w_axis = image_axes(self.name, shape, self.data_format)
+        flips = ops.less_equal(draw_per_image(self, inputs), ops.convert_to_tensor(np.float32(0.5)))
         outputs = inputs
         axes = {"horizontal": [w_axis], "vertical": [h_axis], "horizontal_and_vertical": [w_axis, h_axis]}[self.mode]
         for axis in axes:
@@ -250,19 +264,23 @@ class RandomFlip(Layer):
         return {**super().get_config(), "mode": self.mode, "seed": self.seed, "data_format": self.data_format}
 
 
-def _check_factor(where: str, factor, bounds: tuple[float, float]) -> tuple[float, float]:
-    """(lower, upper) of a `factor`: a number f in `bounds` gives (f, f) as magnitudes, a pair (a, b) with a <= b
-    within `bounds` gives (a, b)."""
+def check_factor(where: str, factor, bounds: tuple[float, float], argument: str = "factor",
+                 open_lower: bool = False) -> tuple[float, float]:
+    """(lower, upper) of a `factor`: a number f in `bounds` gives (|f|, |f|) as magnitudes, a pair (a, b) within
+    `bounds` gives (min, max); `open_lower` leaves the lower bound out."""
     def number(value):
         return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(
             value)
 
-    if number(factor) and bounds[0] <= factor <= bounds[1]:
+    def within(value):
+        return (bounds[0] < value if open_lower else bounds[0] <= value) and value <= bounds[1]
+
+    if number(factor) and within(factor):
         return abs(float(factor)), abs(float(factor))
-    if (isinstance(factor, (list, tuple)) and len(factor) == 2 and all(number(f) for f in factor)
-            and bounds[0] <= min(factor) <= max(factor) <= bounds[1]):
+    if isinstance(factor, (list, tuple)) and len(factor) == 2 and all(number(f) and within(f) for f in factor):
         return float(min(factor)), float(max(factor))
-    raise invalid_argument(where, "factor", f"a number or a pair of numbers in [{bounds[0]}, {bounds[1]}]", factor)
+    interval = f"{'(' if open_lower else '['}{bounds[0]}, {bounds[1]}]"
+    raise invalid_argument(where, argument, f"a number or a pair of numbers in {interval}", factor)
 
 
 def _check_value_range(where: str, value_range) -> list[float]:
@@ -280,21 +298,12 @@ class _RandomImageAdjustment(Layer):
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         where = type(self).__name__
-        self.factor = _check_factor(where, factor, self.FACTOR_BOUNDS)
+        self.factor = check_factor(where, factor, self.FACTOR_BOUNDS)
         self.value_range = _check_value_range(where, value_range)
-        self.seed = None if seed is None else check_seed(where, seed)
-        self.data_format = normalize_data_format(data_format, where)
-        self.seed_generator = seed_generator(self, where)
-        self.built = True
+        setup_random_image_layer(self, where, seed, data_format)
 
     def _draw(self, inputs, minval: float, maxval: float):
-        ops = self.ops
-        shape = tuple(ops.shape(inputs))
-        _spatial_axes(self.name, shape, self.data_format)
-        draw_shape = (1, 1, 1) if len(shape) == 3 else (shape[0], 1, 1, 1)
-        uniform = self.backend.api.random.uniform(draw_shape, minval=minval, maxval=maxval, dtype="float32",
-                                                  seed=self.seed_generator)
-        return ops.cast(uniform, ops.dtype(inputs))
+        return self.ops.cast(draw_per_image(self, inputs, minval, maxval), self.ops.dtype(inputs))
 
     def _clip(self, x):
         ops = self.ops
@@ -322,7 +331,7 @@ class RandomContrast(_RandomImageAdjustment):
             return inputs
         ops = self.ops
         contrast = self._draw(inputs, 1.0 - self.factor[0], 1.0 + self.factor[1])
-        h_axis, w_axis = _spatial_axes(self.name, tuple(ops.shape(inputs)), self.data_format)
+        h_axis, w_axis = image_axes(self.name, tuple(ops.shape(inputs)), self.data_format)
         mean = ops.mean(ops.mean(inputs, axis=h_axis, keepdims=True), axis=w_axis, keepdims=True)
         return self._clip((inputs - mean) * contrast + mean)
 
