@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from fitspec.backend_bound import BackendBound
 from fitspec.errors import invalid_argument
 from fitspec.floatx import epsilon as fuzz
 from fitspec.masking import get_mask
@@ -383,14 +384,13 @@ FUNCTION_ALIASES = {
 
 
 # -- Loss classes -------------------------------------------------------------------------------
-class Loss:
+class Loss(BackendBound):
     """Base class: subclasses implement `call(y_true, y_pred) -> per-sample losses`.
 
     `loss(y_true, y_pred, sample_weight)` = reduce(call(y_true, y_pred) * sample_weight), over the values a loss's
     mask keeps (`call_with_mask`: SparseCategoricalCrossentropy's ignore_class, Circle's positive values).
     """
 
-    backend: ClassVar = None
     #: what fit() checks of the targets on the host (fitspec.data_checks): "like_predictions" (the predictions'
     #: shape, up to a trailing axis of 1), "probabilities" (that shape, values in [0, 1]), "class_ids" (integer
     #: ids in [0, classes) of the predictions' shape without its last axis), or None (no rule: a user's loss)
@@ -406,14 +406,6 @@ class Loss:
         self.name = name or to_snake_case(type(self).__name__)
         self.reduction = reduction
         self._dtype = dtype
-
-    @property
-    def ops(self):
-        return self.backend.ops
-
-    @property
-    def dtype(self):
-        return self._dtype or self.backend.floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         ops, dtype = self.ops, self.dtype
