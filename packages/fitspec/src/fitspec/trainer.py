@@ -37,7 +37,7 @@ from fitspec.data_checks import DataCheck
 from fitspec.errors import invalid_argument
 from fitspec.execution import PREDICT, TEST, TRAIN, EpochResults, LazyLogs, host_logs
 from fitspec.fit_state import FitState
-from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
+from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version, unique_by_identity
 from fitspec.metrics import Metric
 from fitspec.optimizers import LossScaleOptimizer
 from fitspec.replicas import group_of, shard_adapter, shard_batch, writes_files
@@ -129,12 +129,7 @@ class Trainer:
                 out.extend(self._compiled_loss.trackers)
         for layer in self._flatten_layers():
             out.extend(layer._tracked_metrics.values())
-        seen, unique = set(), []
-        for m in out:
-            if id(m) not in seen:
-                seen.add(id(m))
-                unique.append(m)
-        return unique
+        return unique_by_identity(out)
 
     @property
     def metrics_names(self) -> list[str]:
