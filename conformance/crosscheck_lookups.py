@@ -82,6 +82,8 @@ def _cases(vocabulary_file):
         ("TextVectorization character", "TextVectorization", {"split": "character", "standardize": "lower"}, TEXTS,
          TEXTS),
         ("TextVectorization split None", "TextVectorization", {"split": None}, WORDS, WORDS),
+        ("TextVectorization one_hot split None", "TextVectorization", {"split": None, "output_mode": "one_hot"},
+         WORDS[:, :1], WORDS),
         ("TextVectorization strip_punctuation", "TextVectorization", {"standardize": "strip_punctuation"}, TEXTS,
          TEXTS),
         ("TextVectorization standardize None", "TextVectorization", {"standardize": None}, TEXTS, TEXTS),

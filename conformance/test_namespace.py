@@ -440,3 +440,12 @@ def test_the_logging_and_data_utility_names_are_exported(fs):
         namespace = getattr(fs, module)
         for name in names:
             assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+# -- issue 15's lookup, hashing and text layers (docs/SPEC.md 8d.L) -----------------------------------------------
+#: the lookup, hashing and text layers fitspec builds, each exported by every backend as Keras 3 exports it in
+#: keras.layers
+LOOKUP_LAYERS = ["HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+
+
+def test_the_lookup_hashing_and_text_layers_are_exported(fs):
+    for name in LOOKUP_LAYERS:
+        assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name

@@ -56,26 +56,27 @@ def _hash_len0to16(data: bytes) -> int:
     return K2
 
 
-def _hash_len17to32(data: bytes) -> int:
+def _first_and_last_16(data: bytes, first_multiplier: int) -> tuple[int, int, int, int]:
+    """(mul, a, y, x) of the 17-64 byte hashes: y and x mix the first and last 16 bytes."""
     n = len(data)
     mul = K2 + n * 2
-    a = (_fetch64(data, 0) * K1) & MASK
-    b = _fetch64(data, 8)
-    c = (_fetch64(data, n - 8) * mul) & MASK
-    d = (_fetch64(data, n - 16) * K2) & MASK
-    return _hash_len16((_rotate((a + b) & MASK, 43) + _rotate(c, 30) + d) & MASK,
-                       (a + _rotate((b + K2) & MASK, 18) + c) & MASK, mul)
-
-
-def _hash_len33to64(data: bytes) -> int:
-    n = len(data)
-    mul = K2 + n * 2
-    a = (_fetch64(data, 0) * K2) & MASK
+    a = (_fetch64(data, 0) * first_multiplier) & MASK
     b = _fetch64(data, 8)
     c = (_fetch64(data, n - 8) * mul) & MASK
     d = (_fetch64(data, n - 16) * K2) & MASK
     y = (_rotate((a + b) & MASK, 43) + _rotate(c, 30) + d) & MASK
-    z = _hash_len16(y, (a + _rotate((b + K2) & MASK, 18) + c) & MASK, mul)
+    return mul, a, y, (a + _rotate((b + K2) & MASK, 18) + c) & MASK
+
+
+def _hash_len17to32(data: bytes) -> int:
+    mul, _, y, x = _first_and_last_16(data, K1)
+    return _hash_len16(y, x, mul)
+
+
+def _hash_len33to64(data: bytes) -> int:
+    n = len(data)
+    mul, a, y, x = _first_and_last_16(data, K2)
+    z = _hash_len16(y, x, mul)
     e = (_fetch64(data, 16) * mul) & MASK
     f = _fetch64(data, 24)
     g = ((y + _fetch64(data, n - 32)) * mul) & MASK

@@ -108,6 +108,25 @@ class HostLayer(Layer):
         return outputs
 
 
+def adapt_inputs(where: str, data, steps=None):
+    """`adapt`'s data as (batch, whether it is all of the data in one array) pairs: an array, list or tensor is one
+    such pair; a PyDataset or an iterable of batches gives its first `steps` batches (a batch `(x, ...)` its x)."""
+    from fitspec.py_dataset import PyDataset
+
+    check_count(where, "steps", steps, 1, allow_none=True)
+    if isinstance(data, (np.ndarray, list, tuple)) or (hasattr(data, "shape") and hasattr(data, "dtype")):
+        yield data, True
+    elif isinstance(data, PyDataset) or (hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict))):
+        batches = (data[i] for i in range(len(data))) if isinstance(data, PyDataset) else iter(data)
+        for i, batch in enumerate(batches):
+            if steps is not None and i >= steps:
+                break
+            yield (batch[0] if isinstance(batch, tuple) else batch), False
+    else:
+        raise invalid_argument(where, "data", "an array, a list, a tensor, a PyDataset or an iterable of batches",
+                               data)
+
+
 def encode_on_host(indices: np.ndarray, output_mode: str, depth: int, dtype: str, where: str) -> np.ndarray:
     """Keras's categorical encoding of integer `indices` in numpy: "int" casts; "one_hot" (a trailing axis of 1
     squeezed first) appends an axis of `depth`; "multi_hot" / "count" mark / count each index along the last axis

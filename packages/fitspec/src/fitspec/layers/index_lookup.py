@@ -17,6 +17,7 @@ from fitspec.errors import invalid_argument
 from fitspec.layers.hashing import hash_buckets, salt_pair
 from fitspec.layers.host_layers import (
     HostLayer,
+    adapt_inputs,
     check_choice,
     check_count,
     encode_on_host,
@@ -168,23 +169,10 @@ class IndexLookup(HostLayer):
     def adapt(self, data, steps=None):
         """Count the tokens of `data` (an array, a list, a tensor: its rows; a PyDataset or an iterable of batches,
         each batch's rows) and set the vocabulary from the counts (see the module docstring)."""
-        from fitspec.py_dataset import PyDataset
-
-        if steps is not None:
-            check_count(f"{self.name}.adapt", "steps", steps, 1)
         self.reset_state()
-        if isinstance(data, (np.ndarray, list, tuple)) or (hasattr(data, "shape") and hasattr(data, "dtype")):
-            array = self._host_tokens(data)
-            self.update_state(array[:, None] if array.ndim == 1 else array)
-        elif isinstance(data, PyDataset) or (hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict))):
-            batches = (data[i] for i in range(len(data))) if isinstance(data, PyDataset) else iter(data)
-            for i, batch in enumerate(batches):
-                if steps is not None and i >= steps:
-                    break
-                self.update_state(self._host_tokens(batch[0] if isinstance(batch, tuple) else batch))
-        else:
-            raise invalid_argument(f"{self.name}.adapt", "data", "an array, a list, a tensor, a PyDataset or an "
-                                   "iterable of batches", data)
+        for batch, whole in adapt_inputs(f"{self.name}.adapt", data, steps):
+            array = self._host_tokens(batch)
+            self.update_state(array[:, None] if whole and array.ndim == 1 else array)
         self.finalize_state()
 
     def _host_tokens(self, data) -> np.ndarray:

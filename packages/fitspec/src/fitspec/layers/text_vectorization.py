@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from fitspec.errors import invalid_argument
-from fitspec.layers.host_layers import HostLayer, as_text, check_choice, check_count, is_text
+from fitspec.layers.host_layers import HostLayer, adapt_inputs, as_text, check_choice, check_count, is_text
 from fitspec.layers.index_lookup import LOOKUP_OUTPUT_MODES
 
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -31,7 +31,8 @@ def ngrams_of(tokens: list, widths: tuple) -> list:
 class TextVectorization(HostLayer):
     """See the module docstring. "int" gives each row's indices, cut or padded with 0 to
     `output_sequence_length` (else to the batch's longest row); "multi_hot" / "count" / "tf_idf" encode each row's
-    tokens with depth vocabulary_size (max_tokens with pad_to_max_tokens)."""
+    tokens with depth vocabulary_size (max_tokens with pad_to_max_tokens); "one_hot" (split=None only) each
+    token."""
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None,
                  output_mode="int", output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
@@ -43,7 +44,10 @@ class TextVectorization(HostLayer):
         if split is not None:
             check_choice(where, "split", split, SPLIT, allow_callable=True)
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
-        check_choice(where, "output_mode", output_mode, tuple(m for m in LOOKUP_OUTPUT_MODES if m != "one_hot"))
+        check_choice(where, "output_mode", output_mode, LOOKUP_OUTPUT_MODES)
+        if output_mode == "one_hot" and split is not None:
+            raise invalid_argument(where, "output_mode", "not 'one_hot' with a split (Keras's result has no shape); "
+                                   "'one_hot' with split=None", output_mode)
         if isinstance(ngrams, int) and not isinstance(ngrams, bool):
             widths = tuple(range(1, check_count(where, "ngrams", ngrams, 1) + 1))
         elif ngrams is None or (isinstance(ngrams, (tuple, list)) and ngrams and all(
@@ -105,23 +109,12 @@ class TextVectorization(HostLayer):
     def adapt(self, data, batch_size=None, steps=None):
         """The lookup's vocabulary from the tokens of `data` (an array or list: each entry a document; a
         PyDataset or an iterable of batches)."""
-        from fitspec.py_dataset import PyDataset
-
         if batch_size is not None:
             raise invalid_argument(f"{self.name}.adapt", "batch_size", "None (Keras ignores it too)", batch_size)
         lookup = self.lookup_layer
         lookup.reset_state()
-        if isinstance(data, (np.ndarray, list, tuple)) or (hasattr(data, "shape") and hasattr(data, "dtype")):
-            lookup.update_state(self.tokenize(data))
-        elif isinstance(data, PyDataset) or (hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict))):
-            batches = (data[i] for i in range(len(data))) if isinstance(data, PyDataset) else iter(data)
-            for i, batch in enumerate(batches):
-                if steps is not None and i >= steps:
-                    break
-                lookup.update_state(self.tokenize(batch[0] if isinstance(batch, tuple) else batch))
-        else:
-            raise invalid_argument(f"{self.name}.adapt", "data", "an array, a list, a PyDataset or an iterable of "
-                                   "batches", data)
+        for batch, _ in adapt_inputs(f"{self.name}.adapt", data, steps):
+            lookup.update_state(self.tokenize(batch))
         lookup.finalize_state()
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
