@@ -137,6 +137,33 @@ def test_a_traced_step_refuses_the_host_layers_naming_run_eagerly(fs):
         assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])
 
 
+def test_strings_go_through_the_layers_in_the_data_pipeline_and_the_numbers_fit_compiled(fs):
+    """TextVectorization adapted on a PyDataset of texts, then applied batch by batch in a PyDataset that feeds a
+    compiled fit() (no run_eagerly): the model sees int64 (JAX: int32) indices, never strings."""
+    texts = np.array(["the cat sat", "a dog ran", "the dog sat down", "a cat", "cats and dogs", "the end"])
+    vectorize = fs.layers.TextVectorization(max_tokens=10, output_sequence_length=4)
+
+    class Texts(fs.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            batch = texts[2 * index:2 * index + 2]
+            if vectorize.vocabulary_size() == 2:  # "" and "[UNK]" alone: adapt() is reading the raw texts
+                return (batch,)
+            return vectorize(batch), np.arange(2.0).reshape(2, 1) + index
+
+    with pytest.raises(ValueError, match=r"argument `vocabulary` expected tokens"):  # Keras's empty table raises
+        vectorize(texts[:1])
+    vectorize.adapt(Texts())
+    assert vectorize.get_vocabulary()[:4] == ["", "[UNK]", "the", "sat"]
+    model = fs.Sequential([fs.Input(shape=(4,), dtype="int32"), fs.layers.Embedding(10, 3),
+                           fs.layers.GlobalAveragePooling1D(), fs.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(Texts(), epochs=2, verbose=0).history
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
+
+
 def test_configs_round_trip_with_the_adapted_vocabulary(fs):
     layer = fs.layers.TextVectorization(output_mode="tf_idf", max_tokens=8, pad_to_max_tokens=True)
     layer.adapt(TEXTS)
@@ -178,3 +205,5 @@ def test_bad_calls_and_adapts_are_refused_by_name(fs):
         fs.layers.StringLookup(vocabulary=["a"]).adapt(WORDS)
     with pytest.raises(ValueError, match=r"argument `inputs` expected arrays of shape \(\), \(batch,\)"):
         fs.layers.HashedCrossing(3)([INTS, INTS])
+    with pytest.raises(ValueError, match=r"argument `inputs` expected numeric symbolic inputs.*data pipeline"):
+        fs.layers.StringLookup(vocabulary=["a"])(fs.Input(shape=(1,), dtype="string"))

@@ -9,11 +9,12 @@ is refused, naming the way out (`compile(run_eagerly=True)`, or the layer applie
 from __future__ import annotations
 
 import numpy as np
+import optree
 
 from fitspec import foreign_arrays
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer
-from fitspec.layers.symbolic import is_symbolic
+from fitspec.layers.symbolic import SymbolicTensor, is_symbolic
 
 INTEGER_DTYPES = ("int32", "int64")
 
@@ -78,6 +79,12 @@ class HostLayer(Layer):
 
     def __call__(self, *args, **kwargs):
         if is_symbolic((args, kwargs)):
+            text = [t for t in optree.tree_leaves((args, kwargs)) if isinstance(t, SymbolicTensor)
+                    and t.dtype in ("string", "str", "bytes", "object")]
+            if text:
+                raise invalid_argument(self.name, "inputs", "numeric symbolic inputs: a model's inputs are numbers "
+                                       "(docs/SPEC.md 9.2), so strings go through this layer in the data pipeline, "
+                                       "before the model (8d.L)", text[0])
             return super().__call__(*args, **kwargs)
         kwargs.pop("training", None)
         return self._to_backend(self.call(*args, **kwargs))

@@ -73,6 +73,7 @@ class IndexLookup(HostLayer):
         self.input_idf_weights = idf_weights
         self._has_input_vocabulary = vocabulary is not None if has_input_vocabulary is None else has_input_vocabulary
         self.tokens: list = []
+        self._index: dict = {}  # token -> index
         self.idf_weights = None
         self.reset_state()
         if vocabulary is not None:
@@ -217,6 +218,11 @@ class IndexLookup(HostLayer):
         self.reset_state()
 
     # -- the call -------------------------------------------------------------------------------------------
+    def _require_tokens(self):
+        if not self.tokens:
+            raise invalid_argument(self.name, "vocabulary", "tokens, given as `vocabulary=`, by `set_vocabulary` or "
+                                   "by `adapt` on data with tokens, before the layer is called", [])
+
     def call(self, inputs):
         values = text_or_numbers(self.name, self.host_array(inputs))
         if self.invert:
@@ -238,6 +244,7 @@ class IndexLookup(HostLayer):
         """The index of each token (int64): its vocabulary index; the mask token 0 ("int") or no index (-1:
         encoded as nothing); other tokens an OOV index (one: oov start; several: value mod n for integers under
         "floormod", else the FarmHash / keyed SipHash bucket, plus oov start)."""
+        self._require_tokens()
         flat = values.reshape(-1).tolist()
         missing = -2
         indices = np.array([self._index.get(self._token(v), missing) for v in flat], dtype="int64")
@@ -267,6 +274,7 @@ class IndexLookup(HostLayer):
         if values.dtype.kind not in "iu":
             raise invalid_argument(self.name, "inputs", "integer indices when invert=True",
                                    f"<array of dtype {values.dtype}>")
+        self._require_tokens()
         start = self._token_start_index()
         flat = values.reshape(-1).tolist()
         tokens = [self.tokens[i - start] if start <= i < start + len(self.tokens) else self.oov_token for i in flat]
