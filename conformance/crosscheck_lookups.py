@@ -18,7 +18,7 @@ import numpy as np
 ADAPTED_ONLY = ("vocabulary", "idf_weights", "vocabulary_size")
 
 TEXTS = np.array(["The cat sat on the mat.", "A DOG, a cat; and THE bird!", "the end", "Ünïcode Straße: naïve café",
-                  "  tabs\tand\nnewlines  ", "it's dog-friendly (isn't it?)"])
+                  "  tabs\tand\nnewlines  ", "it's dog-friendly (isn't it?)", "no\u00a0break em\u2003space\x0bv\x0cf"])
 WORDS = np.array([["b", "a", "c"], ["a", "d", "b"], ["a", "e", "zz"], ["c", "a", "b"]])
 INTS = np.array([[3, 7, 7, 1], [9, 3, 3, 0], [7, 42, -5, 3]])
 LONG = np.array(["x" * n + "y" for n in (15, 31, 63, 64, 65, 127, 128, 200)])

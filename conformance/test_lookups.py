@@ -4,8 +4,12 @@ trips, and bad arguments. These layers have no gradient (their outputs are integ
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.test_layers_merging_reshaping_noise_normalization import numpy_of
 
@@ -47,6 +51,17 @@ def test_adapt_orders_tokens_by_count_then_by_the_token_high_to_low(fs):
     strings = fs.layers.StringLookup(max_tokens=3)
     strings.adapt(iter([WORDS[:1], WORDS[1:]]))  # batches: each a document
     assert strings.get_vocabulary() == ["[UNK]", "b", "a"]
+
+
+@settings(max_examples=20, deadline=None)  # host arithmetic only: nothing compiles
+@given(tokens=st.lists(st.integers(-3, 6), min_size=1, max_size=30), max_tokens=st.none() | st.integers(2, 8))
+def test_adapted_vocabulary_is_the_counts_sorted_high_to_low_then_the_tokens_high_to_low(fs, tokens, max_tokens):
+    layer = fs.layers.IntegerLookup(max_tokens=max_tokens)
+    layer.adapt(np.array(tokens))
+    counts = collections.Counter(t for t in tokens if t != -1)  # -1 is the OOV token: never in the vocabulary
+    expected = sorted(counts, key=lambda t: (counts[t], t), reverse=True)
+    assert layer.get_vocabulary(include_special_tokens=False) == expected[:None if max_tokens is None else
+                                                                          max_tokens - 1]
 
 
 def test_several_oov_indices_take_floormod_or_the_farmhash_bucket(fs):
