@@ -5,6 +5,7 @@ trips, and bad arguments. These layers have no gradient (their outputs are integ
 from __future__ import annotations
 
 import collections
+import json
 
 import numpy as np
 import pytest
@@ -185,9 +186,18 @@ def test_configs_round_trip_with_the_adapted_vocabulary(fs):
     twin = fs.layers.TextVectorization.from_config(layer.get_config())
     assert twin.get_vocabulary() == layer.get_vocabulary()
     np.testing.assert_array_equal(numpy_of(fs, twin(TEXTS)), numpy_of(fs, layer(TEXTS)))
+    shout = fs.saving.register_keras_serializable(package="test_lookups")(shout_text)
+    custom = fs.layers.TextVectorization(standardize=shout, vocabulary=["A", "CAT"])
+    rebuilt = fs.saving.deserialize_keras_object(json.loads(json.dumps(fs.saving.serialize_keras_object(custom))))
+    assert rebuilt.standardize is shout and values(fs, rebuilt(np.array(["a cat"]))) == [[2, 3]]
     lookup = fs.layers.IntegerLookup(mask_token=0, num_oov_indices=2)
     lookup.adapt(INTS)
     assert fs.layers.IntegerLookup.from_config(lookup.get_config()).get_vocabulary() == lookup.get_vocabulary()
+
+
+def shout_text(texts):
+    """A standardize function: upper case."""
+    return np.char.upper(texts)
 
 
 # -- bad input ---------------------------------------------------------------------------------------------------------

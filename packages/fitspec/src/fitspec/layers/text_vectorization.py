@@ -162,7 +162,11 @@ class TextVectorization(HostLayer):
 
     @classmethod
     def from_config(cls, config: dict):
+        """A registered standardize / split function comes back from its serialized form (Keras's rule)."""
         config = dict(config)
+        for key in ("standardize", "split"):
+            if isinstance(config.get(key), dict):
+                config[key] = cls.backend.api.saving.deserialize_keras_object(config[key])
         if isinstance(config.get("ngrams"), list):
             config["ngrams"] = tuple(config["ngrams"])
         return super().from_config(config)
