@@ -545,3 +545,13 @@ CASES.append(
          {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"}, {"epochs": 2, "batch_size": 8}),
 )
 BY_NAME[CASES[-1].name] = CASES[-1]
+
+#: issue 15's lookup and hashing layers (docs/SPEC.md 8d.L): computed on the host inside the model, so compiled with
+#: run_eagerly=True (a traced step cannot read its batch on the host)
+LOOKUPS_DATA = Data(samples=24, x_shape=(4,), target="regression", classes=2, seed=53)
+CASES += [
+    Case("lookups_numeric_in_model", "lookups_numeric", LOOKUPS_DATA,
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"], "run_eagerly": True},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-1:]})

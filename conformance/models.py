@@ -638,3 +638,27 @@ def preprocessing_random_affine(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (preprocessing_random_affine,)})
+
+
+# -- issue 15's lookup and hashing layers (docs/SPEC.md 8d.L) ------------------------------------------------------
+def lookups_numeric(fs, cls="Model"):
+    """4 features -> Discretization([0.25, 0.5, 0.75]) -> IntegerLookup(vocabulary [3, 1, 0]) -> Embedding(5, 2),
+    beside Hashing(4, count) of the codes and IntegerLookup(multi_hot, 2 OOV indices) adapted on the case's codes
+    -> concatenated -> Dense(2). The lookups run on the host: the case compiles with run_eagerly=True."""
+    import numpy as np
+
+    from conformance.cases import LOOKUPS_DATA
+
+    adapted = fs.layers.IntegerLookup(output_mode="multi_hot", num_oov_indices=2)
+    adapted.adapt(np.digitize(LOOKUPS_DATA.make()["x"][:, :2], [0.25, 0.5, 0.75]))
+    inputs = fs.Input(shape=(4,))
+    codes = fs.layers.Discretization([0.25, 0.5, 0.75])(inputs)
+    branches = [
+        fs.layers.Flatten()(fs.layers.Embedding(5, 2)(fs.layers.IntegerLookup(vocabulary=[3, 1, 0])(codes))),
+        fs.layers.Hashing(num_bins=4, output_mode="count")(codes),
+        adapted(codes),
+    ]
+    return model_class(fs, cls)(inputs, fs.layers.Dense(2)(fs.layers.Concatenate()(branches)))
+
+
+BUILDERS.update({f.__name__: f for f in (lookups_numeric,)})

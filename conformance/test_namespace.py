@@ -460,3 +460,14 @@ def test_the_random_affine_layers_are_exported_with_keras_arguments(fs):
         cls = getattr(fs.layers, name)
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer), name
         assert str(inspect.signature(cls)) == signature, name
+
+
+# -- issue 15's lookup, hashing and text layers (docs/SPEC.md 8d.L) -----------------------------------------------
+#: the lookup, hashing and text layers fitspec builds, each exported by every backend as Keras 3 exports it in
+#: keras.layers
+LOOKUP_LAYERS = ["HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+
+
+def test_the_lookup_hashing_and_text_layers_are_exported(fs):
+    for name in LOOKUP_LAYERS:
+        assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name

@@ -11,7 +11,9 @@ from fitspec.layers import (
     core,
     einsum_dense,
     embedding,
+    hashing,
     image_preprocessing,
+    index_lookup,
     input_layer,
     masking_layer,
     merging,
@@ -23,6 +25,7 @@ from fitspec.layers import (
     regularization,
     reshaping,
     rnn_wrappers,
+    text_vectorization,
 )
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
@@ -33,7 +36,7 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
            **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES,
-           **random_affine.CLASSES}
+           **random_affine.CLASSES, **hashing.CLASSES, **index_lookup.CLASSES, **text_vectorization.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 
