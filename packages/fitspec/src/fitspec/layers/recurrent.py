@@ -29,15 +29,16 @@ def _check_units(where, units):
     return int(units)
 
 
-def project(ops, x, kernel, masks, gates: int):
-    """x @ kernel with x's dropout masks: none, one for every gate, or one per gate (the kernel's columns in `gates`
-    blocks, block g fed x * masks[g])."""
+def project(ops, x, kernel, masks, gates: int, product=None):
+    """product(x, kernel) (default x @ kernel) with x's dropout masks: none, one for every gate, or one per gate (the
+    kernel's last axis in `gates` blocks, block g fed x * masks[g])."""
+    product = product or ops.matmul
     if masks is None:
-        return ops.matmul(x, kernel)
+        return product(x, kernel)
     if len(masks) == 1:
-        return ops.matmul(x * masks[0], kernel)
+        return product(x * masks[0], kernel)
     width = kernel.shape[-1] // gates
-    return ops.concatenate([ops.matmul(x * mask, kernel[..., g * width:(g + 1) * width])
+    return ops.concatenate([product(x * mask, kernel[..., g * width:(g + 1) * width])
                             for g, mask in enumerate(masks)], axis=-1)
 
 
@@ -153,19 +154,24 @@ class LSTMCell(_GatedCell):
         self._add_bias((4 * self.units,), initializer)
 
     def call(self, inputs, states, training=False):
-        ops, u = self.ops, self.units
         h_tm1, c_tm1 = states[0], states[1]
         input_masks, recurrent_masks = self.dropout_masks(inputs, h_tm1, training)
-        z = (project(ops, inputs, self.kernel.value, input_masks, 4)
-             + project(ops, h_tm1, self.recurrent_kernel.value, recurrent_masks, 4))
+        h, c = self.lstm_step(inputs, h_tm1, c_tm1, input_masks, recurrent_masks)
+        return h, [h, c]
+
+    def lstm_step(self, inputs, h_tm1, c_tm1, input_masks, recurrent_masks, input_product=None,
+                  recurrent_product=None):
+        """(h, c) of one step, the gates on the last axis of product(x, kernel) (x @ kernel by default)."""
+        ops, u = self.ops, self.units
+        z = (project(ops, inputs, self.kernel.value, input_masks, 4, input_product)
+             + project(ops, h_tm1, self.recurrent_kernel.value, recurrent_masks, 4, recurrent_product))
         if self.use_bias:
             z = z + self.bias.value
-        i = self.recurrent_activation(z[:, :u])
-        f = self.recurrent_activation(z[:, u:2 * u])
-        c = f * c_tm1 + i * self.activation(z[:, 2 * u:3 * u])
-        o = self.recurrent_activation(z[:, 3 * u:])
-        h = o * self.activation(c)
-        return h, [h, c]
+        i = self.recurrent_activation(z[..., :u])
+        f = self.recurrent_activation(z[..., u:2 * u])
+        c = f * c_tm1 + i * self.activation(z[..., 2 * u:3 * u])
+        o = self.recurrent_activation(z[..., 3 * u:])
+        return o * self.activation(c), c
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
@@ -376,7 +382,7 @@ class RNN(Layer):
             return optree.tree_map(lambda new, old: ops.where(kept, new, old), new_states, list(states)), output
 
         xs = time_major if mask is None else (time_major, mask)
-        began = begin_sequences(cell, time_major[0], states, training)
+        began = begin_sequences(cell, time_major[0], states)
         try:
             final_states, outputs = (scan_by_loop(ops.stack, step, states, xs) if self.unroll
                                      else ops.scan(step, states, xs))
@@ -391,15 +397,9 @@ class RNN(Layer):
             return [output, *final_states]
         return output
 
-    def _state_shapes(self, batch) -> list:
-        """The shape of each state tensor (flat): (batch, size), or the cell's initial states' shapes."""
-        sizes = optree.tree_leaves(_state_sizes(self.cell))
-        if all(isinstance(size, (int, np.integer)) and size >= 0 for size in sizes):
-            return [(batch, int(size)) for size in sizes]
-        return [tuple(self.ops.shape(s)) for s in optree.tree_leaves(self.get_initial_state(batch))]
-
     def _check_states(self, batch, flat_states) -> None:
-        shapes = self._state_shapes(batch)
+        """Each state shaped as the initial states are ((batch, size), or a ConvLSTM's (batch, *spatial, filters))."""
+        shapes = [tuple(self.ops.shape(s)) for s in optree.tree_leaves(self.get_initial_state(batch))]
         if len(flat_states) != len(shapes):
             raise invalid_argument(self.name, "initial_state", f"{len(shapes)} tensors (one per state)",
                                    f"<{len(flat_states)} tensors>")
@@ -556,7 +556,8 @@ class _CellRNN(RNN):
 
     def __init__(self, units, **kwargs):
         rnn_kwargs = {k: kwargs.pop(k) for k in _RNN_ARGUMENTS if k in kwargs}
-        cell_class = getattr(type(self).backend.api.layers, self.cell_class.__name__)  # bound to this backend
+        cell_class = getattr(type(self).backend.api.layers, self.cell_class.__name__, None) or bound_to(
+            self, self.cell_class)  # bound to this backend
         cell = cell_class(units, dtype=rnn_kwargs.get("dtype"), trainable=rnn_kwargs.get("trainable", True), **kwargs)
         super().__init__(cell, **rnn_kwargs)
 
@@ -573,7 +574,7 @@ class _CellRNN(RNN):
                                                  if k not in ("cell", "zero_output_for_mask")})
 
 
-def _signature_of_both(cell_class):
+def signature_of_both(cell_class, leading=("units",)):
     """The signature `LSTM(units, ...)` takes: the cell's keyword arguments and the RNN's (so configs are checked
     against what the layer takes, saving.serialization)."""
     found = {}
@@ -583,12 +584,12 @@ def _signature_of_both(cell_class):
             continue
         for parameter in inspect.signature(init).parameters.values():
             if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY) and parameter.name not in (
-                    "self", "units", "cell", "zero_output_for_mask", *getattr(cell_class, "not_taken", ())
+                    "self", *leading, "cell", "zero_output_for_mask", *getattr(cell_class, "not_taken", ())
             ) and parameter.name not in found:
                 found[parameter.name] = parameter.default
-    found.setdefault("implementation", 2)
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                  inspect.Parameter("units", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if "implementation" not in getattr(cell_class, "not_taken", ()):
+        found.setdefault("implementation", 2)
+    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in ("self", *leading)]
     parameters += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
                    for name, default in found.items()]
     return inspect.Signature(parameters)
@@ -630,7 +631,7 @@ class GRU(_CellRNN):
 
 
 for _cls in (SimpleRNN, LSTM, GRU):
-    _cls.__init__.__signature__ = _signature_of_both(_cls.cell_class)
+    _cls.__init__.__signature__ = signature_of_both(_cls.cell_class)
 
 
 CLASSES = {cls.__name__: cls for cls in (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM,

@@ -2,8 +2,9 @@
 its recurrent state, in training only, with masks drawn once per sequence from the portable generator
 (`fs.random.dropout` with the cell's SeedGenerator) and used at every step, as Keras 3's DropoutRNNCell.
 
-The RNN draws a sequence's masks before its loop (`begin_sequence`) and drops them after (`end_sequence`), so the
-loop body draws nothing: the same on every backend and inside jax.lax.scan or a tf.while_loop.
+The RNN draws a sequence's masks before its loop (`begin_sequence`, at every call as Keras does, so the generator
+advances as Keras's) and drops them after (`end_sequence`): the loop body draws nothing, the same on every backend
+and inside jax.lax.scan or a tf.while_loop.
 """
 
 from __future__ import annotations
@@ -63,11 +64,10 @@ class RecurrentDropout:
         return masks
 
 
-def begin_sequences(cell, step_input, states, training) -> list:
-    """Before an RNN's loop in training: each dropout cell draws its masks (a stack's cells in order, each one's
-    inputs shaped like the previous one's outputs). Returns the cells to `end_sequence` after the loop."""
-    if not training:
-        return []
+def begin_sequences(cell, step_input, states) -> list:
+    """Before an RNN's loop: each dropout cell draws its masks (a stack's cells in order, each one's inputs shaped
+    like the previous one's outputs). As Keras 3, at every call, in inference too (the masks then go unused), so the
+    generator advances as Keras's does. Returns the cells to `end_sequence` after the loop."""
     if isinstance(cell, RecurrentDropout):
         if not (cell.dropout or cell.recurrent_dropout):
             return []
@@ -75,7 +75,7 @@ def begin_sequences(cell, step_input, states, training) -> list:
         return [cell]
     began = []
     for inner, inner_states in zip(getattr(cell, "cells", ()), states):
-        began += begin_sequences(inner, step_input, _as_list(inner_states), training)
+        began += begin_sequences(inner, step_input, _as_list(inner_states))
         size = getattr(inner, "output_size", None)
         if size is None:
             size = _first(getattr(inner, "state_size", None))
