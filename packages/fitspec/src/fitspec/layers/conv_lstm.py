@@ -103,6 +103,9 @@ class ConvLSTM(_CellRNN):
         axes = [*axes, "channels"] if self.cell.data_format == "channels_last" else ["channels", *axes]
         return f"(batch, time, {', '.join(axes)})"
 
+    def get_config(self):
+        return {**super().get_config(), **self._regularizer_configs("activity_regularizer")}
+
 
 #: the cell's attributes a ConvLSTM reads through, as Keras's do
 for _name in ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"):
