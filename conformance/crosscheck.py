@@ -105,6 +105,20 @@ DEVIATIONS: dict[str, str] = {
         "by up to 1.5e-4 and predict by 8.4e-5 after 5 steps, within the case's float16 tolerance (rtol 2^-8, atol "
         "2^-11); crosscheck area 'precision' compares mixed fits at the float16 tolerance and agrees"
     ),
+    "recurrent_dropout_training": (
+        "its recurrent dropout masks: Keras 3 on JAX draws a float64 model's masks from float64 uniforms, fitspec "
+        "from float32 ones in every precision (as random_dropout_training); in float32 Keras draws fitspec's masks "
+        "bit for bit from the same seed (crosscheck area 'recurrent', docs/SPEC.md RNN.6)"
+    ),
+    "recurrent_stateful_across_batches": (
+        "its LSTM's recurrent_dropout (the float64 masks above), and Keras 3.15 on JAX does not carry a stateful "
+        "RNN's states from one fit() batch to the next (untracked variables, outside the jitted step's state), as "
+        "it does on TensorFlow and PyTorch; crosscheck area 'recurrent' compares stateful calls and predict()"
+    ),
+    "recurrent_conv_lstm": (
+        "its ConvLSTM2D's dropout masks (float64 in Keras on JAX, above) and the Keras 3.15 tanh inaccuracy; "
+        "crosscheck area 'conv_lstm' compares every ConvLSTM option at 1e-10 and the float32 masks bit for bit"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.

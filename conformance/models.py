@@ -624,11 +624,12 @@ BUILDERS.update({f.__name__: f for f in (mixed_float16_mlp,)})
 
 # -- issue 15: recurrent dropout, stateful RNNs, ConvLSTM (docs/SPEC.md RNN.6-RNN.8) ---------------------------------
 def recurrent_dropout_sequence(fs, cls="Model"):
-    """SimpleRNN (dropout and recurrent_dropout) -> LSTM (both: one mask per gate) -> GRU (dropout: one mask),
-    seeded: the masks of the portable generator in training, none in evaluate and predict."""
+    """SimpleRNN (relu: Keras 3.15 on JAX cannot run its tanh in float64; dropout and recurrent_dropout) -> LSTM
+    (both: one mask per gate) -> GRU (dropout: one mask), seeded: the masks of the portable generator in training,
+    none in evaluate and predict."""
     return fs.Sequential([
         fs.Input(shape=(6, 3)),
-        fs.layers.SimpleRNN(4, dropout=0.2, recurrent_dropout=0.3, seed=11, return_sequences=True),
+        fs.layers.SimpleRNN(4, activation="relu", dropout=0.2, recurrent_dropout=0.3, seed=11, return_sequences=True),
         fs.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.2, seed=12, return_sequences=True),
         fs.layers.GRU(3, dropout=0.3, seed=13),
         fs.layers.Dense(2),
