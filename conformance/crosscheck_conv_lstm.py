@@ -10,6 +10,7 @@ import inspect
 import numpy as np
 
 from conformance.crosscheck_common import verdict
+from conformance.crosscheck_recurrent import float64_frameworks
 
 #: activations Keras 3 on JAX computes exactly in float64 (its tanh is off numpy's, docs/SPEC.md 11)
 EXACT = {"activation": "relu", "recurrent_activation": "hard_sigmoid"}
@@ -109,16 +110,7 @@ def _compare_config(fs, keras, name, kwargs, shape) -> list[str]:
 
 
 def check() -> int:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import keras
-
-    import fitspec_numpy as fs
-
-    keras.config.set_floatx("float64")
-    fs.config.set_floatx("float64")
-    fs.utils.set_random_seed(21)
+    fs, keras = float64_frameworks(21)
     failures = 0
     for name, kwargs, shape in CONFIGURATIONS:
         for exact in (True, False):

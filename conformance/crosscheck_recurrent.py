@@ -257,7 +257,8 @@ def _stateful_calls(fs, keras, x) -> list[str]:
     return problems
 
 
-def check() -> int:
+def float64_frameworks(seed: int):
+    """(fitspec_numpy, keras) in float64 (Keras on JAX with x64), fitspec's weights seeded."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -267,7 +268,12 @@ def check() -> int:
 
     keras.config.set_floatx("float64")
     fs.config.set_floatx("float64")
-    fs.utils.set_random_seed(15)
+    fs.utils.set_random_seed(seed)
+    return fs, keras
+
+
+def check() -> int:
+    fs, keras = float64_frameworks(15)
     failures = 0
     for exact in (True, False):
         tol = {"rtol": RTOL, "atol": ATOL} if exact else {"rtol": TANH_RTOL, "atol": TANH_ATOL}

@@ -7,17 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-
-def numpy_of(fs, x):
-    return np.asarray(fs.ops.convert_to_numpy(x))
-
-
-def tolerance(precision):
-    return {"rtol": 1e-9, "atol": 1e-11} if precision == "float64" else {"rtol": 2e-4, "atol": 2e-5}
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
+from conformance.test_recurrent_options import numpy_of, sigmoid, tolerance
 
 
 def reference(fs, weights, x, filters, strides, padding, dilation_rate):
