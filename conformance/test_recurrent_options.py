@@ -172,3 +172,17 @@ def test_predict_and_fit_carry_a_stateful_models_states_across_batches(fs, preci
     assert all(np.abs(numpy_of(fs, v.value)).max() == 0 for v in restored.layers[-1].states.variables)
     with pytest.raises(ValueError, match="inputs"):
         model(x[:3])
+
+
+def test_configs_keep_dropout_seed_implementation_and_stateful(fs, precision):
+    """Rebuilt from its config, a layer draws the same masks in training (the same seed, the per-gate form kept)."""
+    x = np.random.default_rng(9).normal(size=(2, 4, 3))
+    for layer in (fs.layers.LSTM(3, dropout=0.3, implementation=1, seed=2, stateful=True),
+                  fs.layers.RNN(fs.layers.GRUCell(2, recurrent_dropout=0.4, seed=3), return_sequences=True)):
+        layer.build(x.shape)
+        rebuilt = type(layer).from_config(layer.get_config())
+        rebuilt.build(x.shape)
+        rebuilt.set_weights(layer.get_weights())
+        assert rebuilt.get_config() == layer.get_config()
+        np.testing.assert_allclose(numpy_of(fs, rebuilt(x, training=True)), numpy_of(fs, layer(x, training=True)),
+                                   **tolerance(precision))

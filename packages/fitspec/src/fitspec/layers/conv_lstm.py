@@ -70,7 +70,7 @@ class ConvLSTMCell(ChannelsLayout, LSTMCell):
         return h, [h, c]
 
     def get_config(self):
-        config = {k: v for k, v in super().get_config().items() if k != "units"}
+        config = {k: v for k, v in super().get_config().items() if k not in ("units", "implementation")}
         return {**config, "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate)}

@@ -53,9 +53,8 @@ class _GatedCell(RecurrentDropout, Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
+                 implementation=2, **kwargs):
         where = type(self).__name__
-        implementation = kwargs.pop("implementation", 2)
         if implementation not in (1, 2):
             raise invalid_argument(where, "implementation", "1 or 2", implementation)
         super().__init__(**kwargs)
@@ -95,6 +94,8 @@ class _GatedCell(RecurrentDropout, Layer):
                   "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
         if self.gates > 1:
             config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        if self.implementation == 1:  # Keras writes no `implementation`; fitspec keeps a per-gate form it was given
+            config["implementation"] = 1
         return config
 
 
