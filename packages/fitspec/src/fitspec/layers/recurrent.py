@@ -259,6 +259,8 @@ class RNN(Layer):
     `return_sequences`; with `return_state`, a list [output, *final states]. `go_backwards` reads the
     steps last to first (and returns the sequence in that order). `initial_state` replaces the zero
     states. `mask` (batch, time): a False step keeps the states and repeats the previous output.
+    `stateful`: the final states are kept (`states`, a RecurrentStates) and start the next call, until
+    `reset_state()`. Dropout cells draw their masks once per call, before the loop (recurrent_dropout).
     """
 
     supports_masking = True
