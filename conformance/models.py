@@ -648,13 +648,11 @@ def stateful_recurrent(fs, cls="Model"):
 
 
 def conv_lstm_branches(fs, cls="Model"):
-    """(time 3, 4x4, 2 channels) through ConvLSTM2D (same padding, dropout and recurrent_dropout, sequences) then
-    ConvLSTM2D (strides 2), beside ConvLSTM1D over the rows and ConvLSTM3D (channels_first) over a reshape, their
-    last outputs flattened and concatenated -> Dense."""
+    """(time 3, 4x4, 2 channels) through ConvLSTM2D (strides 2, dropout and recurrent_dropout), beside ConvLSTM1D
+    over the rows (dilated, backwards) and ConvLSTM3D (channels_first) over reshapes, their last outputs flattened
+    and concatenated -> Dense (one ConvLSTM of each rank: each is a scan JAX compiles)."""
     inputs = fs.Input(shape=(3, 4, 4, 2))
-    two = fs.layers.ConvLSTM2D(3, 2, padding="same", dropout=0.2, recurrent_dropout=0.1, seed=14,
-                               return_sequences=True)(inputs)
-    two = fs.layers.ConvLSTM2D(2, 2, strides=2)(two)
+    two = fs.layers.ConvLSTM2D(3, 2, strides=2, padding="same", dropout=0.2, recurrent_dropout=0.1, seed=14)(inputs)
     one = fs.layers.ConvLSTM1D(2, 3, dilation_rate=2, go_backwards=True)(fs.layers.Reshape((3, 16, 2))(inputs))
     three = fs.layers.ConvLSTM3D(2, 2, data_format="channels_first")(fs.layers.Reshape((3, 2, 2, 2, 4))(inputs))
     merged = fs.layers.Concatenate()([fs.layers.Flatten()(t) for t in (two, one, three)])
