@@ -555,3 +555,20 @@ CASES += [
          {"epochs": 2, "batch_size": 8}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-1:]})
+#: issue 15: recurrent dropout and recurrent_dropout in training, stateful RNNs across batches and epochs, ConvLSTM
+#: (docs/SPEC.md RNN.6-RNN.8); the stateful case's fixed batch of 8 leaves evaluate and predict (batch 32) out
+CASES += [
+    Case("recurrent_dropout_training", "recurrent_dropout_sequence",
+         Data(samples=24, x_shape=(6, 3), target="regression", classes=2, seed=62),
+         {"optimizer": ("Adam", {"learning_rate": 0.02}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+    Case("recurrent_stateful_across_batches", "stateful_recurrent",
+         Data(samples=16, x_shape=(5, 3), target="regression", classes=2, seed=63),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8, "shuffle": False}, evaluate=False, predict=False),
+    Case("recurrent_conv_lstm", "conv_lstm_branches",
+         Data(samples=16, x_shape=(3, 4, 4, 2), target="regression", classes=2, seed=64),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-3:]})

@@ -112,6 +112,22 @@ DEVIATIONS: dict[str, str] = {
         "the same seeds and the images agree at 1e-5, and at fixed factors every fill mode and interpolation agrees "
         "in float64 at 1e-12"
     ),
+    "recurrent_dropout_training": (
+        "its recurrent dropout masks: Keras 3 on JAX draws a float64 model's masks from float64 uniforms, fitspec "
+        "from float32 ones in every precision (as random_dropout_training); in float32 Keras draws fitspec's masks "
+        "bit for bit from the same seed (crosscheck area 'recurrent', docs/SPEC.md RNN.6); measured with dropout "
+        "and recurrent_dropout set to 0, the case agrees with Keras to 6.2e-8 (final weights: the tanh above)"
+    ),
+    "recurrent_stateful_across_batches": (
+        "its LSTM's recurrent_dropout (the float64 masks above), and Keras 3.15 on JAX does not carry a stateful "
+        "RNN's states from one fit() batch to the next (untracked variables, outside the jitted step's state), as "
+        "it does on TensorFlow and PyTorch; crosscheck area 'recurrent' compares stateful calls and predict()"
+    ),
+    "recurrent_conv_lstm": (
+        "its ConvLSTM2D's dropout masks (float64 in Keras on JAX, above) and the Keras 3.15 tanh inaccuracy; "
+        "crosscheck area 'conv_lstm' compares every ConvLSTM option at 1e-10 and the float32 masks bit for bit; "
+        "measured with the dropouts set to 0, the case agrees with Keras to 6.7e-8 (final weights)"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.

@@ -662,3 +662,43 @@ def lookups_numeric(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (lookups_numeric,)})
+
+
+# -- issue 15: recurrent dropout, stateful RNNs, ConvLSTM (docs/SPEC.md RNN.6-RNN.8) ---------------------------------
+def recurrent_dropout_sequence(fs, cls="Model"):
+    """SimpleRNN (relu: Keras 3.15 on JAX cannot run its tanh in float64; dropout and recurrent_dropout) -> LSTM
+    (both: one mask per gate) -> GRU (dropout: one mask), seeded: the masks of the portable generator in training,
+    none in evaluate and predict."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 3)),
+        fs.layers.SimpleRNN(4, activation="relu", dropout=0.2, recurrent_dropout=0.3, seed=11, return_sequences=True),
+        fs.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.2, seed=12, return_sequences=True),
+        fs.layers.GRU(3, dropout=0.3, seed=13),
+        fs.layers.Dense(2),
+    ])
+
+
+def stateful_recurrent(fs, cls="Model"):
+    """Batches of 8 through a stateful LSTM (unrolled, recurrent_dropout) and a stateful GRU (reset_after=False):
+    each batch starts from the states the previous one left."""
+    return fs.Sequential([
+        fs.Input(batch_shape=(8, 5, 3)),
+        fs.layers.LSTM(4, stateful=True, unroll=True, recurrent_dropout=0.2, seed=15, return_sequences=True),
+        fs.layers.GRU(3, stateful=True, reset_after=False),
+        fs.layers.Dense(2),
+    ])
+
+
+def conv_lstm_branches(fs, cls="Model"):
+    """(time 3, 4x4, 2 channels) through ConvLSTM2D (strides 2, dropout and recurrent_dropout), beside ConvLSTM1D
+    over the rows (dilated, backwards) and ConvLSTM3D (channels_first) over reshapes, their last outputs flattened
+    and concatenated -> Dense (one ConvLSTM of each rank: each is a scan JAX compiles)."""
+    inputs = fs.Input(shape=(3, 4, 4, 2))
+    two = fs.layers.ConvLSTM2D(3, 2, strides=2, padding="same", dropout=0.2, recurrent_dropout=0.1, seed=14)(inputs)
+    one = fs.layers.ConvLSTM1D(2, 3, dilation_rate=2, go_backwards=True)(fs.layers.Reshape((3, 16, 2))(inputs))
+    three = fs.layers.ConvLSTM3D(2, 2, data_format="channels_first")(fs.layers.Reshape((3, 2, 2, 2, 4))(inputs))
+    merged = fs.layers.Concatenate()([fs.layers.Flatten()(t) for t in (two, one, three)])
+    return model_class(fs, cls)(inputs, fs.layers.Dense(2)(merged))
+
+
+BUILDERS.update({f.__name__: f for f in (recurrent_dropout_sequence, stateful_recurrent, conv_lstm_branches)})

@@ -471,3 +471,16 @@ LOOKUP_LAYERS = ["HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "
 def test_the_lookup_hashing_and_text_layers_are_exported(fs):
     for name in LOOKUP_LAYERS:
         assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name
+
+
+# -- issue 15: ConvLSTM, recurrent dropout and stateful RNNs (docs/SPEC.md RNN.6-RNN.8) --------------------------------
+CONV_LSTM_LAYERS = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+
+
+def test_the_conv_lstm_layers_are_exported_and_their_cell_is_not_as_in_keras(fs):
+    for name in CONV_LSTM_LAYERS:
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
+        assert list(inspect.signature(cls).parameters)[:2] == ["filters", "kernel_size"], name
+    assert "ConvLSTMCell" not in fs.layers.__all__
+    assert callable(fs.layers.LSTM(2, stateful=True).reset_states)

@@ -7,6 +7,7 @@ picks it up.
 from fitspec.layers import (
     activation_layers,
     attention,
+    conv_lstm,
     convolutional,
     core,
     einsum_dense,
@@ -35,7 +36,7 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
-           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES,
+           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES, **conv_lstm.CLASSES,
            **random_affine.CLASSES, **hashing.CLASSES, **index_lookup.CLASSES, **text_vectorization.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
