@@ -8,8 +8,11 @@ import os
 import numpy as np
 import pytest
 
-PIL = pytest.importorskip("PIL", reason="the images extra (fitspec[images]) is not installed")
-from PIL import Image  # noqa: E402
+
+@pytest.fixture
+def pil_image():
+    """PIL.Image; the image tests need the extra fitspec[images] (nox installs it)."""
+    return pytest.importorskip("PIL.Image", reason="Pillow (the extra fitspec[images]) is not installed")
 
 
 # -- saving functions -------------------------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def test_standardize_dtype_names_dtypes_as_keras_for_this_backend(fs, backend_na
 
 
 # -- image files ------------------------------------------------------------------------------------------------
-def test_image_arrays_and_files_round_trip_as_keras(fs, tmp_path):
+def test_image_arrays_and_files_round_trip_as_keras(fs, tmp_path, pil_image):
     pixels = np.arange(2 * 3 * 3).reshape(2, 3, 3).astype("float64") * 5
     image = fs.utils.array_to_img(pixels, scale=False)
     assert image.mode == "RGB" and image.size == (3, 2)
@@ -89,14 +92,14 @@ def test_image_arrays_and_files_round_trip_as_keras(fs, tmp_path):
 
 
 # -- directory datasets -----------------------------------------------------------------------------------------
-def write_images(root, counts=(3, 4), size=(5, 7)):
+def write_images(pil_image, root, counts=(3, 4), size=(5, 7)):
     rng = np.random.default_rng(0)
     for class_index, count in enumerate(counts):
         folder = root / f"class_{class_index}"
         folder.mkdir(parents=True)
         for i in range(count):
             pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
-            Image.fromarray(pixels, "RGB").save(folder / f"img_{i}.png")
+            pil_image.fromarray(pixels, "RGB").save(folder / f"img_{i}.png")
     (root / "class_0" / "notes.csv").write_text("not an image")
     return root
 
@@ -108,8 +111,8 @@ def keras_order(paths, seed):
     return [paths[i] for i in order]
 
 
-def test_image_dataset_lists_labels_shuffles_and_splits_as_keras(fs, tmp_path):
-    root = write_images(tmp_path / "images")
+def test_image_dataset_lists_labels_shuffles_and_splits_as_keras(fs, tmp_path, pil_image):
+    root = write_images(pil_image, tmp_path / "images")
     listed = [str(root / f"class_{c}" / f"img_{i}.png") for c, n in enumerate((3, 4)) for i in range(n)]
     train, val = fs.utils.image_dataset_from_directory(
         root, image_size=(4, 6), batch_size=2, seed=7, validation_split=0.3, subset="both", verbose=False)
@@ -119,7 +122,7 @@ def test_image_dataset_lists_labels_shuffles_and_splits_as_keras(fs, tmp_path):
     images, labels = train[0]
     assert images.shape == (2, 4, 6, 3) and images.dtype == np.float32
     np.testing.assert_array_equal(labels, [int("class_1" in p) for p in order[:2]])
-    pixels = np.asarray(Image.open(order[0]), dtype="float64")
+    pixels = np.asarray(pil_image.open(order[0]), dtype="float64")
     rows = np.clip((np.arange(4) + 0.5) * 5 / 4 - 0.5, 0, 4)  # tf.image.resize's half-pixel sample points
     cols = np.clip((np.arange(6) + 0.5) * 7 / 6 - 0.5, 0, 6)
 
@@ -132,8 +135,8 @@ def test_image_dataset_lists_labels_shuffles_and_splits_as_keras(fs, tmp_path):
     np.testing.assert_allclose(images[0], interpolate(interpolate(pixels, rows, 0), cols, 1), rtol=1e-5, atol=1e-4)
 
 
-def test_image_dataset_label_modes_and_what_fit_accepts(fs, tmp_path):
-    root = write_images(tmp_path / "images")
+def test_image_dataset_label_modes_and_what_fit_accepts(fs, tmp_path, pil_image):
+    root = write_images(pil_image, tmp_path / "images")
     data = fs.utils.image_dataset_from_directory(root, label_mode="categorical", image_size=4, shuffle=False,
                                                  batch_size=8, color_mode="grayscale", verbose=False)
     images, labels = data[0]
@@ -154,14 +157,16 @@ def test_image_dataset_label_modes_and_what_fit_accepts(fs, tmp_path):
     assert np.isfinite(history.history["loss"][0])
 
 
-def test_image_dataset_refuses_bad_arguments_by_name(fs, tmp_path):
-    root = write_images(tmp_path / "images")
+def test_image_dataset_refuses_bad_arguments_by_name(fs, tmp_path, pil_image):
+    root = write_images(pil_image, tmp_path / "images")
     call = fs.utils.image_dataset_from_directory
     for kwargs, argument in [({"label_mode": "sparse"}, "label_mode"), ({"color_mode": "cmyk"}, "color_mode"),
                              ({"interpolation": "lanczos3"}, "interpolation"), ({"image_size": (0, 3)}, "image_size"),
                              ({"validation_split": 0.2}, "subset"),
                              ({"validation_split": 0.2, "subset": "training"}, "seed"),
                              ({"class_names": ["nope"]}, "class_names"), ({"labels": [0, 1]}, "labels"),
+                             ({"labels": [0.5] * 7}, "labels"),
+                             ({"validation_split": 0.1, "subset": "training", "seed": 1}, "validation_split"),
                              ({"pad_to_aspect_ratio": True}, "pad_to_aspect_ratio"), ({"format": "grain"}, "format")]:
         with pytest.raises(ValueError, match=f"argument `{argument}`"):
             call(root, verbose=False, **kwargs)
@@ -186,3 +191,19 @@ def test_text_dataset_reads_cut_and_splits_files_as_keras(fs, tmp_path):
     np.testing.assert_array_equal(labels, [int("/pos/" in p) for p in order[:3]])
     with pytest.raises(ValueError, match="argument `max_length`"):
         fs.utils.text_dataset_from_directory(root, max_length=-1, verbose=False)
+
+
+def test_directory_datasets_follow_linked_folders_only_when_asked(fs, tmp_path):
+    root, elsewhere = tmp_path / "texts", tmp_path / "elsewhere"
+    (root / "a").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "a" / "own.txt").write_text("own")
+    (elsewhere / "linked.txt").write_text("linked")
+    (root / "a" / "link").symlink_to(elsewhere, target_is_directory=True)
+    (root / "b").symlink_to(elsewhere, target_is_directory=True)  # a linked class folder is always read, as Keras
+    kept = fs.utils.text_dataset_from_directory(root, shuffle=False, verbose=False)
+    assert kept.file_paths == [str(root / "a" / "own.txt"), str(root / "b" / "linked.txt")]
+    followed = fs.utils.text_dataset_from_directory(root, shuffle=False, follow_links=True, verbose=False)
+    assert followed.file_paths == [str(root / "a" / "own.txt"), str(root / "a" / "link" / "linked.txt"),
+                                   str(root / "b" / "linked.txt")]
+    np.testing.assert_array_equal(followed[0][1], [0, 0, 1])

@@ -76,6 +76,8 @@ def index_directory(where: str, directory, labels, formats, class_names, shuffle
         if len(labels) != len(paths):
             raise invalid_argument(where, "labels", f"one label per file ({len(paths)} files in {directory!r})",
                                    f"<{len(labels)} labels>")
+        if any(isinstance(label, bool) or not isinstance(label, numbers.Integral) for label in labels):
+            raise invalid_argument(where, "labels", '"inferred", None, or a list of int labels, one per file', labels)
         names = [str(label) for label in sorted(set(labels))]
         labels = np.asarray(labels)
     if shuffle:
@@ -102,14 +104,18 @@ def check_split(where: str, validation_split, subset, shuffle, seed) -> None:
                                "and validation subsets do not overlap)", seed)
 
 
-def split(where: str, paths: list, labels, validation_split, subset: str):
+def split(where: str, paths: list, labels, validation_split, subset: str, verbose: bool):
     """(paths, labels) of `subset`: the validation subset is the last int(validation_split * n) files."""
     count = int(validation_split * len(paths))
     if count == 0:
         raise invalid_argument(where, "validation_split", f"a fraction that leaves at least 1 of the {len(paths)} "
                                "files for validation", validation_split)
     if subset == "validation":
+        if verbose:
+            print(f"Using {count} files for validation.")
         return paths[-count:], None if labels is None else labels[-count:]
+    if verbose:
+        print(f"Using {len(paths) - count} files for training.")
     return paths[:-count], None if labels is None else labels[:-count]
 
 
@@ -183,7 +189,7 @@ def from_directory(where, directory, labels, label_mode, class_names, batch_size
 
     def dataset(chosen_subset):
         chosen, chosen_labels = (paths, encoded) if chosen_subset is None else split(
-            where, paths, encoded, validation_split, chosen_subset)
+            where, paths, encoded, validation_split, chosen_subset, verbose)
         if not chosen:
             raise invalid_argument(where, "directory", f"a directory with {kind} files ({formats}"
                                    + (f", for the {chosen_subset} subset" if chosen_subset else "") + ")", directory)
