@@ -21,6 +21,7 @@ IMAGE_SETTINGS = {
     "labels=None, unbatched": {"image_size": (5, 7), "labels": None, "batch_size": None},
     "explicit labels": {"image_size": (4, 4), "labels": [1, 0, 2, 1, 0, 2, 1, 0, 2, 1, 0]},
     "class_names order": {"image_size": (4, 4), "class_names": ["class_b", "class_a"]},
+    "channels_first": {"image_size": (4, 5), "data_format": "channels_first"},
     "rgb files read as grayscale": {"image_size": (5, 7), "color_mode": "grayscale", "interpolation": "nearest"},
 }
 SPLIT_SUBSETS = ("training", "validation", "both")

@@ -146,6 +146,10 @@ def test_image_dataset_label_modes_and_what_fit_accepts(fs, tmp_path, pil_image)
                                                    batch_size=None, interpolation="nearest", verbose=False)
     image, label = binary[6]
     assert image.dtype == np.uint8 and label.shape == (1,) and label[0] == 1.0
+    last, first = (fs.utils.image_dataset_from_directory(root, image_size=(4, 5), shuffle=False, batch_size=8,
+                                                         data_format=f, verbose=False)[0][0]
+                   for f in ("channels_last", "channels_first"))
+    np.testing.assert_array_equal(first, last.transpose(0, 3, 1, 2))
     unlabeled = fs.utils.image_dataset_from_directory(root, labels=None, image_size=4, verbose=False)
     assert unlabeled.class_names is None and unlabeled[0].shape == (7, 4, 4, 3)
     listed = fs.utils.image_dataset_from_directory(root, labels=[0, 1, 0, 1, 0, 1, 0], image_size=4, shuffle=False,
