@@ -484,3 +484,19 @@ def test_the_conv_lstm_layers_are_exported_and_their_cell_is_not_as_in_keras(fs)
         assert list(inspect.signature(cls).parameters)[:2] == ["filters", "kernel_size"], name
     assert "ConvLSTMCell" not in fs.layers.__all__
     assert callable(fs.layers.LSTM(2, stateful=True).reset_states)
+
+
+# -- the remaining saving and utils names of issues 15/16 (docs/SPEC.md 8c, 12.8-12.10) ---------------------------
+REMNANT_NAMES = {
+    "models": ["save_model"],
+    "saving": ["save_model", "save_weights", "load_weights"],
+    "utils": ["get_source_inputs", "is_keras_tensor", "standardize_dtype", "image_dataset_from_directory",
+              "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"],
+}
+
+
+def test_the_remaining_saving_and_utils_names_are_exported(fs):
+    for module, names in REMNANT_NAMES.items():
+        namespace = getattr(fs, module)
+        for name in names:
+            assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
