@@ -538,3 +538,12 @@ CASES.append(
          {"epochs": 2, "batch_size": 8, "validation_data": True}),
 )
 BY_NAME[CASES[-1].name] = CASES[-1]
+#: the attention layers on propagated masks (docs/SPEC.md 8d.A7)
+CASES.append(
+    Case("attention_on_propagated_masks", "masked_attention_text",
+         PaddedTokenData(samples=24, x_shape=(7,), target="sparse", classes=3, seed=62),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 8}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]

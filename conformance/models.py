@@ -620,3 +620,23 @@ def mixed_float16_mlp(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (mixed_float16_mlp,)})
+
+
+# -- attention on propagated masks (docs/SPEC.md 8d.A7) --------------------------------------------------------------
+def masked_attention_text(fs, cls="Model"):
+    """Padded token ids -> Embedding(mask_zero) -> MultiHeadAttention (self) -> GroupQueryAttention (causal) ->
+    Attention([., MHA output]) -> AdditiveAttention([., GQA output]) -> GlobalAveragePooling1D (over the kept steps)
+    -> Dense softmax: every attention layer takes its masks from its inputs. The multi-head layers return their
+    scores too, so that Keras computes its explicit path (8d.A2)."""
+    tokens = fs.Input(shape=(7,), dtype="int32")
+    x = fs.layers.Embedding(12, 6, mask_zero=True)(tokens)
+    a, _ = fs.layers.MultiHeadAttention(2, 3, name="self_attention")(x, x, return_attention_scores=True)
+    g, _ = fs.layers.GroupQueryAttention(2, 4, 2, name="grouped")(a, a, use_causal_mask=True,
+                                                                   return_attention_scores=True)
+    c = fs.layers.Attention(use_scale=True, name="luong")([g, a])
+    d = fs.layers.AdditiveAttention(name="bahdanau")([c, g])
+    pooled = fs.layers.GlobalAveragePooling1D()(d)
+    return model_class(fs, cls)(tokens, fs.layers.Dense(3, activation="softmax")(pooled))
+
+
+BUILDERS.update({f.__name__: f for f in (masked_attention_text,)})
