@@ -6,6 +6,7 @@ picks it up.
 
 from fitspec.layers import (
     activation_layers,
+    adaptive_pooling,
     attention,
     convolutional,
     core,
@@ -13,6 +14,7 @@ from fitspec.layers import (
     embedding,
     image_preprocessing,
     input_layer,
+    lambda_layer,
     masking_layer,
     merging,
     normalization,
@@ -22,6 +24,8 @@ from fitspec.layers import (
     regularization,
     reshaping,
     rnn_wrappers,
+    spectral_normalization,
+    wrapper,
 )
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
@@ -31,7 +35,8 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **embedding.CLASSES, **regularization.CLASSES, **merging.CLASSES, **reshaping.CLASSES,
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
-           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES}
+           **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES, **adaptive_pooling.CLASSES,
+           **lambda_layer.CLASSES, **wrapper.CLASSES, **spectral_normalization.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 
