@@ -1,9 +1,9 @@
 """Lambda: a layer that calls a function (docs/SPEC.md 8d.L).
 
 Its config names the function, never holds its code: `function`, a callable `output_shape` and a callable `mask`
-must be functions registered with `@fs.saving.register_keras_serializable()` (or fitspec's built-in functions);
-saving one that is not raises an error naming it, and a Keras config holding a lambda's bytecode (`__lambda__`) is
-refused on load, as Keras refuses it in safe mode. No code is pickled or unpickled.
+must be functions registered with `@fs.saving.register_keras_serializable()`; saving one that is not raises an
+error naming it, and a Keras config holding a lambda's bytecode (`__lambda__`) is refused on load, as Keras refuses
+it in safe mode. No code is pickled or unpickled.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class Lambda(Layer):
         return config
 
     def _function_config(self, argument: str, function) -> dict:
-        if not registry.is_registered(function) and serialization._builtin_function(function) is None:
+        if not registry.is_registered(function):
             raise invalid_argument(
                 f"{self.name}.get_config", argument, "a function registered with "
                 "@fs.saving.register_keras_serializable() (a config names its functions; fitspec never saves code, "

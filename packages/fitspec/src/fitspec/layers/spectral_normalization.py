@@ -44,10 +44,9 @@ class SpectralNormalization(Wrapper):
 
     def _normalize(self, x):
         ops = self.ops
-        inverse = ops.minimum(1.0 / ops.sqrt(ops.sum(ops.square(x))), 1.0 / floatx.epsilon(ops))
-        return x * inverse
+        return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x))), floatx.epsilon(ops))  # = x·min(1/‖x‖, 1/eps)
 
-    def normalized_kernel(self, training: bool):
+    def _normalized_kernel(self, training: bool):
         """(W / sigma, the new u); W as it is where it is all 0 (u then unchanged)."""
         ops = self.ops
         kernel = self.kernel.value
@@ -67,7 +66,7 @@ class SpectralNormalization(Wrapper):
         return normalized, ops.where(zero, self.vector_u.value, u)
 
     def call(self, inputs, training=False):
-        normalized, u = self.normalized_kernel(bool(training))
+        normalized, u = self._normalized_kernel(bool(training))
         if training:
             self.vector_u.assign(u)
         with StatelessScope([(self.kernel, normalized)]):
