@@ -572,3 +572,24 @@ CASES += [
          {"epochs": 2, "batch_size": 8}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-3:]})
+#: the attention layers on propagated masks (docs/SPEC.md 8d.A7)
+CASES.append(
+    Case("attention_on_propagated_masks", "masked_attention_text",
+         PaddedTokenData(samples=24, x_shape=(7,), target="sparse", classes=3, seed=62),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 8}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]
+#: adaptive pooling and Lambda (docs/SPEC.md 8d.AP, 8d.LA); SpectralNormalization (8d.SN)
+CASES += [
+    Case("layers_adaptive_pooling_lambda", "adaptive_pooling_lambda",
+         Data(samples=24, x_shape=(9, 7, 2), target="onehot", classes=3, seed=152),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
+         {"epochs": 2, "batch_size": 12}),
+    Case("layers_spectral_normalization", "spectral_normalized_mlp",
+         Data(samples=24, x_shape=(5,), target="onehot", classes=3, seed=153),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.5}), "loss": "categorical_crossentropy"},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-2:]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance import guide_models
+from fitspec.saving.registry import register_keras_serializable
 
 
 def model_class(fs, name: str):
@@ -702,3 +703,60 @@ def conv_lstm_branches(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (recurrent_dropout_sequence, stateful_recurrent, conv_lstm_branches)})
+
+
+# -- attention on propagated masks (docs/SPEC.md 8d.A7) --------------------------------------------------------------
+def masked_attention_text(fs, cls="Model"):
+    """Padded token ids -> Embedding(mask_zero) -> MultiHeadAttention (self) -> GroupQueryAttention (causal) ->
+    Attention([., MHA output]) -> AdditiveAttention([., GQA output]) -> GlobalAveragePooling1D (over the kept steps)
+    -> Dense softmax: every attention layer takes its masks from its inputs. The multi-head layers return their
+    scores too, so that Keras computes its explicit path (8d.A2)."""
+    tokens = fs.Input(shape=(7,), dtype="int32")
+    x = fs.layers.Embedding(12, 6, mask_zero=True)(tokens)
+    a, _ = fs.layers.MultiHeadAttention(2, 3, name="self_attention")(x, x, return_attention_scores=True)
+    g, _ = fs.layers.GroupQueryAttention(2, 4, 2, name="grouped")(a, a, use_causal_mask=True,
+                                                                   return_attention_scores=True)
+    c = fs.layers.Attention(use_scale=True, name="luong")([g, a])
+    d = fs.layers.AdditiveAttention(name="bahdanau")([c, g])
+    pooled = fs.layers.GlobalAveragePooling1D()(d)
+    return model_class(fs, cls)(tokens, fs.layers.Dense(3, activation="softmax")(pooled))
+
+
+BUILDERS.update({f.__name__: f for f in (masked_attention_text,)})
+
+
+# -- adaptive pooling, Lambda, SpectralNormalization (docs/SPEC.md 8d.AP, 8d.LA, 8d.SN) --------------------------------
+@register_keras_serializable(package="conformance")
+def shifted_square(x, shift=0.0):
+    """x² + shift: the Lambda of `adaptive_pooling_lambda` (registered, so that its config names it)."""
+    return x * x + shift
+
+
+def adaptive_pooling_lambda(fs, cls="Model"):
+    """A (9, 7, 2) image -> Dense(3) per pixel, then three branches: AdaptiveAveragePooling2D((4, 3)) ->
+    Lambda(x² + 0.25) -> channels_first AdaptiveMaxPooling2D((3, 2)); reshaped to 63 steps -> AdaptiveMaxPooling1D(5)
+    -> AdaptiveAveragePooling1D(3); reshaped to (9, 7, 3, 1) -> AdaptiveAveragePooling3D((2, 3, 2)) ->
+    AdaptiveMaxPooling3D(1); flattened, concatenated -> Dense(3) softmax. Bins of unequal widths and (1-D) more bins
+    than a window's width."""
+    image = fs.Input(shape=(9, 7, 2))
+    x = fs.layers.Dense(3)(image)
+    a = fs.layers.AdaptiveAveragePooling2D((4, 3))(x)
+    a = fs.layers.Lambda(shifted_square, arguments={"shift": 0.25})(a)
+    a = fs.layers.AdaptiveMaxPooling2D((3, 2), data_format="channels_first")(a)
+    b = fs.layers.AdaptiveMaxPooling1D(5)(fs.layers.Reshape((63, 3))(x))
+    b = fs.layers.AdaptiveAveragePooling1D(3)(b)
+    c = fs.layers.AdaptiveAveragePooling3D((2, 3, 2))(fs.layers.Reshape((9, 7, 3, 1))(x))
+    c = fs.layers.AdaptiveMaxPooling3D(1)(c)
+    joined = fs.layers.Concatenate()([fs.layers.Flatten()(t) for t in (a, b, c)])
+    return model_class(fs, cls)(image, fs.layers.Dense(3, activation="softmax")(joined))
+
+
+def spectral_normalized_mlp(fs, cls="Model"):
+    """SpectralNormalization(Dense(6, sigmoid), power_iterations=2) -> SpectralNormalization(Dense(3)) -> softmax."""
+    inputs = fs.Input(shape=(5,))
+    x = fs.layers.SpectralNormalization(fs.layers.Dense(6, activation="sigmoid"), power_iterations=2)(inputs)
+    x = fs.layers.SpectralNormalization(fs.layers.Dense(3))(x)
+    return model_class(fs, cls)(inputs, fs.layers.Softmax()(x))
+
+
+BUILDERS.update({f.__name__: f for f in (adaptive_pooling_lambda, spectral_normalized_mlp)})

@@ -344,13 +344,16 @@ ATTENTION_SIGNATURES = {  # Keras 3.15's argument names and defaults
 }
 
 
-def test_the_attention_layers_are_exported_with_keras_arguments(fs):
-    import inspect
-
-    for name, signature in ATTENTION_SIGNATURES.items():
+def assert_layers_exported_with_signatures(fs, signatures: dict) -> None:
+    """Each name is in fs.layers, a Layer of this backend, with Keras's signature."""
+    for name, signature in signatures.items():
         cls = getattr(fs.layers, name)
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
         assert str(inspect.signature(cls)) == signature, name
+
+
+def test_the_attention_layers_are_exported_with_keras_arguments(fs):
+    assert_layers_exported_with_signatures(fs, ATTENTION_SIGNATURES)
     assert "einsum" in dir(fs.ops) and callable(fs.ops.einsum)
 # -- the convolution and pooling variants (docs/SPEC.md 8d.C1-8d.C5) ------------------------------------------------
 #: name -> Keras 3's argument names and defaults (fitspec writes 1 where Keras writes (1, 1)), or None: exported
@@ -500,3 +503,17 @@ def test_the_remaining_saving_and_utils_names_are_exported(fs):
         namespace = getattr(fs, module)
         for name in names:
             assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+
+
+# -- adaptive pooling, Lambda, Wrapper, SpectralNormalization (docs/SPEC.md 8d.AP, 8d.LA, 8d.SN) ---------------------
+ADAPTIVE_LAMBDA_SPECTRAL = {  # Keras 3.15's argument names and defaults
+    **{f"Adaptive{kind}Pooling{rank}D": "(output_size, data_format=None, **kwargs)"
+       for kind in ("Average", "Max") for rank in (1, 2, 3)},
+    "Lambda": "(function, output_shape=None, mask=None, arguments=None, **kwargs)",
+    "Wrapper": "(layer, **kwargs)",
+    "SpectralNormalization": "(layer, power_iterations=1, **kwargs)",
+}
+
+
+def test_adaptive_pooling_lambda_wrapper_and_spectral_normalization_are_exported_with_keras_arguments(fs):
+    assert_layers_exported_with_signatures(fs, ADAPTIVE_LAMBDA_SPECTRAL)

@@ -6,6 +6,7 @@ picks it up.
 
 from fitspec.layers import (
     activation_layers,
+    adaptive_pooling,
     attention,
     conv_lstm,
     convolutional,
@@ -16,6 +17,7 @@ from fitspec.layers import (
     image_preprocessing,
     index_lookup,
     input_layer,
+    lambda_layer,
     masking_layer,
     merging,
     normalization,
@@ -26,7 +28,9 @@ from fitspec.layers import (
     regularization,
     reshaping,
     rnn_wrappers,
+    spectral_normalization,
     text_vectorization,
+    wrapper,
 )
 from fitspec.layers.core import Activation, Concatenate, Dense, Flatten, LeakyReLU, ReLU, Reshape
 from fitspec.layers.layer import Layer
@@ -37,7 +41,8 @@ CLASSES = {**core.CLASSES, **convolutional.CLASSES, **pooling.CLASSES, **normali
            **input_layer.CLASSES, **activation_layers.CLASSES,
            **preprocessing.CLASSES, **image_preprocessing.CLASSES, **einsum_dense.CLASSES, **attention.CLASSES,
            **masking_layer.CLASSES, **recurrent.CLASSES, **rnn_wrappers.CLASSES, **conv_lstm.CLASSES,
-           **random_affine.CLASSES, **hashing.CLASSES, **index_lookup.CLASSES, **text_vectorization.CLASSES}
+           **random_affine.CLASSES, **hashing.CLASSES, **index_lookup.CLASSES, **text_vectorization.CLASSES,
+           **adaptive_pooling.CLASSES, **lambda_layer.CLASSES, **wrapper.CLASSES, **spectral_normalization.CLASSES}
 #: Keras's other names of layer classes: alias -> class name
 ALIASES = {**convolutional.ALIASES, **pooling.ALIASES}
 
