@@ -154,9 +154,12 @@ class JaxBackend(fitspec.Backend):
         return jax.jit(lambda values: pack_logs({"result": result(values)}))
 
     def fetch_logs(self, logs):
+        """`logs` on the host in one transfer: a step's PackedLogs, or any structure of arrays and PackedLogs (the
+        metrics' results of fitspec.execution.results)."""
         if type(logs) is PackedLogs:
             return logs.fetch()
-        return jax.device_get(logs)
+        return optree.tree_map(lambda leaf: leaf.fetch() if type(leaf) is PackedLogs else leaf, jax.device_get(logs),
+                               is_leaf=lambda leaf: type(leaf) is PackedLogs, none_is_leaf=True)
 
     def is_traced(self, value) -> bool:
         return isinstance(value, jax.core.Tracer)

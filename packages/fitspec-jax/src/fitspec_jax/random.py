@@ -96,6 +96,30 @@ def _with_x64(method, static_argnums=None):
     return run
 
 
+def _rounded_to_half(x32, dtype):
+    """float32 values rounded to float16's or bfloat16's precision (nearest, ties to even; float16's subnormals
+    and overflow to infinity; NaN kept), held in float32, by integer arithmetic on their bits: XLA keeps a half
+    intermediate in float32 where its excess-precision rule allows, and so may skip a cast's rounding."""
+    bits = jax.lax.bitcast_convert_type(x32, _U32)
+    sign, magnitude = bits & _U32(0x80000000), bits & _U32(0x7FFFFFFF)
+    dropped = 16 if dtype == "bfloat16" else 13  # of float32's 23 significand bits
+    rounded = (magnitude + _U32((1 << (dropped - 1)) - 1) + ((magnitude >> dropped) & _U32(1))) \
+        & _U32(0xFFFFFFFF << dropped & 0xFFFFFFFF)
+    if dtype == "float16":
+        rounded = jnp.where(magnitude >= _U32(0x477FF000), _U32(0x7F800000), rounded)  # past 65504: infinity
+        # below 2**-14, float16's subnormals: multiples of 2**-24
+        exponent = magnitude >> 23
+        significand = (magnitude & _U32(0x7FFFFF)) | jnp.where(exponent > 0, _U32(0x800000), _U32(0))
+        shift = jnp.minimum(_U32(126) - jnp.minimum(exponent, _U32(126)), _U32(31))
+        quanta = significand >> shift
+        rest, half = significand - (quanta << shift), _U32(1) << (shift - _U32(1))
+        quanta = quanta + ((rest > half) | ((rest == half) & ((quanta & _U32(1)) == 1))).astype(_U32)
+        subnormal = jax.lax.bitcast_convert_type(quanta.astype(jnp.float32) * np.float32(2.0**-24), _U32)
+        rounded = jnp.where(magnitude >= _U32(113 << 23), rounded, subnormal)
+    rounded = jnp.where(magnitude > _U32(0x7F800000), magnitude, rounded)  # NaN
+    return jax.lax.bitcast_convert_type(rounded | sign, jnp.float32)
+
+
 class JaxPortable(PortableDraws):
     """The portable generator with jax.random's kernels for the draws they give exactly."""
 
@@ -109,6 +133,9 @@ class JaxPortable(PortableDraws):
 
     def bits(self, key, shape):
         return jax.random.bits(_key(key), shape, dtype=_U32)
+
+    def _half_in_float32(self, x32, dtype):
+        return _rounded_to_half(x32, dtype)
 
     @_with_x64
     def uniform01(self, key, shape, dtype):

@@ -64,6 +64,12 @@ class PortableDraws:
             p = self._multiply_add(p, x, c)
         return p
 
+    def _half_in_float32(self, x32, dtype: str):
+        """A float32 tensor rounded to the half type `dtype`, held in float32: a rounding the formula needs in
+        the middle of a computation. JAX overrides it: XLA may keep such a half intermediate in float32 (its
+        excess-precision rule) and skip the rounding, as its CPU code does for float16 on some hosts."""
+        return self.ops.cast(self.ops.cast(x32, dtype), "float32")
+
     def _cast(self, x64, dtype: str):
         """A float64 tensor as `dtype`, through float32 for the half types (one rounding rule on every backend)."""
         ops = self.ops
@@ -114,8 +120,8 @@ class PortableDraws:
         low, high = _as_dtype(minval, dtype), _as_dtype(maxval, dtype)
         span = _as_dtype(high - low, dtype)
         if dtype in ("float16", "bfloat16"):  # float32 holds each exact product and sum of two halves
-            product = ops.cast(ops.multiply(ops.cast(u, "float32"), span), dtype)
-            scaled = ops.cast(ops.add(ops.cast(product, "float32"), low), dtype)
+            product = self._half_in_float32(ops.multiply(ops.cast(u, "float32"), span), dtype)
+            scaled = ops.cast(ops.add(product, low), dtype)
         else:
             scaled = self._cast(self._multiply_add(ops.cast(u, "float64"), span, low), dtype)
         return ops.maximum(scaled, low)
@@ -142,7 +148,11 @@ class PortableDraws:
         ops = self.ops
         z = self._normal_quantiles(key, shape, dtype, -ERF_SQRT2, ERF_SQRT2)
         inside = float(np.nextafter(_as_dtype(2.0, dtype), 0.0)) if dtype != "bfloat16" else 2.0 - 2.0**-7
-        z = ops.clip(self._cast(z, dtype), -inside, inside)
+        if dtype in ("float16", "bfloat16"):  # clipped in float32, which holds the half values exactly
+            z = self._half_in_float32(self._cast(z, "float32"), dtype)
+        else:
+            z = self._cast(z, dtype)
+        z = ops.clip(z, -inside, inside)
         return self._cast(self._scale(ops.cast(z, "float64"), mean, stddev), dtype)
 
     def _scale(self, z64, mean: float, stddev: float):

@@ -301,7 +301,7 @@ class Trainer:
             results = self.__dict__.get("_epoch_results")
             if results is None:
                 results = self.__dict__["_epoch_results"] = EpochResults(self)  # no attribute tracking
-            return host_logs(self, results())
+            return results()
         # replicas in processes of their own: the metrics over the global data, from their summed states (SPEC 13.4)
         variables = self.metrics_variables
         with StatelessScope(list(zip(variables, group.reduced_metric_values(variables)))):

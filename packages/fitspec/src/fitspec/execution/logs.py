@@ -29,18 +29,18 @@ def host_logs(model, logs, kind=None) -> dict:
             if kind is not None and kind.accepts_scalar_logs and np.ndim(fetched) == 0:
                 return host_logs(model, model.get_metrics_result())
             raise TypeError(f"{where} must return a dict mapping metric names to values; received {describe(logs)}.")
-        return _flatten(where, fetched)  # a backend's packed logs
-    return _flatten(where, model.backend.fetch_logs(logs))
+        return flatten_logs(where, fetched)  # a backend's packed logs
+    return flatten_logs(where, model.backend.fetch_logs(logs))
 
 
-def _flatten(where, logs) -> dict:
+def flatten_logs(where, logs) -> dict:
     """{name: float} for values of one element, {name: numpy array} for the others (Keras's `pythonify_logs`)."""
     flat = {}
     for key, value in logs.items():
         if type(value) is float:
             flat[str(key)] = value
         elif isinstance(value, Mapping):
-            flat.update(_flatten(where, value))
+            flat.update(flatten_logs(where, value))
         else:
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 
+from fitspec.execution.logs import flatten_logs, host_logs
+
 #: (backend id, metric signature) -> the compiled `stateless_result` of that kind of metric
 _SHARED: dict = {}
 
 
 class EpochResults:
-    """`results() -> {metric name: result}` of `model.metrics`, eagerly or by the backend's compiled functions."""
+    """`results() -> {metric name: float or numpy array}` of `model.metrics` on the host, eagerly or by the
+    backend's compiled functions (their outputs brought to the host in one transfer)."""
 
     def __init__(self, model):
         self.model = model
@@ -32,20 +35,19 @@ class EpochResults:
         backend = model.backend
         if (backend.compile_results is None or not self._traceable or model.run_eagerly
                 or model.jit_compile is False or _overrides_get_metrics_result(model)):
-            return model.get_metrics_result()
+            return host_logs(model, model.get_metrics_result())
         metrics = model.metrics
         key = tuple((id(m), len(m.variables)) for m in metrics)
         if key != self._key:
             self._key, self._functions = key, [_compiled_result(backend, m) for m in metrics]
         read = backend.Variable._read_values
-        out = {}
         try:
-            for metric, function in zip(metrics, self._functions):
-                out[metric.name] = backend.fetch_logs(function(read(metric.variables)))["result"]
+            results = [function(read(metric.variables)) for metric, function in zip(metrics, self._functions)]
         except Exception:  # noqa: BLE001 (a result() that cannot be traced runs eagerly; a real error raises there)
             self._traceable = False
-            return model.get_metrics_result()
-        return out
+            return host_logs(model, model.get_metrics_result())
+        fetched = backend.fetch_logs(results)  # every metric's result in one transfer
+        return flatten_logs("get_metrics_result", {m.name: value["result"] for m, value in zip(metrics, fetched)})
 
 
 def _compiled_result(backend, metric):
