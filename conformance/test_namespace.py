@@ -460,3 +460,9 @@ def test_the_random_affine_layers_are_exported_with_keras_arguments(fs):
         cls = getattr(fs.layers, name)
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer), name
         assert str(inspect.signature(cls)) == signature, name
+
+
+def test_the_fit_caps_are_exported_in_config(fs):
+    """Keras 3's debugging caps (docs/SPEC.md 12.8)."""
+    for name in ("max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch"):
+        assert name in fs.config.__all__ and callable(getattr(fs.config, name)), name
