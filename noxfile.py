@@ -51,7 +51,7 @@ def install_backends(session: nox.Session, backends) -> None:
     if pins:
         session.install(*pins)
     packages = [f"./{BACKENDS[b].relative_to(ROOT)}" for b in backends]
-    session.install("./packages/fitspec", *packages, *TEST_REQUIREMENTS)
+    session.install("./packages/fitspec[images]", *packages, *TEST_REQUIREMENTS)  # images: Pillow (SPEC 12.9)
 
 
 def conformance_command(session: nox.Session, backend: str, device: str = "cpu") -> list[str]:
@@ -149,6 +149,7 @@ def crosscheck(session: nox.Session) -> None:
     """Compare the goldens with Keras 3 on its JAX backend (dev only; Keras is never a dependency)."""
     install_backends(session, ["numpy", "jax"])  # jax: keras.distribution against fitspec_jax's (SPEC 13.1)
     session.install("keras>=3", "jax")
+    session.install("tensorflow")  # Keras's image / text directory datasets are tf.data (area namespace_remnants)
     session.run("python", "-m", "conformance.crosscheck", *session.posargs, env={"KERAS_BACKEND": "jax"})
 
 

@@ -547,6 +547,56 @@ CASES.append(
          {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse"}, {"epochs": 2, "batch_size": 8}),
 )
 BY_NAME[CASES[-1].name] = CASES[-1]
+
+#: issue 15's lookup and hashing layers (docs/SPEC.md 8d.L): computed on the host inside the model, so compiled with
+#: run_eagerly=True (a traced step cannot read its batch on the host)
+LOOKUPS_DATA = Data(samples=24, x_shape=(4,), target="regression", classes=2, seed=53)
+CASES += [
+    Case("lookups_numeric_in_model", "lookups_numeric", LOOKUPS_DATA,
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"], "run_eagerly": True},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-1:]})
+#: issue 15: recurrent dropout and recurrent_dropout in training, stateful RNNs across batches and epochs, ConvLSTM
+#: (docs/SPEC.md RNN.6-RNN.8); the stateful case's fixed batch of 8 leaves evaluate and predict (batch 32) out
+CASES += [
+    Case("recurrent_dropout_training", "recurrent_dropout_sequence",
+         Data(samples=24, x_shape=(6, 3), target="regression", classes=2, seed=62),
+         {"optimizer": ("Adam", {"learning_rate": 0.02}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+    Case("recurrent_stateful_across_batches", "stateful_recurrent",
+         Data(samples=16, x_shape=(5, 3), target="regression", classes=2, seed=63),
+         {"optimizer": ("RMSprop", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8, "shuffle": False}, evaluate=False, predict=False),
+    Case("recurrent_conv_lstm", "conv_lstm_branches",
+         Data(samples=16, x_shape=(3, 4, 4, 2), target="regression", classes=2, seed=64),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "mse", "metrics": ["mae"]},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-3:]})
+#: the attention layers on propagated masks (docs/SPEC.md 8d.A7)
+CASES.append(
+    Case("attention_on_propagated_masks", "masked_attention_text",
+         PaddedTokenData(samples=24, x_shape=(7,), target="sparse", classes=3, seed=62),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}), "loss": "sparse_categorical_crossentropy",
+          "metrics": ["sparse_categorical_accuracy"]},
+         {"epochs": 2, "batch_size": 8}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]
+#: adaptive pooling and Lambda (docs/SPEC.md 8d.AP, 8d.LA); SpectralNormalization (8d.SN)
+CASES += [
+    Case("layers_adaptive_pooling_lambda", "adaptive_pooling_lambda",
+         Data(samples=24, x_shape=(9, 7, 2), target="onehot", classes=3, seed=152),
+         {"optimizer": ("Adam", {"learning_rate": 0.01}), "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
+         {"epochs": 2, "batch_size": 12}),
+    Case("layers_spectral_normalization", "spectral_normalized_mlp",
+         Data(samples=24, x_shape=(5,), target="onehot", classes=3, seed=153),
+         {"optimizer": ("SGD", {"learning_rate": 0.1, "momentum": 0.5}), "loss": "categorical_crossentropy"},
+         {"epochs": 2, "batch_size": 8}),
+]
+BY_NAME.update({case.name: case for case in CASES[-2:]})
+
+
 MIXED_FLOAT16_FIT = TABLE[("mixed_float16", "cpu")]
 #: BatchNormalization and LayerNormalization under mixed_float16 (docs/SPEC.md 3.4): their statistics in float32,
 #: the convolution and Dense layers in float16, a loss-scaled SGD

@@ -119,6 +119,27 @@ DEVIATIONS: dict[str, str] = {
         "the same seeds and the images agree at 1e-5, and at fixed factors every fill mode and interpolation agrees "
         "in float64 at 1e-12"
     ),
+    "recurrent_dropout_training": (
+        "its recurrent dropout masks: Keras 3 on JAX draws a float64 model's masks from float64 uniforms, fitspec "
+        "from float32 ones in every precision (as random_dropout_training); in float32 Keras draws fitspec's masks "
+        "bit for bit from the same seed (crosscheck area 'recurrent', docs/SPEC.md RNN.6); measured with dropout "
+        "and recurrent_dropout set to 0, the case agrees with Keras to 6.2e-8 (final weights: the tanh above)"
+    ),
+    "recurrent_stateful_across_batches": (
+        "its LSTM's recurrent_dropout (the float64 masks above), and Keras 3.15 on JAX does not carry a stateful "
+        "RNN's states from one fit() batch to the next (untracked variables, outside the jitted step's state), as "
+        "it does on TensorFlow and PyTorch; crosscheck area 'recurrent' compares stateful calls and predict()"
+    ),
+    "recurrent_conv_lstm": (
+        "its ConvLSTM2D's dropout masks (float64 in Keras on JAX, above) and the Keras 3.15 tanh inaccuracy; "
+        "crosscheck area 'conv_lstm' compares every ConvLSTM option at 1e-10 and the float32 masks bit for bit; "
+        "measured with the dropouts set to 0, the case agrees with Keras to 6.7e-8 (final weights)"
+    ),
+    "layers_spectral_normalization": (
+        "History and the final weights agree (training calls are Keras's on JAX); evaluate() and predict() run "
+        "inference calls, which Keras 3.15 on JAX makes with the raw kernel and fitspec with W / sigma from the stored "
+        "u (docs/SPEC.md 8d.SN; crosscheck area 'spectral_normalization')"
+    ),
 }
 
 #: case -> why Keras 3 cannot run it at all; those cases are reported and skipped.
@@ -131,6 +152,12 @@ NOT_RUN: dict[str, str] = {
         "Keras 3.15's RandomCrop returns the uncropped images at inference (its docstring: the centred window of the "
         "target's aspect ratio, resized), so its evaluate() and predict() fail on the Dense layer after it; compared "
         "instead layer by layer in crosscheck area `preprocessing` (docs/SPEC.md 8d.P deviations)"
+    ),
+    "lookups_numeric_in_model": (
+        "Keras 3.15 on JAX cannot build this Functional model even with run_eagerly=True: its symbolic build of the "
+        "IntegerLookup / Hashing layers (TensorFlow inside) fails (\"Unable to automatically build the model ... 'str' "
+        "object has no attribute '_error_repr'\"); compared instead layer by layer in crosscheck area `lookups` "
+        "(docs/SPEC.md 8d.L)"
     ),
 }
 

@@ -102,7 +102,7 @@ def _perturbed(weights, seed=0):
 
 
 def _compare_configs(ours, theirs, problems):
-    from conformance.crosscheck import json_ready
+    from conformance.crosscheck_layers import json_ready
 
     config_ours, config_theirs = ours.get_config(), theirs.get_config()
     skipped = {"name", "trainable", "dtype", *CONFIG_KEYS_NOT_WRITTEN.get(type(ours).__name__, ())}
@@ -231,6 +231,92 @@ def _dropout_draws(fs, keras, problems):
                                 f"(max |diff| {np.max(np.abs(a - b)):.3e})")
 
 
+def _masked_models(lib):
+    """(label, model) of small functional models whose attention layer receives propagated masks (Embedding with
+    mask_zero), the same in fitspec and Keras: the outputs, the output's mask and a masked loss are compared."""
+    layers = lib.layers
+
+    def embedded():
+        ids = lib.Input(shape=(5,), dtype="int32")
+        return ids, layers.Embedding(9, 4, mask_zero=True)(ids)
+
+    def head(x):
+        return layers.Dense(2)(x)
+
+    def explicit(layer, *args, **kwargs):  # Keras's explicit path (its fused one: 8d.A2's deviation)
+        return layer(*args, **kwargs, return_attention_scores=True)[0]
+
+    built = []
+    ids, x = embedded()
+    self_attention = explicit(layers.MultiHeadAttention(2, 3), x, x)
+    built.append(("MultiHeadAttention self-attention", lib.Model(ids, head(self_attention))))
+    ids, x = embedded()
+    residual = layers.Add()([x, explicit(layers.MultiHeadAttention(2, 3), x, x)])  # Keras's MHA has taken x's mask off
+    built.append(("MultiHeadAttention residual (its inputs lose their masks)", lib.Model(ids, head(residual))))
+    ids, x = embedded()
+    other = lib.Input(shape=(4,), dtype="int32")
+    v = layers.Embedding(9, 4, mask_zero=True)(other)
+    cross = explicit(layers.MultiHeadAttention(2, 3, value_dim=2), x, v, v, use_causal_mask=True)
+    built.append(("MultiHeadAttention cross, key, causal", lib.Model([ids, other], head(cross))))
+    ids, x = embedded()
+    residual = layers.Add()([x, explicit(layers.GroupQueryAttention(2, 4, 2), x, x)])  # GQA leaves x's mask on it
+    built.append(("GroupQueryAttention residual", lib.Model(ids, head(residual))))
+    ids, x = embedded()
+    built.append(("Attention concat, causal", lib.Model(ids, head(layers.Attention(score_mode="concat")(
+        [x, x], use_causal_mask=True)))))
+    ids, x = embedded()
+    other = lib.Input(shape=(4,), dtype="int32")
+    v = layers.Embedding(9, 4, mask_zero=True)(other)
+    built.append(("AdditiveAttention cross, then GlobalAveragePooling1D", lib.Model(
+        [ids, other], head(layers.GlobalAveragePooling1D()(layers.AdditiveAttention()([x, v]))))))
+    return built
+
+
+def _close(a, b, what, problems, tanh):
+    """crosscheck_common.compare, or within 1e-6 where Keras computes tanh in float32 (FLOAT32_IN_KERAS)."""
+    from conformance.crosscheck_common import compare
+
+    if not tanh:
+        compare(a, b, what, problems)
+    elif not np.allclose(a, b, rtol=1e-6, atol=1e-6):
+        problems.append(f"{what}: differs (max |diff| {np.max(np.abs(np.subtract(a, b))):.3e})")
+
+
+def _compare_masked_models(fs, keras, label_filter=None) -> int:
+    """Each masked model: outputs, the output's mask and the loss (weighted by that mask) against Keras's."""
+    from keras.src.backend import get_keras_mask
+
+    from conformance.crosscheck_common import verdict
+    from fitspec.masking import get_mask
+
+    rng = np.random.default_rng(8)
+    ids = np.array([[3, 1, 4, 0, 0], [5, 0, 0, 0, 0], [2, 6, 5, 3, 5]], "int32")
+    other = np.array([[1, 2, 0, 0], [7, 7, 7, 0], [8, 0, 0, 0]], "int32")
+    failures = 0
+    for (label, ours), (_, theirs) in zip(_masked_models(fs), _masked_models(keras)):
+        problems = []
+        x = [ids, other] if len(ours.inputs) == 2 else ids
+        weights = [rng.normal(size=np.shape(w)) for w in ours.get_weights()]
+        ours.set_weights(weights)
+        theirs.set_weights(weights)
+        a, b = ours(x), theirs(x)
+        tanh = "concat" in label or "Additive" in label  # FLOAT32_IN_KERAS: compared within 1e-6
+
+        _close(np.asarray(fs.ops.convert_to_numpy(a)), _as_numpy(b), "outputs", problems, tanh)
+        mask_a, mask_b = get_mask(a), get_keras_mask(b)
+        if (mask_a is None) != (mask_b is None) or mask_a is not None and not np.array_equal(
+                np.asarray(fs.ops.convert_to_numpy(mask_a)), _as_numpy(mask_b)):
+            problems.append(f"output mask {mask_a} != Keras {mask_b}")
+        y = rng.normal(size=np.shape(_as_numpy(b)))
+        ours.compile(loss="mse")
+        theirs.compile(loss="mse")
+        _close(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), "masked loss", problems, tanh)
+        failures += verdict(f"attention: masked inputs: {label}", problems)
+        if tanh:
+            print(f"    (float64 within 1e-6: {FLOAT32_IN_KERAS['concat']})")
+    return failures
+
+
 def check() -> int:
     """Print one line per comparison; return how many differ."""
     import keras
@@ -254,6 +340,7 @@ def check() -> int:
             problems = []
             compare(fs, keras, problems)
             failures += _verdict(keras, label, problems)
+        failures += _compare_masked_models(fs, keras)
     finally:
         fs.config.set_floatx(before[0])
         keras.config.set_floatx(before[1])

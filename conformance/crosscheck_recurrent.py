@@ -123,7 +123,142 @@ def _masked_model_check(fs, keras, problems, exact):
                  atol=max(tol["atol"], MEAN_ATOL))
 
 
-def check() -> int:
+#: dropout configurations Keras 3.15 cannot run: (layer, kwargs) -> why
+KERAS_RAISES_TRAINING = {
+    ("LSTM", "implementation=1, dropout only"): "Keras 3.15's LSTM / GRU hand a per-gate mask list to the fused "
+    "path when recurrent_dropout is 0 (keras/src/layers/rnn/lstm.py inner_loop) and raise on broadcasting it",
+}
+STATEFUL_PREDICT_DEVIATION = (
+    "Keras 3.15 on JAX keeps a stateful RNN's states outside the step's state (untracked variables), so its jitted "
+    "predict() starts every batch from zeros; Keras on TensorFlow and PyTorch carries them from batch to batch, and "
+    "fitspec does so on every backend (docs/SPEC.md RNN.7)")
+
+
+def _dropout_configurations(fs, keras):
+    """(name, fitspec layer, Keras layer) with dropout / recurrent_dropout, seeded, float32."""
+    out = []
+    for rnn, extra in (("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})):
+        for dropout, recurrent in ((0.3, 0.0), (0.3, 0.2), (0.0, 0.25)):
+            kwargs = {"dropout": dropout, "recurrent_dropout": recurrent, "seed": 7, "return_sequences": True, **extra}
+            out.append((f"{rnn}({kwargs})", getattr(fs.layers, rnn)(3, dtype="float32", **kwargs),
+                        getattr(keras.layers, rnn)(3, **kwargs)))
+
+    def stack(api, **dtype):
+        return api.layers.RNN([api.layers.SimpleRNNCell(3, dropout=0.2, recurrent_dropout=0.3, seed=8, **dtype),
+                               api.layers.LSTMCell(2, dropout=0.25, seed=9, **dtype)], return_sequences=True, **dtype)
+
+    out.append(("RNN([SimpleRNNCell(dropout, recurrent_dropout), LSTMCell(dropout)])", stack(fs, dtype="float32"),
+                stack(keras)))
+    return out
+
+
+def _training_checks(fs, keras) -> int:
+    """Dropout in training (float32: the masks bit for bit, two calls), dropout inactive in inference and a stateful
+    layer's calls (float64, exact activations), against Keras 3 on JAX."""
+    import jax
+
+    from conformance.crosscheck_common import verdict
+
+    failures = 0
+    x32 = np.random.default_rng(17).normal(size=(3, 5, 4)).astype("float32")
+    keras.config.set_floatx("float32")
+    try:
+        with jax.enable_x64(False):
+            for name, ours, theirs in _dropout_configurations(fs, keras):
+                ours(x32)
+                theirs(x32)  # Keras draws masks at every call, in inference too: so does fitspec
+                theirs.set_weights(ours.get_weights())
+                problems = []
+                for call in range(2):
+                    _compare(f"training call {call}", ours(x32, training=True), theirs(x32, training=True),
+                             problems, rtol=1e-5, atol=1e-6)
+                failures += verdict(f"recurrent dropout float32 training draws: {name}", problems)
+    finally:
+        keras.config.set_floatx("float64")
+    for (name, what), why in KERAS_RAISES_TRAINING.items():
+        ours = getattr(fs.layers, name)(3, dropout=0.3, seed=7, implementation=1, **EXACT)
+        theirs = getattr(keras.layers, name)(3, dropout=0.3, seed=7, implementation=1, **EXACT)
+        problems = []
+        try:
+            ours(x32.astype("float64"))
+            theirs(x32.astype("float64"))
+            theirs.set_weights(ours.get_weights())
+            _compare("training", ours(x32.astype("float64"), training=True),
+                     theirs(x32.astype("float64"), training=True), problems)
+        except ValueError as error:
+            problems.append(f"Keras raises ValueError: {str(error)[:120]}")
+            failures += verdict(f"recurrent dropout: {name} {what}", problems, why)
+        else:
+            failures += verdict(f"recurrent dropout: {name} {what}", problems)
+    x = np.random.default_rng(18).normal(size=(2, 5, 4))
+    for rnn in ("LSTM", "GRU"):
+        ours = getattr(fs.layers, rnn)(3, dropout=0.4, recurrent_dropout=0.3, **EXACT)
+        theirs = getattr(keras.layers, rnn)(3, dropout=0.4, recurrent_dropout=0.3, **EXACT)
+        ours(x)
+        theirs(x)
+        theirs.set_weights(ours.get_weights())
+        problems = []
+        _compare("inference", ours(x), theirs(x), problems)
+        failures += verdict(f"recurrent dropout inactive in inference: {rnn}", problems)
+    failures += verdict("recurrent stateful: LSTM, GRU calls carry the states; reset_states zeroes them",
+                        _stateful_calls(fs, keras, x))
+    problems = _stateful_predict(fs, keras)
+    failures += verdict("recurrent stateful: predict() over batches", problems,
+                        STATEFUL_PREDICT_DEVIATION if problems == ["Keras restarts each batch from zero states"]
+                        else None)
+    return failures
+
+
+def _stateful_predict(fs, keras) -> list[str]:
+    """predict() of a stateful LSTM over 3 batches against the layer run on the batches one after the other."""
+    x = np.random.default_rng(19).normal(size=(6, 4, 3))
+
+    def model(api):
+        inputs = api.Input(batch_shape=(2, 4, 3))
+        return api.Model(inputs, api.layers.LSTM(3, stateful=True, **EXACT)(inputs))
+
+    ours, theirs = model(fs), model(keras)
+    theirs.set_weights(ours.get_weights())
+    carried = np.concatenate([np.asarray(fs.ops.convert_to_numpy(ours(x[i:i + 2]))) for i in (0, 2, 4)])
+    ours.layers[-1].reset_states()
+    problems = []
+    _compare("fitspec predict", ours.predict(x, batch_size=2, verbose=0), carried, problems)
+    restarted = []
+    for i in (0, 2, 4):  # each batch from zero states
+        theirs.layers[-1].reset_states()
+        restarted.append(np.asarray(theirs(x[i:i + 2])))
+    restarted = np.concatenate(restarted)
+    theirs.layers[-1].reset_states()
+    predicted = theirs.predict(x, batch_size=2, verbose=0)
+    keras_problems = []
+    _compare("Keras predict", predicted, carried, keras_problems)
+    if keras_problems and np.allclose(predicted, restarted, rtol=1e-10, atol=1e-10):
+        problems.append("Keras restarts each batch from zero states")
+    else:
+        problems += keras_problems
+    return problems
+
+
+def _stateful_calls(fs, keras, x) -> list[str]:
+    problems = []
+    for rnn in ("LSTM", "GRU"):
+        ours = getattr(fs.layers, rnn)(3, stateful=True, return_state=True, **EXACT)
+        theirs = getattr(keras.layers, rnn)(3, stateful=True, return_state=True, **EXACT)
+        ours(x)
+        theirs(x)
+        theirs.set_weights(ours.get_weights())
+        ours.reset_states()
+        theirs.reset_states()
+        for call in range(2):
+            _compare(f"{rnn} call {call}", ours(x), theirs(x), problems)
+        ours.reset_states()
+        theirs.reset_states()
+        _compare(f"{rnn} after reset_states", ours(x), theirs(x), problems)
+    return problems
+
+
+def float64_frameworks(seed: int):
+    """(fitspec_numpy, keras) in float64 (Keras on JAX with x64), fitspec's weights seeded."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -133,7 +268,12 @@ def check() -> int:
 
     keras.config.set_floatx("float64")
     fs.config.set_floatx("float64")
-    fs.utils.set_random_seed(15)
+    fs.utils.set_random_seed(seed)
+    return fs, keras
+
+
+def check() -> int:
+    fs, keras = float64_frameworks(15)
     failures = 0
     for exact in (True, False):
         tol = {"rtol": RTOL, "atol": ATOL} if exact else {"rtol": TANH_RTOL, "atol": TANH_ATOL}
@@ -155,7 +295,7 @@ def check() -> int:
         _masked_model_check(fs, keras, problems, exact)
         failures += _verdict(keras.__version__, f"recurrent ({label}): masked Embedding-LSTM-TimeDistributed model",
                              problems)
-    return failures
+    return failures + _training_checks(fs, keras)
 
 
 def _verdict(version, name, problems) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance import guide_models
+from fitspec.saving.registry import register_keras_serializable
 
 
 def model_class(fs, name: str):
@@ -638,6 +639,127 @@ def preprocessing_random_affine(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (preprocessing_random_affine,)})
+
+
+# -- issue 15's lookup and hashing layers (docs/SPEC.md 8d.L) ------------------------------------------------------
+def lookups_numeric(fs, cls="Model"):
+    """4 features -> Discretization([0.25, 0.5, 0.75]) -> IntegerLookup(vocabulary [3, 1, 0]) -> Embedding(5, 2),
+    beside Hashing(4, count) of the codes and IntegerLookup(multi_hot, 2 OOV indices) adapted on the case's codes
+    -> concatenated -> Dense(2). The lookups run on the host: the case compiles with run_eagerly=True."""
+    import numpy as np
+
+    from conformance.cases import LOOKUPS_DATA
+
+    adapted = fs.layers.IntegerLookup(output_mode="multi_hot", num_oov_indices=2)
+    adapted.adapt(np.digitize(LOOKUPS_DATA.make()["x"][:, :2], [0.25, 0.5, 0.75]))
+    inputs = fs.Input(shape=(4,))
+    codes = fs.layers.Discretization([0.25, 0.5, 0.75])(inputs)
+    branches = [
+        fs.layers.Flatten()(fs.layers.Embedding(5, 2)(fs.layers.IntegerLookup(vocabulary=[3, 1, 0])(codes))),
+        fs.layers.Hashing(num_bins=4, output_mode="count")(codes),
+        adapted(codes),
+    ]
+    return model_class(fs, cls)(inputs, fs.layers.Dense(2)(fs.layers.Concatenate()(branches)))
+
+
+BUILDERS.update({f.__name__: f for f in (lookups_numeric,)})
+
+
+# -- issue 15: recurrent dropout, stateful RNNs, ConvLSTM (docs/SPEC.md RNN.6-RNN.8) ---------------------------------
+def recurrent_dropout_sequence(fs, cls="Model"):
+    """SimpleRNN (relu: Keras 3.15 on JAX cannot run its tanh in float64; dropout and recurrent_dropout) -> LSTM
+    (both: one mask per gate) -> GRU (dropout: one mask), seeded: the masks of the portable generator in training,
+    none in evaluate and predict."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 3)),
+        fs.layers.SimpleRNN(4, activation="relu", dropout=0.2, recurrent_dropout=0.3, seed=11, return_sequences=True),
+        fs.layers.LSTM(4, dropout=0.25, recurrent_dropout=0.2, seed=12, return_sequences=True),
+        fs.layers.GRU(3, dropout=0.3, seed=13),
+        fs.layers.Dense(2),
+    ])
+
+
+def stateful_recurrent(fs, cls="Model"):
+    """Batches of 8 through a stateful LSTM (unrolled, recurrent_dropout) and a stateful GRU (reset_after=False):
+    each batch starts from the states the previous one left."""
+    return fs.Sequential([
+        fs.Input(batch_shape=(8, 5, 3)),
+        fs.layers.LSTM(4, stateful=True, unroll=True, recurrent_dropout=0.2, seed=15, return_sequences=True),
+        fs.layers.GRU(3, stateful=True, reset_after=False),
+        fs.layers.Dense(2),
+    ])
+
+
+def conv_lstm_branches(fs, cls="Model"):
+    """(time 3, 4x4, 2 channels) through ConvLSTM2D (strides 2, dropout and recurrent_dropout), beside ConvLSTM1D
+    over the rows (dilated, backwards) and ConvLSTM3D (channels_first) over reshapes, their last outputs flattened
+    and concatenated -> Dense (one ConvLSTM of each rank: each is a scan JAX compiles)."""
+    inputs = fs.Input(shape=(3, 4, 4, 2))
+    two = fs.layers.ConvLSTM2D(3, 2, strides=2, padding="same", dropout=0.2, recurrent_dropout=0.1, seed=14)(inputs)
+    one = fs.layers.ConvLSTM1D(2, 3, dilation_rate=2, go_backwards=True)(fs.layers.Reshape((3, 16, 2))(inputs))
+    three = fs.layers.ConvLSTM3D(2, 2, data_format="channels_first")(fs.layers.Reshape((3, 2, 2, 2, 4))(inputs))
+    merged = fs.layers.Concatenate()([fs.layers.Flatten()(t) for t in (two, one, three)])
+    return model_class(fs, cls)(inputs, fs.layers.Dense(2)(merged))
+
+
+BUILDERS.update({f.__name__: f for f in (recurrent_dropout_sequence, stateful_recurrent, conv_lstm_branches)})
+
+
+# -- attention on propagated masks (docs/SPEC.md 8d.A7) --------------------------------------------------------------
+def masked_attention_text(fs, cls="Model"):
+    """Padded token ids -> Embedding(mask_zero) -> MultiHeadAttention (self) -> GroupQueryAttention (causal) ->
+    Attention([., MHA output]) -> AdditiveAttention([., GQA output]) -> GlobalAveragePooling1D (over the kept steps)
+    -> Dense softmax: every attention layer takes its masks from its inputs. The multi-head layers return their
+    scores too, so that Keras computes its explicit path (8d.A2)."""
+    tokens = fs.Input(shape=(7,), dtype="int32")
+    x = fs.layers.Embedding(12, 6, mask_zero=True)(tokens)
+    a, _ = fs.layers.MultiHeadAttention(2, 3, name="self_attention")(x, x, return_attention_scores=True)
+    g, _ = fs.layers.GroupQueryAttention(2, 4, 2, name="grouped")(a, a, use_causal_mask=True,
+                                                                   return_attention_scores=True)
+    c = fs.layers.Attention(use_scale=True, name="luong")([g, a])
+    d = fs.layers.AdditiveAttention(name="bahdanau")([c, g])
+    pooled = fs.layers.GlobalAveragePooling1D()(d)
+    return model_class(fs, cls)(tokens, fs.layers.Dense(3, activation="softmax")(pooled))
+
+
+BUILDERS.update({f.__name__: f for f in (masked_attention_text,)})
+
+
+# -- adaptive pooling, Lambda, SpectralNormalization (docs/SPEC.md 8d.AP, 8d.LA, 8d.SN) --------------------------------
+@register_keras_serializable(package="conformance")
+def shifted_square(x, shift=0.0):
+    """x² + shift: the Lambda of `adaptive_pooling_lambda` (registered, so that its config names it)."""
+    return x * x + shift
+
+
+def adaptive_pooling_lambda(fs, cls="Model"):
+    """A (9, 7, 2) image -> Dense(3) per pixel, then three branches: AdaptiveAveragePooling2D((4, 3)) ->
+    Lambda(x² + 0.25) -> channels_first AdaptiveMaxPooling2D((3, 2)); reshaped to 63 steps -> AdaptiveMaxPooling1D(5)
+    -> AdaptiveAveragePooling1D(3); reshaped to (9, 7, 3, 1) -> AdaptiveAveragePooling3D((2, 3, 2)) ->
+    AdaptiveMaxPooling3D(1); flattened, concatenated -> Dense(3) softmax. Bins of unequal widths and (1-D) more bins
+    than a window's width."""
+    image = fs.Input(shape=(9, 7, 2))
+    x = fs.layers.Dense(3)(image)
+    a = fs.layers.AdaptiveAveragePooling2D((4, 3))(x)
+    a = fs.layers.Lambda(shifted_square, arguments={"shift": 0.25})(a)
+    a = fs.layers.AdaptiveMaxPooling2D((3, 2), data_format="channels_first")(a)
+    b = fs.layers.AdaptiveMaxPooling1D(5)(fs.layers.Reshape((63, 3))(x))
+    b = fs.layers.AdaptiveAveragePooling1D(3)(b)
+    c = fs.layers.AdaptiveAveragePooling3D((2, 3, 2))(fs.layers.Reshape((9, 7, 3, 1))(x))
+    c = fs.layers.AdaptiveMaxPooling3D(1)(c)
+    joined = fs.layers.Concatenate()([fs.layers.Flatten()(t) for t in (a, b, c)])
+    return model_class(fs, cls)(image, fs.layers.Dense(3, activation="softmax")(joined))
+
+
+def spectral_normalized_mlp(fs, cls="Model"):
+    """SpectralNormalization(Dense(6, sigmoid), power_iterations=2) -> SpectralNormalization(Dense(3)) -> softmax."""
+    inputs = fs.Input(shape=(5,))
+    x = fs.layers.SpectralNormalization(fs.layers.Dense(6, activation="sigmoid"), power_iterations=2)(inputs)
+    x = fs.layers.SpectralNormalization(fs.layers.Dense(3))(x)
+    return model_class(fs, cls)(inputs, fs.layers.Softmax()(x))
+
+
+BUILDERS.update({f.__name__: f for f in (adaptive_pooling_lambda, spectral_normalized_mlp)})
 
 
 # -- issue 16's normalization layers under a mixed policy (docs/SPEC.md 3.4) -----------------------------------------

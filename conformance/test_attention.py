@@ -364,3 +364,70 @@ def test_bad_inputs_are_refused_by_name(fs, precision):
         fs.layers.MultiHeadAttention(2, 2)(rand(2, 3, 4), rand(2, 3, 4), rand(2, 5, 4))
     with pytest.raises(ValueError, match=r"argument `query` expected a tensor of rank >= 3"):
         fs.layers.MultiHeadAttention(2, 2)(rand(2, 4), rand(2, 3, 4))
+
+
+# -- propagated masks (docs/SPEC.md 8d.A7) ----------------------------------------------------------------------------
+ATTENTION_ON_MASKS = {  # name -> (the layer, how it is applied to an embedded, masked sequence x)
+    "MultiHeadAttention": (lambda fs: fs.layers.MultiHeadAttention(2, 3), lambda layer, x: layer(x, x)),
+    "GroupQueryAttention": (lambda fs: fs.layers.GroupQueryAttention(2, 4, 2),
+                            lambda layer, x: layer(x, x, use_causal_mask=True)),
+    "Attention": (lambda fs: fs.layers.Attention(use_scale=True), lambda layer, x: layer([x, x])),
+    "AdditiveAttention": (lambda fs: fs.layers.AdditiveAttention(),
+                          lambda layer, x: layer([x, x], use_causal_mask=True)),
+}
+
+
+def test_a_padded_batch_gives_the_outputs_and_loss_of_the_unpadded_sequences(fs, precision):
+    """Embedding(mask_zero) -> each attention layer -> GlobalAveragePooling1D -> Dense, one branch per layer: the
+    padded batch's predictions and loss (compiled steps) equal each sequence's alone, unpadded (predicted alone); no
+    layer warns that it drops the mask. (A subclassed model: a functional one of unknown length would run every
+    layer twice more, eagerly, to find its shapes, which JAX compiles op by op.)"""
+    import warnings
+
+    once(precision)
+    rng = np.random.default_rng(4)
+    fs.utils.set_random_seed(4)
+    lengths, steps = [2, 5], 5  # few shapes: JAX compiles each step per shape
+    x = np.array([np.r_[rng.integers(1, 9, size=n), np.zeros(steps - n, int)] for n in lengths], "int32")
+
+    class Branches(fs.Model):
+        def __init__(self):
+            super().__init__()
+            self.embeddings = [fs.layers.Embedding(9, 4, mask_zero=True) for _ in ATTENTION_ON_MASKS]
+            self.attention = [make(fs) for make, _ in ATTENTION_ON_MASKS.values()]
+            self.pooling = fs.layers.GlobalAveragePooling1D()
+            self.heads = [fs.layers.Dense(2) for _ in ATTENTION_ON_MASKS]
+
+        def call(self, ids):
+            return fs.ops.concatenate([head(self.pooling(apply(layer, embedding(ids)))) for embedding, layer, apply,
+                                       head in zip(self.embeddings, self.attention,
+                                                   [a for _, a in ATTENTION_ON_MASKS.values()], self.heads)], axis=-1)
+
+    model = Branches()
+    model.compile(loss="mse")
+    y = rng.normal(size=(2, 2 * len(ATTENTION_ON_MASKS)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        padded = numpy_of(fs, model.predict(x, verbose=0))
+        alone = np.concatenate([numpy_of(fs, model.predict(x[i:i + 1, :n], verbose=0)) for i, n in enumerate(lengths)])
+        loss = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(padded, alone, **tolerance(precision))
+    np.testing.assert_allclose(loss, ((alone - y) ** 2).mean(), **tolerance(precision))
+
+
+def test_the_output_carries_the_query_mask_and_multi_head_attention_takes_its_inputs_masks_off(fs, precision):
+    """Keras 3: every attention layer's output has the query's mask; MultiHeadAttention clears the masks of query,
+    value and key (a residual Add after it is unmasked), GroupQueryAttention leaves them."""
+    from fitspec.masking import get_mask
+
+    once(precision)
+    tokens = np.array([[1, 2, 0], [3, 0, 0]], "int32")
+    kept = tokens != 0
+    for name, (make, apply) in ATTENTION_ON_MASKS.items():
+        x = fs.layers.Embedding(4, 4, mask_zero=True)(tokens)
+        out = apply(make(fs), x)
+        np.testing.assert_array_equal(numpy_of(fs, get_mask(out)), kept, err_msg=name)
+        assert (get_mask(x) is None) == (name == "MultiHeadAttention"), name
+    scores_out, scores = fs.layers.Attention()([x, x], return_attention_scores=True)
+    np.testing.assert_array_equal(numpy_of(fs, get_mask(scores_out)), kept)
+    assert get_mask(scores) is None

@@ -1,4 +1,4 @@
-"""`fs.config.max_epochs` / `max_steps_per_epoch` (docs/SPEC.md 12.8): Keras 3's debugging caps on fit()'s epochs and
+"""`fs.config.max_epochs` / `max_steps_per_epoch` (docs/SPEC.md 12.11): Keras 3's debugging caps on fit()'s epochs and
 on every epoch's steps of fit, evaluate and predict."""
 
 from __future__ import annotations

@@ -344,13 +344,16 @@ ATTENTION_SIGNATURES = {  # Keras 3.15's argument names and defaults
 }
 
 
-def test_the_attention_layers_are_exported_with_keras_arguments(fs):
-    import inspect
-
-    for name, signature in ATTENTION_SIGNATURES.items():
+def assert_layers_exported_with_signatures(fs, signatures: dict) -> None:
+    """Each name is in fs.layers, a Layer of this backend, with Keras's signature."""
+    for name, signature in signatures.items():
         cls = getattr(fs.layers, name)
         assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
         assert str(inspect.signature(cls)) == signature, name
+
+
+def test_the_attention_layers_are_exported_with_keras_arguments(fs):
+    assert_layers_exported_with_signatures(fs, ATTENTION_SIGNATURES)
     assert "einsum" in dir(fs.ops) and callable(fs.ops.einsum)
 # -- the convolution and pooling variants (docs/SPEC.md 8d.C1-8d.C5) ------------------------------------------------
 #: name -> Keras 3's argument names and defaults (fitspec writes 1 where Keras writes (1, 1)), or None: exported
@@ -462,7 +465,61 @@ def test_the_random_affine_layers_are_exported_with_keras_arguments(fs):
         assert str(inspect.signature(cls)) == signature, name
 
 
+# -- issue 15's lookup, hashing and text layers (docs/SPEC.md 8d.L) -----------------------------------------------
+#: the lookup, hashing and text layers fitspec builds, each exported by every backend as Keras 3 exports it in
+#: keras.layers
+LOOKUP_LAYERS = ["HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+
+
+def test_the_lookup_hashing_and_text_layers_are_exported(fs):
+    for name in LOOKUP_LAYERS:
+        assert name in fs.layers.__all__ and issubclass(getattr(fs.layers, name), fs.layers.Layer), name
+
+
+# -- issue 15: ConvLSTM, recurrent dropout and stateful RNNs (docs/SPEC.md RNN.6-RNN.8) --------------------------------
+CONV_LSTM_LAYERS = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+
+
+def test_the_conv_lstm_layers_are_exported_and_their_cell_is_not_as_in_keras(fs):
+    for name in CONV_LSTM_LAYERS:
+        cls = getattr(fs.layers, name)
+        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer) and cls.backend is fs.backend, name
+        assert list(inspect.signature(cls).parameters)[:2] == ["filters", "kernel_size"], name
+    assert "ConvLSTMCell" not in fs.layers.__all__
+    assert callable(fs.layers.LSTM(2, stateful=True).reset_states)
+
+
+# -- the remaining saving and utils names of issues 15/16 (docs/SPEC.md 8c, 12.8-12.10) ---------------------------
+REMNANT_NAMES = {
+    "models": ["save_model"],
+    "saving": ["save_model", "save_weights", "load_weights"],
+    "utils": ["get_source_inputs", "is_keras_tensor", "standardize_dtype", "image_dataset_from_directory",
+              "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"],
+}
+
+
+def test_the_remaining_saving_and_utils_names_are_exported(fs):
+    for module, names in REMNANT_NAMES.items():
+        namespace = getattr(fs, module)
+        for name in names:
+            assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+
+
+# -- adaptive pooling, Lambda, Wrapper, SpectralNormalization (docs/SPEC.md 8d.AP, 8d.LA, 8d.SN) ---------------------
+ADAPTIVE_LAMBDA_SPECTRAL = {  # Keras 3.15's argument names and defaults
+    **{f"Adaptive{kind}Pooling{rank}D": "(output_size, data_format=None, **kwargs)"
+       for kind in ("Average", "Max") for rank in (1, 2, 3)},
+    "Lambda": "(function, output_shape=None, mask=None, arguments=None, **kwargs)",
+    "Wrapper": "(layer, **kwargs)",
+    "SpectralNormalization": "(layer, power_iterations=1, **kwargs)",
+}
+
+
+def test_adaptive_pooling_lambda_wrapper_and_spectral_normalization_are_exported_with_keras_arguments(fs):
+    assert_layers_exported_with_signatures(fs, ADAPTIVE_LAMBDA_SPECTRAL)
+
+
 def test_the_fit_caps_are_exported_in_config(fs):
-    """Keras 3's debugging caps (docs/SPEC.md 12.8)."""
+    """Keras 3's debugging caps (docs/SPEC.md 12.11)."""
     for name in ("max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch"):
         assert name in fs.config.__all__ and callable(getattr(fs.config, name)), name

@@ -372,9 +372,12 @@ def test_configs_rebuild_the_layers_with_the_same_outputs(fs, precision):
 # -- bad arguments ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make, argument", [
     (lambda fs: fs.layers.LSTM(0), "units"),
-    (lambda fs: fs.layers.GRU(2, dropout=0.3), "dropout"),
+    (lambda fs: fs.layers.GRU(2, dropout=1.0), "dropout"),
     (lambda fs: fs.layers.SimpleRNN(2, recurrent_dropout=2.0), "recurrent_dropout"),
-    (lambda fs: fs.layers.LSTM(2, stateful=True), "stateful"),
+    (lambda fs: fs.layers.LSTMCell(2, dropout="0.1"), "dropout"),
+    (lambda fs: fs.layers.GRU(2, dropout=0.1, seed=-1), "seed"),
+    (lambda fs: fs.layers.LSTM(2, stateful="yes"), "stateful"),
+    (lambda fs: fs.layers.LSTM(2, stateful=True)(fs.Input(shape=(3, 4))), "stateful"),
     (lambda fs: fs.layers.LSTM(2, return_sequences="yes"), "return_sequences"),
     (lambda fs: fs.layers.RNN(fs.layers.Dense(2)), "cell"),
     (lambda fs: fs.layers.Bidirectional(fs.layers.LSTM(2), merge_mode="max"), "merge_mode"),

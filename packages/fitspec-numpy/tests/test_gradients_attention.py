@@ -6,39 +6,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_gradients import central_differences
+from layer_gradients import check_layer_gradients
 
 import fitspec_numpy as fs
-
-
-def check_gradients(layer, args, seed=0, training=False, as_list=False, **kwargs):
-    """d/d(each input, each trainable weight) of sum(output * r), the first output of `layer(*args, **kwargs)` (with
-    `as_list`, of `layer(args, **kwargs)`, as Attention takes [query, value(, key)]): autograd against central
-    differences (seed states fixed by stateless_call)."""
-    fs.config.set_floatx("float64")
-    args = [np.asarray(a, dtype="float64") for a in args]
-    layer(*([args] if as_list else args), training=training, **kwargs)  # build
-    trainable = [v.numpy() for v in layer.trainable_variables]
-    non_trainable = [v.numpy() for v in layer.non_trainable_variables]
-    count = len(args)
-    projection = None
-
-    def objective(values):
-        nonlocal projection
-        inputs = list(values[:count])
-        out, _ = layer.stateless_call(list(values[count:]), non_trainable, *([inputs] if as_list else inputs),
-                                      training=training, **kwargs)
-        out = out[0] if isinstance(out, tuple) else out
-        if projection is None:
-            projection = np.random.default_rng(seed).normal(size=np.shape(out))
-        return fs.ops.sum(out * projection)
-
-    values = [*args, *trainable]
-    _, grads = fs.value_and_grad(objective)(values)
-    expected = central_differences(lambda v: float(objective(v)), values)
-    names = [f"input {i}" for i in range(count)] + [v.path for v in layer.trainable_variables]
-    for g, e, name in zip(grads, expected, names):
-        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7, err_msg=f"{layer.name}: d objective / d {name}")
 
 
 def padding_mask(rng, batch, length):
@@ -58,7 +28,7 @@ def test_einsum_dense(form, bias, activation, seed):
     input_shape, output_shape, bias_axes = shapes[form]
     layer = fs.layers.EinsumDense(form, output_shape=output_shape, bias_axes=bias_axes if bias else None,
                                   activation=activation)
-    check_gradients(layer, [rng.normal(size=input_shape)], seed=seed)
+    check_layer_gradients(layer, [rng.normal(size=input_shape)], seed=seed)
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
@@ -75,7 +45,7 @@ def test_multi_head_attention(heads, key_dim, causal, masked, with_key, gate, ou
         kwargs["query_mask"] = padding_mask(rng, 2, 3)
     layer = fs.layers.MultiHeadAttention(heads, key_dim, output_shape=output_shape, use_gate=gate,
                                          bias_initializer="random_normal")
-    check_gradients(layer, args, seed=seed, return_attention_scores=True, **kwargs)
+    check_layer_gradients(layer, args, seed=seed, return_attention_scores=True, **kwargs)
 
 
 @settings(max_examples=4, deadline=None, derandomize=True)
@@ -85,8 +55,8 @@ def test_multi_head_attention_over_two_axes_with_an_attention_mask_and_dropout(s
     x = rng.normal(size=(2, 2, 3, 3))
     mask = rng.random((2, 2, 3, 2, 3)) < 0.7
     layer = fs.layers.MultiHeadAttention(2, 2, attention_axes=(1, 2), dropout=0.3, seed=seed)
-    check_gradients(layer, [x, x], seed=seed, training=True, attention_mask=mask)
-    check_gradients(fs.layers.MultiHeadAttention(2, 2, attention_axes=(1,), dropout=0.3, seed=seed), [x, x],
+    check_layer_gradients(layer, [x, x], seed=seed, training=True, attention_mask=mask)
+    check_layer_gradients(fs.layers.MultiHeadAttention(2, 2, attention_axes=(1,), dropout=0.3, seed=seed), [x, x],
                     seed=seed, training=True)
 
 
@@ -100,7 +70,7 @@ def test_group_query_attention(kv_heads, causal, masked, seed):
         kwargs["value_mask"] = padding_mask(rng, 2, 4)
     layer = fs.layers.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=kv_heads,
                                           bias_initializer="random_normal")
-    check_gradients(layer, [query, value], seed=seed, **kwargs)
+    check_layer_gradients(layer, [query, value], seed=seed, **kwargs)
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
@@ -116,7 +86,7 @@ def test_attention_and_additive_attention(name, use_scale, with_key, causal, mas
         kwargs["mask"] = [padding_mask(rng, 2, 3), padding_mask(rng, 2, 3)]
     layer = fs.layers.AdditiveAttention(use_scale=use_scale) if name == "additive" else fs.layers.Attention(
         use_scale=use_scale, score_mode=name)
-    check_gradients(layer, inputs, seed=seed, as_list=True, return_attention_scores=True, **kwargs)
+    check_layer_gradients(layer, inputs, seed=seed, as_list=True, return_attention_scores=True, **kwargs)
     if use_scale and name != "additive":  # scale and concat_score_weight away from 1
         layer.set_weights([w + 0.3 for w in layer.get_weights()])
-        check_gradients(layer, inputs, seed=seed, as_list=True, **kwargs)
+        check_layer_gradients(layer, inputs, seed=seed, as_list=True, **kwargs)

@@ -6,38 +6,15 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_gradients import central_differences
+from layer_gradients import check_layer_gradients
 
 import fitspec_numpy as fs
 
 
 def check_gradients(layer, inputs, training=False, seed=0):
-    """d/d(inputs, weights) of sum(layer(inputs) * r) + the layer's losses: autograd against central differences.
-    The seed states are fixed (stateless_call), so a noise layer draws the same noise at every evaluation."""
-    fs.config.set_floatx("float64")
+    """check_layer_gradients of a layer called on one tensor, or on a list of tensors (a merging layer)."""
     merged = isinstance(inputs, list)
-    inputs = [np.asarray(x, dtype="float64") for x in (inputs if merged else [inputs])]
-    layer(inputs if merged else inputs[0], training=training)  # build
-    trainable = [v.numpy() for v in layer.trainable_variables]
-    non_trainable = [v.numpy() for v in layer.non_trainable_variables]
-    count = len(inputs)
-    projection = None
-
-    def objective(values):
-        nonlocal projection
-        x = list(values[:count])
-        out, _, losses = layer.stateless_call(list(values[count:]), non_trainable, x if merged else x[0],
-                                              training=training, return_losses=True)
-        if projection is None:
-            projection = np.random.default_rng(seed).normal(size=np.shape(out))
-        return fs.ops.sum(out * projection) + sum(losses, 0.0)
-
-    values = [*inputs, *trainable]
-    _, grads = fs.value_and_grad(objective)(values)
-    expected = central_differences(lambda v: float(objective(v)), values)
-    names = [f"input {i}" for i in range(count)] + [v.path for v in layer.trainable_variables]
-    for g, e, name in zip(grads, expected, names):
-        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7, err_msg=f"{layer.name}: d objective / d {name}")
+    check_layer_gradients(layer, inputs if merged else [inputs], seed=seed, training=training, as_list=merged)
 
 
 def normal(rng, shape, offset=0.0):

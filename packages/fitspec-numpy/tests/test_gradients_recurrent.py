@@ -90,3 +90,46 @@ def test_masked_steps_get_no_gradient_from_their_inputs():
     _, (grad,) = fs.value_and_grad(loss)([x])
     np.testing.assert_array_equal(grad[~mask], 0.0)
     assert np.all(np.abs(grad[mask]).sum(axis=-1) > 0)
+
+
+# -- issue 15: dropout in training, ConvLSTM (docs/SPEC.md RNN.6, RNN.8) ---------------------------------------------
+#: name -> a layer whose training call draws dropout masks, or a ConvLSTM
+TRAINING_LAYERS = {
+    "simple_rnn_dropout": lambda: fs.layers.SimpleRNN(3, dropout=0.3, recurrent_dropout=0.4, seed=1,
+                                                      return_sequences=True),
+    "lstm_dropout_per_gate": lambda: fs.layers.LSTM(2, dropout=0.25, recurrent_dropout=0.3, seed=2),
+    "gru_reset_before_dropout": lambda: fs.layers.GRU(2, reset_after=False, dropout=0.2, recurrent_dropout=0.3,
+                                                      seed=3, return_sequences=True),
+    "conv_lstm1d_same_dropout": lambda: fs.layers.ConvLSTM1D(2, 3, padding="same", dropout=0.2,
+                                                             recurrent_dropout=0.2, seed=4, return_sequences=True),
+    "conv_lstm2d_strided": lambda: fs.layers.ConvLSTM2D(2, 2, strides=2, data_format="channels_first"),
+    "conv_lstm3d": lambda: fs.layers.ConvLSTM3D(1, 2, padding="same"),
+}
+#: name -> the input shape (batch, time, ...)
+TRAINING_SHAPES = {"conv_lstm1d_same_dropout": (2, 3, 5, 2), "conv_lstm2d_strided": (1, 2, 2, 4, 4),
+                   "conv_lstm3d": (1, 2, 2, 3, 2, 1)}
+
+
+@pytest.mark.parametrize("name", sorted(TRAINING_LAYERS))
+def test_training_gradient_with_dropout_masks_and_convlstm_matches_central_differences(name):
+    """In training, from one seed state (the masks fixed), the gradient in every weight is the finite differences'."""
+    fs.config.set_floatx("float64")
+    fs.utils.set_random_seed(6)
+    rng = np.random.default_rng(6)
+    layer = TRAINING_LAYERS[name]()
+    x = rng.normal(size=TRAINING_SHAPES.get(name, (2, 4, 3)))
+    layer(x)
+    weights = [np.asarray(w) + 0.1 * rng.normal(size=w.shape) for w in layer.get_weights()]
+    seed_states = [np.asarray(v.numpy()) for v in layer.non_trainable_variables]
+
+    def loss(values):
+        outputs, _ = layer.stateless_call(values, seed_states, x, training=True)
+        return fs.ops.sum(fs.ops.square(outputs))
+
+    grads = fs.value_and_grad(loss)(weights)[1]
+    for grad, numeric in zip(grads, central_differences(lambda v: float(np.asarray(loss(v))), weights)):
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+    if layer.dropout:  # the masks are in play: training differs from inference
+        inference, _ = layer.stateless_call(weights, seed_states, x)
+        assert not np.allclose(np.asarray(inference), np.asarray(layer.stateless_call(weights, seed_states, x,
+                                                                                      training=True)[0]))

@@ -194,6 +194,11 @@ class ForeachGroup(Group):
         return root
 
 
+def _scalar_operator(name: str) -> tuple:
+    """DeviceScalar's pair (x op y, y op x) of the binary op `name`, both through _scalar_op."""
+    return (lambda x, y: _scalar_op(name, x, y)), (lambda x, y: _scalar_op(name, y, x))
+
+
 class DeviceScalar:
     """A group's scalar off the host (on a GPU, in a torch.compile trace): a 0-d tensor on its device, in its dtype,
     with the tensor's arithmetic. Wrapped so that `m * alpha` reaches the Leaves' own operator when torch.compile
@@ -204,29 +209,10 @@ class DeviceScalar:
     def __init__(self, tensor):
         self.tensor = tensor
 
-    def __add__(self, other):
-        return _scalar_op("add", self, other)
-
-    def __radd__(self, other):
-        return _scalar_op("add", other, self)
-
-    def __sub__(self, other):
-        return _scalar_op("sub", self, other)
-
-    def __rsub__(self, other):
-        return _scalar_op("sub", other, self)
-
-    def __mul__(self, other):
-        return _scalar_op("mul", self, other)
-
-    def __rmul__(self, other):
-        return _scalar_op("mul", other, self)
-
-    def __truediv__(self, other):
-        return _scalar_op("div", self, other)
-
-    def __rtruediv__(self, other):
-        return _scalar_op("div", other, self)
+    __add__, __radd__ = _scalar_operator("add")
+    __sub__, __rsub__ = _scalar_operator("sub")
+    __mul__, __rmul__ = _scalar_operator("mul")
+    __truediv__, __rtruediv__ = _scalar_operator("div")
 
     def __neg__(self):
         return DeviceScalar(-self.tensor)

@@ -29,6 +29,7 @@ from fitspec import (
     initializers,
     losses,
     metrics,
+    namespace_remnants,
     optimizers,
     regularizers,
     saving,
@@ -220,6 +221,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         **config_options.utils_entries(backend, package),
         "split_dataset": data_utils.split_dataset,
         "timeseries_dataset_from_array": data_utils.timeseries_dataset_from_array,
+        **namespace_remnants.utils_entries(backend),
     })
     api.datasets = module("datasets", {"mnist": datasets.mnist, "digits": datasets.digits})
     api.distribution = _module(f"{package}.distribution", distribution.namespace(backend, package))

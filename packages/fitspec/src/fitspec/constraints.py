@@ -44,6 +44,13 @@ class Constraint:
         ops = self.backend.ops
         return ops.sqrt(ops.sum(ops.square(w), axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=True))
 
+    def _rescaled(self, w, desired):
+        """w * desired(ops, n) / (ε + n), n the L2 norms of w along `self.axis` (kept), ε = fs.config.epsilon()."""
+        ops = self.backend.ops
+        w = ops.convert_to_tensor(w)
+        norms = self._norms(w, self.axis)
+        return w * (desired(ops, norms) / (fuzz(ops) + norms))
+
 
 class MaxNorm(Constraint):
     """w * clip(n, 0, max_value) / (ε + n), n the L2 norms along `axis` (kept), ε = fs.config.epsilon()."""
@@ -53,10 +60,7 @@ class MaxNorm(Constraint):
         self.axis = _axis("MaxNorm", axis)
 
     def __call__(self, w):
-        ops = self.backend.ops
-        w = ops.convert_to_tensor(w)
-        norms = self._norms(w, self.axis)
-        return w * (ops.clip(norms, 0, self.max_value) / (fuzz(ops) + norms))
+        return self._rescaled(w, lambda ops, norms: ops.clip(norms, 0, self.max_value))
 
     def get_config(self):
         return {"max_value": self.max_value, "axis": self.axis}
@@ -72,11 +76,8 @@ class MinMaxNorm(Constraint):
         self.axis = _axis("MinMaxNorm", axis)
 
     def __call__(self, w):
-        ops = self.backend.ops
-        w = ops.convert_to_tensor(w)
-        norms = self._norms(w, self.axis)
-        desired = self.rate * ops.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
-        return w * (desired / (fuzz(ops) + norms))
+        return self._rescaled(w, lambda ops, norms: (
+            self.rate * ops.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms))
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}

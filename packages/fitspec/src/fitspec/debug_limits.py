@@ -1,4 +1,4 @@
-"""`fs.config.max_epochs` / `max_steps_per_epoch` and their setters (Keras 3's debugging caps, docs/SPEC.md 12.8):
+"""`fs.config.max_epochs` / `max_steps_per_epoch` and their setters (Keras 3's debugging caps, docs/SPEC.md 12.11):
 process-wide, as Keras's; fit() takes at most max_epochs epochs, and every epoch of fit, evaluate and predict (the
 validation runs included) at most max_steps_per_epoch steps, each cap with Keras's warning."""
 

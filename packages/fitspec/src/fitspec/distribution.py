@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitspec.errors import invalid_argument
+from fitspec.read_only import read_only
 
 #: the name of the batch axis of a mesh made by DataParallel (Keras's DEFAULT_BATCH_DIM_NAME)
 DEFAULT_BATCH_DIM_NAME = "batch"
@@ -110,17 +111,9 @@ class DeviceMesh:
         self._shape, self._axis_names = tuple(shape), list(axis_names)
         self._devices = np.reshape(devices, self._shape)
 
-    @property
-    def shape(self):
-        return self._shape
-
-    @property
-    def axis_names(self):
-        return self._axis_names
-
-    @property
-    def devices(self):
-        return self._devices
+    shape = read_only("_shape")
+    axis_names = read_only("_axis_names")
+    devices = read_only("_devices")
 
     @property
     def backend_mesh(self):
@@ -141,9 +134,7 @@ class TensorLayout:
         self._device_mesh = device_mesh
         self._validate_axes()
 
-    @property
-    def axes(self):
-        return self._axes
+    axes = read_only("_axes")
 
     @property
     def device_mesh(self):
@@ -179,7 +170,7 @@ class Distribution:
         self._check_backend_runs_it()
         self._device_mesh = device_mesh
         self._batch_dim_name = batch_dim_name
-        self._auto_shard_dataset = auto_shard_dataset
+        self.auto_shard_dataset = auto_shard_dataset  # Keras's property that reads and sets it, without a rule
         environment = self.backend.process_environment
         self._num_processes = environment.world_size if environment else 1
         self._process_id = environment.rank if environment else 0
@@ -192,9 +183,7 @@ class Distribution:
             raise NotImplementedError(f"distribution.{name} is not available on backend '{self.backend.name}': "
                                       f"{runs} (SPEC 13.1).")
 
-    @property
-    def num_processes(self):
-        return self._num_processes
+    num_processes = read_only("_num_processes")
 
     @property
     def num_model_replicas(self):
@@ -208,21 +197,8 @@ class Distribution:
             return self._process_id
         return self._process_id // (self.num_processes // replicas)
 
-    @property
-    def device_mesh(self):
-        return self._device_mesh
-
-    @property
-    def batch_dim_name(self):
-        return self._batch_dim_name
-
-    @property
-    def auto_shard_dataset(self):
-        return self._auto_shard_dataset
-
-    @auto_shard_dataset.setter
-    def auto_shard_dataset(self, value):
-        self._auto_shard_dataset = value
+    device_mesh = read_only("_device_mesh")
+    batch_dim_name = read_only("_batch_dim_name")
 
     def get_data_layout(self, data_shape):
         raise NotImplementedError

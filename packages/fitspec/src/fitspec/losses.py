@@ -12,9 +12,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from fitspec.backend_bound import BackendBound
 from fitspec.errors import invalid_argument
 from fitspec.floatx import epsilon as fuzz
 from fitspec.masking import get_mask
+from fitspec.naming import by_name
 from fitspec.reduction import REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
 
 
@@ -364,16 +366,13 @@ def ctc(ops, y_true, y_pred):
     return -ops.where(ops.greater(label_length, 0), _logaddexp(ops, last, before), last)
 
 
-FUNCTIONS = {
-    f.__name__: f
-    for f in (
-        mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
-        sparse_categorical_crossentropy, kl_divergence, cosine_similarity, huber, log_cosh, poisson, hinge,
-        mean_absolute_percentage_error, mean_squared_logarithmic_error,
-        binary_focal_crossentropy, categorical_focal_crossentropy, categorical_generalized_cross_entropy,
-        categorical_hinge, squared_hinge, circle, dice, tversky, ctc,
-    )
-}
+FUNCTIONS = by_name(
+    mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
+    sparse_categorical_crossentropy, kl_divergence, cosine_similarity, huber, log_cosh, poisson, hinge,
+    mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    binary_focal_crossentropy, categorical_focal_crossentropy, categorical_generalized_cross_entropy,
+    categorical_hinge, squared_hinge, circle, dice, tversky, ctc,
+)
 FUNCTION_ALIASES = {
     "mse": "mean_squared_error", "mae": "mean_absolute_error", "mape": "mean_absolute_percentage_error",
     "msle": "mean_squared_logarithmic_error", "kld": "kl_divergence", "logcosh": "log_cosh",
@@ -383,14 +382,13 @@ FUNCTION_ALIASES = {
 
 
 # -- Loss classes -------------------------------------------------------------------------------
-class Loss:
+class Loss(BackendBound):
     """Base class: subclasses implement `call(y_true, y_pred) -> per-sample losses`.
 
     `loss(y_true, y_pred, sample_weight)` = reduce(call(y_true, y_pred) * sample_weight), over the values a loss's
     mask keeps (`call_with_mask`: SparseCategoricalCrossentropy's ignore_class, Circle's positive values).
     """
 
-    backend: ClassVar = None
     #: what fit() checks of the targets on the host (fitspec.data_checks): "like_predictions" (the predictions'
     #: shape, up to a trailing axis of 1), "probabilities" (that shape, values in [0, 1]), "class_ids" (integer
     #: ids in [0, classes) of the predictions' shape without its last axis), or None (no rule: a user's loss)
@@ -406,14 +404,6 @@ class Loss:
         self.name = name or to_snake_case(type(self).__name__)
         self.reduction = reduction
         self._dtype = dtype
-
-    @property
-    def ops(self):
-        return self.backend.ops
-
-    @property
-    def dtype(self):
-        return self._dtype or self.backend.floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         ops, dtype = self.ops, self.dtype
@@ -571,22 +561,19 @@ MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "like_pre
                                _keras(name="mean_squared_error"))
 MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "like_predictions",
                                 _keras(name="mean_absolute_error"))
-BinaryCrossentropy = _loss_class(
-    "BinaryCrossentropy", binary_crossentropy, "probabilities",
-    _keras(("from_logits", False), ("label_smoothing", 0.0), ("axis", -1), name="binary_crossentropy"),
-    _crossentropy_checks)
+#: Keras's options of its crossentropies, in its order; a focal crossentropy's start with alpha and gamma
+_CROSSENTROPY = (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1))
+_FOCAL = (("alpha", 0.25), ("gamma", 2.0), *_CROSSENTROPY)
+BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy, "probabilities",
+                                 _keras(*_CROSSENTROPY, name="binary_crossentropy"), _crossentropy_checks)
 BinaryFocalCrossentropy = _loss_class(
     "BinaryFocalCrossentropy", binary_focal_crossentropy, "probabilities",
-    _keras(("apply_class_balancing", False), ("alpha", 0.25), ("gamma", 2.0), ("from_logits", False),
-           ("label_smoothing", 0.0), ("axis", -1), name="binary_focal_crossentropy"), _focal_checks)
-CategoricalCrossentropy = _loss_class(
-    "CategoricalCrossentropy", categorical_crossentropy, "like_predictions",
-    _keras(("from_logits", False), ("label_smoothing", 0.0), ("axis", -1), name="categorical_crossentropy"),
-    _crossentropy_checks)
-CategoricalFocalCrossentropy = _loss_class(
-    "CategoricalFocalCrossentropy", categorical_focal_crossentropy, "like_predictions",
-    _keras(("alpha", 0.25), ("gamma", 2.0), ("from_logits", False), ("label_smoothing", 0.0), ("axis", -1),
-           name="categorical_focal_crossentropy"), _focal_checks)
+    _keras(("apply_class_balancing", False), *_FOCAL, name="binary_focal_crossentropy"), _focal_checks)
+CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy, "like_predictions",
+                                      _keras(*_CROSSENTROPY, name="categorical_crossentropy"), _crossentropy_checks)
+CategoricalFocalCrossentropy = _loss_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
+                                           "like_predictions", _keras(*_FOCAL, name="categorical_focal_crossentropy"),
+                                           _focal_checks)
 SparseCategoricalCrossentropy = _loss_class(
     "SparseCategoricalCrossentropy", sparse_categorical_crossentropy, "class_ids",
     _keras(("from_logits", False), ("ignore_class", None),
@@ -619,16 +606,13 @@ Circle = _loss_class("Circle", circle, None,
                      _circle_checks, masked=circle_with_mask)
 CTC = _loss_class("CTC", ctc, None, _keras(name="ctc"))
 
-CLASSES = {
-    cls.__name__: cls
-    for cls in (
-        MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-        SparseCategoricalCrossentropy, KLDivergence, CosineSimilarity, Huber, LogCosh, Poisson, Hinge,
-        MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-        BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge,
-        SquaredHinge, Circle, Dice, Tversky, CTC,
-    )
-}
+CLASSES = by_name(
+    MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, KLDivergence, CosineSimilarity, Huber, LogCosh, Poisson, Hinge,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge,
+    SquaredHinge, Circle, Dice, Tversky, CTC,
+)
 CLASS_BY_FUNCTION = {
     "mean_squared_error": "MeanSquaredError",
     "mean_absolute_error": "MeanAbsoluteError",

@@ -29,3 +29,8 @@ def unique_name(prefix: str) -> str:
 def reset_names() -> None:
     with _lock:
         _counts.clear()
+
+
+def by_name(*objects) -> dict:
+    """{object.__name__: object} for classes or functions, in the order given: a module's table of its names."""
+    return {obj.__name__: obj for obj in objects}

@@ -47,6 +47,16 @@ class Regularizer:
         ops = self.backend.ops
         return ops.cast(ops.convert_to_tensor(value), ops.dtype(x))
 
+    def _l1_term(self, l1, x):
+        """l1 * sum(|x|), in x's dtype."""
+        ops = self.backend.ops
+        return self._weight(l1, x) * ops.sum(absolute(ops, x))
+
+    def _l2_term(self, l2, x):
+        """l2 * sum(x^2), in x's dtype."""
+        ops = self.backend.ops
+        return self._weight(l2, x) * ops.sum(ops.square(x))
+
 
 class L1L2(Regularizer):
     """l1 * sum(|x|) + l2 * sum(x^2), each term only when its factor is nonzero; d|x|/dx = sign(x), 0 at 0."""
@@ -60,9 +70,9 @@ class L1L2(Regularizer):
         x = ops.convert_to_tensor(x)
         penalty = self._weight(0.0, x)
         if self.l1 != 0.0:
-            penalty = penalty + self._weight(self.l1, x) * ops.sum(absolute(ops, x))
+            penalty = penalty + self._l1_term(self.l1, x)
         if self.l2 != 0.0:
-            penalty = penalty + self._weight(self.l2, x) * ops.sum(ops.square(x))
+            penalty = penalty + self._l2_term(self.l2, x)
         return penalty
 
     def get_config(self):
@@ -76,9 +86,7 @@ class L1(Regularizer):
         self.l1 = check_factor("L1", "l1", 0.01 if l1 is None else l1)
 
     def __call__(self, x):
-        ops = self.backend.ops
-        x = ops.convert_to_tensor(x)
-        return self._weight(self.l1, x) * ops.sum(absolute(ops, x))
+        return self._l1_term(self.l1, self.backend.ops.convert_to_tensor(x))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -91,9 +99,7 @@ class L2(Regularizer):
         self.l2 = check_factor("L2", "l2", 0.01 if l2 is None else l2)
 
     def __call__(self, x):
-        ops = self.backend.ops
-        x = ops.convert_to_tensor(x)
-        return self._weight(self.l2, x) * ops.sum(ops.square(x))
+        return self._l2_term(self.l2, self.backend.ops.convert_to_tensor(x))
 
     def get_config(self):
         return {"l2": self.l2}

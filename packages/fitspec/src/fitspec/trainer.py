@@ -37,7 +37,7 @@ from fitspec.data_checks import DataCheck
 from fitspec.errors import invalid_argument
 from fitspec.execution import PREDICT, TEST, TRAIN, EpochResults, LazyLogs, host_logs
 from fitspec.fit_state import FitState
-from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version
+from fitspec.layers.layer import is_leaf, tracking_changed, tracking_version, unique_by_identity
 from fitspec.metrics import Metric
 from fitspec.optimizers import LossScaleOptimizer
 from fitspec.replicas import group_of, shard_adapter, shard_batch, writes_files
@@ -129,12 +129,7 @@ class Trainer:
                 out.extend(self._compiled_loss.trackers)
         for layer in self._flatten_layers():
             out.extend(layer._tracked_metrics.values())
-        seen, unique = set(), []
-        for m in out:
-            if id(m) not in seen:
-                seen.add(id(m))
-                unique.append(m)
-        return unique
+        return unique_by_identity(out)
 
     @property
     def metrics_names(self) -> list[str]:
@@ -322,7 +317,7 @@ class Trainer:
     # -- data ---------------------------------------------------------------------------------------
     def _epoch_iterator(self, adapter, steps, where):
         steps_per_execution = self.steps_per_execution if self.compiled else 1
-        steps = debug_limits.capped_steps(steps, adapter.num_batches)  # fs.config.max_steps_per_epoch (12.8)
+        steps = debug_limits.capped_steps(steps, adapter.num_batches)  # fs.config.max_steps_per_epoch (12.11)
         return EpochIterator(adapter, steps_per_epoch=steps, steps_per_execution=steps_per_execution, where=where)
 
     # -- fit ----------------------------------------------------------------------------------------
@@ -332,7 +327,7 @@ class Trainer:
         self._assert_compiled("fit")
         check_fit_arguments(epochs, verbose, validation_split, shuffle, initial_epoch, validation_steps,
                             validation_batch_size, validation_freq)
-        epochs = debug_limits.capped_epochs(epochs)  # fs.config.max_epochs (docs/SPEC.md 12.8)
+        epochs = debug_limits.capped_epochs(epochs)  # fs.config.max_epochs (docs/SPEC.md 12.11)
         shuffle_seed = seeding.next_seed()
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=shuffle_seed,
                               where="fit")

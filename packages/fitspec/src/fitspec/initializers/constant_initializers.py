@@ -115,3 +115,7 @@ class STFT(Initializer):
     def get_config(self):
         window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
         return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+#: the classes of this module, by their names
+CLASSES = {cls.__name__: cls for cls in (Constant, Identity, Ones, STFT, Zeros)}

@@ -8,27 +8,13 @@ import numpy as np
 
 from fitspec import config_lookup, foreign_arrays
 from fitspec.errors import invalid_argument
+from fitspec.initializers import constant_initializers, random_initializers
 from fitspec.initializers.base import Initializer, check_dtype, check_shape
-from fitspec.initializers.constant_initializers import STFT, Constant, Identity, Ones, Zeros
-from fitspec.initializers.random_initializers import (
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    LecunNormal,
-    LecunUniform,
-    Orthogonal,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-)
+from fitspec.initializers.constant_initializers import STFT, Identity, Ones, Zeros
+from fitspec.initializers.random_initializers import Orthogonal, RandomNormal, RandomUniform
 
 #: the classes, by their names
-ALL = {cls.__name__: cls for cls in (
-    Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
-    LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-)}
+ALL = {"Initializer": Initializer, **constant_initializers.CLASSES, **random_initializers.CLASSES}
 #: the names Keras also exports for the same classes
 CLASS_ALIASES = {"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal, "STFTInitializer": STFT}
 

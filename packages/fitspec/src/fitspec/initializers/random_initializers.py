@@ -277,3 +277,9 @@ class Orthogonal(RandomInitializer):
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
+
+
+#: the initializer classes of this module (RandomInitializer, their base, aside), by their names
+CLASSES = {cls.__name__: cls for cls in (
+    GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal,
+    RandomUniform, TruncatedNormal, VarianceScaling)}

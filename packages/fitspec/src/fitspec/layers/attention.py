@@ -1,7 +1,8 @@
 """Attention layers: MultiHeadAttention, GroupQueryAttention, Attention and AdditiveAttention (docs/SPEC.md 8d.A).
 
-Masks are explicit call arguments, as in Keras (`query_mask`, `value_mask`, `key_mask`, `attention_mask`;
-`mask=[query_mask, value_mask]`): True (non-zero) attends. The multi-head layers compute Keras's
+Masks are call arguments, as in Keras (`query_mask`, `value_mask`, `key_mask`, `attention_mask`;
+`mask=[query_mask, value_mask]`), filled from the inputs' propagated masks by the mask protocol (fitspec.masking);
+True (non-zero) attends. The output carries the query's mask (docs/SPEC.md 8d.A7). The multi-head layers compute Keras's
 explicit path: scores = einsum(key, query * 1/sqrt(key_dim)), Keras's masked softmax (below), dropout
 on the scores from fitspec's generator, then the weighted sum of the values and the output projection.
 """
@@ -13,8 +14,9 @@ import string
 
 import numpy as np
 
-from fitspec import initializers
+from fitspec import masking
 from fitspec.errors import invalid_argument
+from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
 from fitspec.layers.regularization import seed_generator
 from fitspec.random import check_seed
@@ -141,34 +143,39 @@ class _MultiHead(Layer):
     """What MultiHeadAttention and GroupQueryAttention share: the sublayer arguments, the build on the first call
     (whose arguments give query, value and key shapes), the masked softmax and the dropout of the scores."""
 
-    def _common_init(self, where, dropout, use_bias, sliding_window, flash_attention, kernel_initializer,
-                     bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-                     bias_constraint, use_gate, seed):
-        self.dropout = _dropout_rate(where, dropout)
-        self.use_bias = _flag(where, "use_bias", use_bias)
-        self.use_gate = _flag(where, "use_gate", use_gate)
-        self.sliding_window = _positive_int(where, "sliding_window", sliding_window, allow_none=True)
-        if flash_attention not in (None, False):
+    #: the constructor arguments MultiHeadAttention and GroupQueryAttention share, read by `_common_init`
+    _COMMON_ARGUMENTS = ("dropout", "use_bias", "sliding_window", "flash_attention", "kernel_initializer",
+                         "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                         "kernel_constraint", "bias_constraint", "use_gate", "seed")
+
+    def _common_init(self, where, arguments: dict):
+        """Check and keep the shared constructor arguments, taken by name from `arguments` (the subclass's
+        `locals()`, so each signature lists Keras's arguments once)."""
+        a = {name: arguments[name] for name in self._COMMON_ARGUMENTS}
+        self.dropout = _dropout_rate(where, a["dropout"])
+        self.use_bias = _flag(where, "use_bias", a["use_bias"])
+        self.use_gate = _flag(where, "use_gate", a["use_gate"])
+        self.sliding_window = _positive_int(where, "sliding_window", a["sliding_window"], allow_none=True)
+        if a["flash_attention"] not in (None, False):
             raise invalid_argument(where, "flash_attention", "None or False (fitspec computes attention explicitly, "
-                                   "docs/SPEC.md 8d.A2)", flash_attention)
-        self.seed = None if seed is None else check_seed(where, seed)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._regularizer(kernel_regularizer)
-        self.bias_regularizer = self._regularizer(bias_regularizer)
-        self.sublayer_activity_regularizer = self._regularizer(activity_regularizer)
-        self.kernel_constraint = self._constraint(kernel_constraint)
-        self.bias_constraint = self._constraint(bias_constraint)
+                                   "docs/SPEC.md 8d.A2)", a["flash_attention"])
+        self.seed = None if a["seed"] is None else check_seed(where, a["seed"])
+        weight_arguments.take(self, "kernel", a["kernel_initializer"], a["kernel_regularizer"],
+                              a["kernel_constraint"])
+        weight_arguments.take(self, "bias", a["bias_initializer"], a["bias_regularizer"], a["bias_constraint"])
+        self.sublayer_activity_regularizer = self._regularizer(a["activity_regularizer"])
         self._projections_built = False
 
     def _projection(self, equation, output_shape, bias_axes, name, activation=None):
         """An EinsumDense sublayer with this layer's initializers (each a fresh clone), regularizers, constraints."""
-        return self.backend.api.layers.EinsumDense(
+        layer = self.backend.api.layers.EinsumDense(
             equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None, name=name,
             activation=activation, kernel_initializer=self.kernel_initializer.clone(),
             bias_initializer=self.bias_initializer.clone(), kernel_regularizer=self.kernel_regularizer,
             bias_regularizer=self.bias_regularizer, activity_regularizer=self.sublayer_activity_regularizer,
             kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint, dtype=self._dtype)
+        layer.supports_masking = True  # a masked query or value passes through silently (only this layer's output
+        return layer                   # mask leaves it); Keras's GroupedQueryAttention warns from its EinsumDense
 
     def _finish_build(self):
         """The projections' weights under this layer's name (`<name>/query/kernel`, as Keras's paths: unique when a
@@ -187,10 +194,7 @@ class _MultiHead(Layer):
         config = {
             "dropout": self.dropout, "use_bias": self.use_bias, "use_gate": self.use_gate,
             "sliding_window": self.sliding_window,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            **self._regularizer_configs("kernel_regularizer", "bias_regularizer", "kernel_constraint",
-                                        "bias_constraint"),
+            **weight_arguments.config(self, "kernel", "bias"),
             "activity_regularizer": None if self.sublayer_activity_regularizer is None else serialize(
                 self.sublayer_activity_regularizer),
             "seed": self.seed,
@@ -217,11 +221,18 @@ class _MultiHead(Layer):
         """The projected keys or values as the query heads use them (GroupQueryAttention repeats them)."""
         return x
 
+    def compute_mask(self, query, mask=None):
+        """The output's mask: the query's (Keras 3's: its output steps are the query's)."""
+        return mask
+
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
              return_attention_scores=False, training=None, use_causal_mask=False):
         """attention_output(einsum(weights, values) [* gate]), weights = the masked softmax of einsum(keys,
         queries * scale), dropped out in training; with return_attention_scores also the weights before dropout."""
         ops = self.ops
+        if self._clears_input_masks:
+            for tensor in (query, value, key):
+                masking.set_mask(tensor, None)
         value, key = self._inputs(query, value, key)
         mask = combine_masks(ops, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
                              self.sliding_window)
@@ -247,6 +258,9 @@ class MultiHeadAttention(_MultiHead):
     Weights in Keras's order: query, key, [gate,] value, attention_output, each kernel then bias."""
 
     _key_first = True
+    #: Keras 3's MultiHeadAttention takes the masks off query, value and key in its call: a later layer given
+    #: those tensors (a residual Add) sees them unmasked
+    _clears_input_masks = True
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
@@ -272,9 +286,7 @@ class MultiHeadAttention(_MultiHead):
                 isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in attention_axes)):
             raise invalid_argument(where, "attention_axes", "an int, a tuple of ints or None", attention_axes)
         self.attention_axes = None if attention_axes is None else tuple(int(a) for a in attention_axes)
-        self._common_init(where, dropout, use_bias, sliding_window, flash_attention, kernel_initializer,
-                          bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
-                          kernel_constraint, bias_constraint, use_gate, seed)
+        self._common_init(where, locals())
         self._scale = 1.0 / math.sqrt(float(self.key_dim))
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -343,6 +355,7 @@ class GroupQueryAttention(_MultiHead):
     attention_output (num_query_heads, head_dim, dim), each kernel then bias."""
 
     _key_first = False
+    _clears_input_masks = False  # Keras's GroupedQueryAttention leaves its inputs' masks on them
     _scores_equation, _combine_equation, _softmax_axes, _mask_axis = "bquh,bkuh->buqk", "buqk,bkuh->bquh", (-1,), -3
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
@@ -358,9 +371,7 @@ class GroupQueryAttention(_MultiHead):
             raise invalid_argument(where, "num_key_value_heads", f"a divisor of num_query_heads "
                                    f"({self.num_query_heads})", num_key_value_heads)
         self.num_repeats = self.num_query_heads // self.num_key_value_heads
-        self._common_init(where, dropout, use_bias, sliding_window, flash_attention, kernel_initializer,
-                          bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
-                          kernel_constraint, bias_constraint, use_gate, seed)
+        self._common_init(where, locals())
         self._scale = 1.0 / math.sqrt(float(self.head_dim))
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -477,6 +488,13 @@ class Attention(Layer):
             keep = ops.expand_dims(as_bool(ops, query_mask), -1)
             output = ops.where(keep, output, ops.zeros_like(output))
         return (output, weights) if return_attention_scores else output
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's mask: the query's (mask[0]), or None."""
+        self._validate(inputs, mask)
+        if mask is None or mask[0] is None:
+            return None
+        return self.ops.convert_to_tensor(mask[0])
 
     def compute_output_shape(self, input_shape):
         self._validate(input_shape)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from fitspec import activations, initializers
+from fitspec import activations
 from fitspec.errors import invalid_argument
 from fitspec.initializers.random_initializers import VarianceScaling
+from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
 
 _LETTERS = "[a-zA-Z]"
@@ -117,12 +118,8 @@ class EinsumDense(Layer):
             raise invalid_argument("EinsumDense", "bias_axes", "a str of output letters or None", bias_axes)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation, self.ops)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._regularizer(kernel_regularizer)
-        self.bias_regularizer = self._regularizer(bias_regularizer)
-        self.kernel_constraint = self._constraint(kernel_constraint)
-        self.bias_constraint = self._constraint(bias_constraint)
+        weight_arguments.take(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        weight_arguments.take(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def build(self, input_shape):
         kernel_shape, bias_shape, _, input_axes, output_axes = analyze_equation(
@@ -157,9 +154,7 @@ class EinsumDense(Layer):
         return {
             **super().get_config(), "output_shape": list(self.partial_output_shape), "equation": self.equation,
             "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer), **self._regularizer_configs(
-                "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"),
+            **weight_arguments.config(self, "kernel", "bias"),
         }
 
 

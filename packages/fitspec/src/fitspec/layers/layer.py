@@ -324,19 +324,14 @@ class Layer:
 
     def _walk_variables(self, kind: str) -> list[Variable]:
         own = [v for v in self._own_variables if v.trainable] + [v for v in self._own_variables if not v.trainable]
-        out, seen = [], set()
-        for v in own + [w for layer in self._sublayers() for w in getattr(layer, kind)]:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
+        return unique_by_identity(own + [w for layer in self._sublayers() for w in getattr(layer, kind)])
 
     @property
     def trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return []
         own = [v for v in self._own_variables if v.trainable]
-        return _unique(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
+        return unique_by_identity(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
@@ -676,10 +671,11 @@ def _holds_tensors(value) -> bool:
     return bool(leaves) and all(hasattr(x, "shape") and hasattr(x, "dtype") for x in leaves)
 
 
-def _unique(variables):
+def unique_by_identity(objects) -> list:
+    """`objects` without repeats, each object (by identity, not equality) where it first stands."""
     out, seen = [], set()
-    for v in variables:
-        if id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
+    for obj in objects:
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            out.append(obj)
     return out

@@ -49,6 +49,18 @@ def _check_axes(layer, axes, rank: int) -> list[int]:
     return sorted(a % rank for a in axes)
 
 
+def _take_affine_arguments(layer, where, epsilon, center, scale, beta_initializer, gamma_initializer,
+                           beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint) -> None:
+    """The arguments Batch-, Layer- and GroupNormalization take alike: epsilon (> 0), center and scale (whether
+    beta and gamma exist), and beta's and gamma's initializer, regularizer and constraint."""
+    if not epsilon > 0:
+        raise invalid_argument(where, "epsilon", "a float > 0", epsilon)
+    layer.epsilon = epsilon
+    layer.center, layer.scale = bool(center), bool(scale)
+    weight_arguments.take(layer, "beta", beta_initializer, beta_regularizer, beta_constraint)
+    weight_arguments.take(layer, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+
+
 class BatchNormalization(Layer):
     """Normalise over the batch (and every axis but `axis`) while training, by the moving statistics otherwise.
 
@@ -71,12 +83,9 @@ class BatchNormalization(Layer):
             raise invalid_argument("BatchNormalization", "axis", "an int", axis)
         if not 0.0 <= momentum <= 1.0:
             raise invalid_argument("BatchNormalization", "momentum", "a float in [0, 1]", momentum)
-        if not epsilon > 0:
-            raise invalid_argument("BatchNormalization", "epsilon", "a float > 0", epsilon)
-        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
-        self.center, self.scale = bool(center), bool(scale)
-        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+        _take_affine_arguments(self, "BatchNormalization", epsilon, center, scale, beta_initializer, gamma_initializer,
+                               beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
+        self.axis, self.momentum = axis, momentum
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
@@ -148,12 +157,9 @@ class LayerNormalization(Layer):
         axes = [axis] if isinstance(axis, int) else list(axis) if isinstance(axis, (list, tuple)) else None
         if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
             raise invalid_argument("LayerNormalization", "axis", "an int or a list of ints", axis)
-        if not epsilon > 0:
-            raise invalid_argument("LayerNormalization", "epsilon", "a float > 0", epsilon)
-        self.axis, self.epsilon = axis, epsilon
-        self.center, self.scale = bool(center), bool(scale)
-        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+        _take_affine_arguments(self, "LayerNormalization", epsilon, center, scale, beta_initializer, gamma_initializer,
+                               beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
+        self.axis = axis
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -222,12 +228,9 @@ class GroupNormalization(Layer):
                                    groups)
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise invalid_argument("GroupNormalization", "axis", "an int", axis)
-        if not epsilon > 0:
-            raise invalid_argument("GroupNormalization", "epsilon", "a float > 0", epsilon)
-        self.groups, self.axis, self.epsilon = groups, axis, epsilon
-        self.center, self.scale = bool(center), bool(scale)
-        weight_arguments.take(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        weight_arguments.take(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+        _take_affine_arguments(self, "GroupNormalization", epsilon, center, scale, beta_initializer, gamma_initializer,
+                               beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint)
+        self.groups, self.axis = groups, axis
 
     def build(self, input_shape):
         rank = len(input_shape)

@@ -4,7 +4,8 @@ SimpleRNN, LSTM, GRU (docs/SPEC.md "Recurrent").
 A cell is any layer with `state_size` and `call(inputs, states) -> (output, new_states)`. `RNN` runs it over
 the time axis with `ops.scan` (each backend's loop engine: jax.lax.scan, a tf.while_loop, a Python loop on
 numpy and torch; a Python loop everywhere with `unroll=True`). Where the mask is False at a step, the states
-carry over unchanged and the output repeats the previous step's (the first state), as in Keras 3.
+carry over unchanged and the output repeats the previous step's (the first state), as in Keras 3. A `stateful`
+RNN keeps its final states in variables (`RecurrentStates`) and starts the next call from them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import inspect
 import numpy as np
 import optree
 
-from fitspec import activations, initializers
+from fitspec import activations
 from fitspec.errors import invalid_argument
+from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
+from fitspec.layers.recurrent_dropout import RecurrentDropout, begin_sequences
 from fitspec.scan_loop import scan_by_loop
 
 
@@ -26,17 +29,22 @@ def _check_units(where, units):
     return int(units)
 
 
-def _check_rate(where, argument, rate):
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-        raise invalid_argument(where, argument, "a float in [0, 1]", rate)
-    if rate != 0:  # fitspec draws no per-sequence dropout masks yet (docs/SPEC.md "Recurrent")
-        raise invalid_argument(where, argument, "0.0 (fitspec's recurrent cells have no dropout yet)", rate)
-    return float(rate)
+def project(ops, x, kernel, masks, gates: int, product=None):
+    """product(x, kernel) (default x @ kernel) with x's dropout masks: none, one for every gate, or one per gate (the
+    kernel's last axis in `gates` blocks, block g fed x * masks[g])."""
+    product = product or ops.matmul
+    if masks is None:
+        return product(x, kernel)
+    if len(masks) == 1:
+        return product(x * masks[0], kernel)
+    width = kernel.shape[-1] // gates
+    return ops.concatenate([product(x * mask, kernel[..., g * width:(g + 1) * width])
+                            for g, mask in enumerate(masks)], axis=-1)
 
 
-class _GatedCell(Layer):
+class _GatedCell(RecurrentDropout, Layer):
     """What the three cells share: units, activations, kernel / recurrent_kernel / bias with their initializers,
-    regularizers and constraints, Keras's argument names."""
+    regularizers and constraints, dropout masks (fitspec.layers.recurrent_dropout), Keras's argument names."""
 
     #: gates per unit: the kernel is (input_dim, gates * units)
     gates = 1
@@ -45,9 +53,8 @@ class _GatedCell(Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
+                 implementation=2, **kwargs):
         where = type(self).__name__
-        implementation = kwargs.pop("implementation", 2)
         if implementation not in (1, 2):
             raise invalid_argument(where, "implementation", "1 or 2", implementation)
         super().__init__(**kwargs)
@@ -55,30 +62,22 @@ class _GatedCell(Layer):
         self.activation = activations.get(activation, self.ops)
         self.recurrent_activation = activations.get(recurrent_activation, self.ops)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = self._regularizer(kernel_regularizer)
-        self.recurrent_regularizer = self._regularizer(recurrent_regularizer)
-        self.bias_regularizer = self._regularizer(bias_regularizer)
-        self.kernel_constraint = self._constraint(kernel_constraint)
-        self.recurrent_constraint = self._constraint(recurrent_constraint)
-        self.bias_constraint = self._constraint(bias_constraint)
-        self.dropout = _check_rate(where, "dropout", dropout)
-        self.recurrent_dropout = _check_rate(where, "recurrent_dropout", recurrent_dropout)
-        self.seed = seed
+        weight_arguments.take(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        weight_arguments.take(self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint)
+        weight_arguments.take(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._take_dropout(where, dropout, recurrent_dropout, seed)
+        if self.recurrent_dropout and self.gates > 1:
+            implementation = 1  # as Keras: recurrent dropout takes the per-gate form
         self.implementation = implementation
+        self.mask_count = self.gates if implementation == 1 else 1
 
     def _add_kernels(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise invalid_argument(self.name, "inputs", "a known last dimension", f"<shape {input_shape}>")
         width = self.gates * self.units
-        self.kernel = self.add_weight((input_dim, width), self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
-                                                name="recurrent_kernel", regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = weight_arguments.add(self, "kernel", (input_dim, width))
+        self.recurrent_kernel = weight_arguments.add(self, "recurrent", (self.units, width), name="recurrent_kernel")
 
     def _add_bias(self, shape, initializer=None):
         self.bias = self.add_weight(shape, initializer or self.bias_initializer, name="bias",
@@ -91,30 +90,26 @@ class _GatedCell(Layer):
 
     def get_config(self):
         config = {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                  "use_bias": self.use_bias,
-                  "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                  "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                  "bias_initializer": initializers.serialize(self.bias_initializer),
-                  **self._regularizer_configs("kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                                              "kernel_constraint", "recurrent_constraint", "bias_constraint"),
+                  "use_bias": self.use_bias, **weight_arguments.config(self, "kernel", "recurrent", "bias"),
                   "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
         if self.gates > 1:
             config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        if self.implementation == 1:  # Keras writes no `implementation`; fitspec keeps a per-gate form it was given
+            config["implementation"] = 1
         return config
 
 
 class SimpleRNNCell(_GatedCell):
-    """h = activation(x @ kernel + bias + h_prev @ recurrent_kernel); output h."""
+    """h = activation((x·m) @ kernel + bias + (h_prev·m_r) @ recurrent_kernel); output h (m, m_r the dropout
+    masks in training, else 1)."""
 
     #: _GatedCell's arguments this cell does not take (Keras's SimpleRNNCell has no gates)
     not_taken = ("recurrent_activation",)
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
+    def __init__(self, units, **kwargs):
         if "recurrent_activation" in kwargs:
             raise TypeError("SimpleRNNCell: unexpected keyword argument 'recurrent_activation' (it has no gates).")
-        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer, **kwargs)
+        super().__init__(units, **kwargs)
         self.state_size = self.units
         self.output_size = self.units
 
@@ -125,26 +120,24 @@ class SimpleRNNCell(_GatedCell):
     def call(self, sequence, states, training=False):
         ops = self.ops
         prev_output = states[0] if isinstance(states, (list, tuple)) else states
-        h = ops.matmul(sequence, self.kernel.value)
+        input_masks, recurrent_masks = self.dropout_masks(sequence, prev_output, training)
+        h = project(ops, sequence, self.kernel.value, input_masks, 1)
         if self.use_bias:
             h = h + self.bias.value
-        output = self.activation(h + ops.matmul(prev_output, self.recurrent_kernel.value))
+        output = self.activation(h + project(ops, prev_output, self.recurrent_kernel.value, recurrent_masks, 1))
         return output, [output] if isinstance(states, (list, tuple)) else output
 
 
 class LSTMCell(_GatedCell):
     """z = x @ kernel + h_prev @ recurrent_kernel + bias, split into (i, f, g, o) of `units` each;
     c = σ(f) * c_prev + σ(i) * activation(g), h = σ(o) * activation(c) (σ the recurrent activation);
-    output h, states [h, c]. `unit_forget_bias`: the bias of f starts at 1."""
+    output h, states [h, c]. `unit_forget_bias`: the bias of f starts at 1. In training, x and h_prev are
+    multiplied by their dropout masks (one per gate with implementation 1) before the products."""
 
     gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
@@ -162,17 +155,24 @@ class LSTMCell(_GatedCell):
         self._add_bias((4 * self.units,), initializer)
 
     def call(self, inputs, states, training=False):
-        ops, u = self.ops, self.units
         h_tm1, c_tm1 = states[0], states[1]
-        z = ops.matmul(inputs, self.kernel.value) + ops.matmul(h_tm1, self.recurrent_kernel.value)
+        input_masks, recurrent_masks = self.dropout_masks(inputs, h_tm1, training)
+        h, c = self.lstm_step(inputs, h_tm1, c_tm1, input_masks, recurrent_masks)
+        return h, [h, c]
+
+    def lstm_step(self, inputs, h_tm1, c_tm1, input_masks, recurrent_masks, input_product=None,
+                  recurrent_product=None):
+        """(h, c) of one step, the gates on the last axis of product(x, kernel) (x @ kernel by default)."""
+        ops, u = self.ops, self.units
+        z = (project(ops, inputs, self.kernel.value, input_masks, 4, input_product)
+             + project(ops, h_tm1, self.recurrent_kernel.value, recurrent_masks, 4, recurrent_product))
         if self.use_bias:
             z = z + self.bias.value
-        i = self.recurrent_activation(z[:, :u])
-        f = self.recurrent_activation(z[:, u:2 * u])
-        c = f * c_tm1 + i * self.activation(z[:, 2 * u:3 * u])
-        o = self.recurrent_activation(z[:, 3 * u:])
-        h = o * self.activation(c)
-        return h, [h, c]
+        i = self.recurrent_activation(z[..., :u])
+        f = self.recurrent_activation(z[..., u:2 * u])
+        c = f * c_tm1 + i * self.activation(z[..., 2 * u:3 * u])
+        o = self.recurrent_activation(z[..., 3 * u:])
+        return o * self.activation(c), c
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
@@ -183,16 +183,13 @@ class GRUCell(_GatedCell):
     reset_after=True (bias (2, 3*units): input and recurrent rows): hz, hr, hh = h_prev @ recurrent_kernel +
     recurrent bias; candidate = activation(xh + r * hh). reset_after=False (bias (3*units,)): hz, hr from the
     first 2*units columns; candidate = activation(xh + (r * h_prev) @ recurrent_kernel[:, 2*units:]).
-    z = σ(xz + hz), r = σ(xr + hr); h = z * h_prev + (1 - z) * candidate."""
+    z = σ(xz + hz), r = σ(xr + hr); h = z * h_prev + (1 - z) * candidate. In training, x and h_prev are multiplied
+    by their dropout masks (one per gate with implementation 1) where they enter the products."""
 
     gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 reset_after=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
         self.reset_after = bool(reset_after)
         self.state_size = self.units
         self.output_size = self.units
@@ -204,32 +201,48 @@ class GRUCell(_GatedCell):
     def call(self, inputs, states, training=False):
         ops, u = self.ops, self.units
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
+        input_masks, recurrent_masks = self.dropout_masks(inputs, h_tm1, training)
         recurrent_kernel = self.recurrent_kernel.value
         input_bias = recurrent_bias = None
         if self.use_bias:
             bias = self.bias.value
             input_bias, recurrent_bias = (bias[0], bias[1]) if self.reset_after else (bias, None)
-        matrix_x = ops.matmul(inputs, self.kernel.value)
+        matrix_x = project(ops, inputs, self.kernel.value, input_masks, 3)
         if input_bias is not None:
             matrix_x = matrix_x + input_bias
         if self.reset_after:
-            matrix_inner = ops.matmul(h_tm1, recurrent_kernel)
+            matrix_inner = project(ops, h_tm1, recurrent_kernel, recurrent_masks, 3)
             if recurrent_bias is not None:
                 matrix_inner = matrix_inner + recurrent_bias
         else:
-            matrix_inner = ops.matmul(h_tm1, recurrent_kernel[:, :2 * u])
+            matrix_inner = project(ops, h_tm1, recurrent_kernel[:, :2 * u],
+                                   None if recurrent_masks is None else recurrent_masks[:2], 2)
         z = self.recurrent_activation(matrix_x[:, :u] + matrix_inner[:, :u])
         r = self.recurrent_activation(matrix_x[:, u:2 * u] + matrix_inner[:, u:2 * u])
         if self.reset_after:
             recurrent_h = r * matrix_inner[:, 2 * u:]
         else:
-            recurrent_h = ops.matmul(r * h_tm1, recurrent_kernel[:, 2 * u:])
+            candidate_h = h_tm1 if recurrent_masks is None else h_tm1 * recurrent_masks[-1]
+            recurrent_h = ops.matmul(r * candidate_h, recurrent_kernel[:, 2 * u:])
         hh = self.activation(matrix_x[:, 2 * u:] + recurrent_h)
         h = z * h_tm1 + (1 - z) * hh
         return h, [h] if isinstance(states, (list, tuple)) else h
 
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}
+
+
+_BOUND: dict = {}
+
+
+def bound_to(layer, cls):
+    """`cls` (a core Layer class that Keras does not export) bound to `layer`'s backend, made once per backend."""
+    backend = type(layer).backend
+    key = (cls, id(backend))
+    if key not in _BOUND:
+        base = backend.api.layers.Layer
+        _BOUND[key] = type(cls.__name__, (cls, base), {"__module__": base.__module__, "__qualname__": cls.__name__})
+    return _BOUND[key]
 
 
 def _state_sizes(cell) -> list:
@@ -246,6 +259,8 @@ class RNN(Layer):
     `return_sequences`; with `return_state`, a list [output, *final states]. `go_backwards` reads the
     steps last to first (and returns the sequence in that order). `initial_state` replaces the zero
     states. `mask` (batch, time): a False step keeps the states and repeats the previous output.
+    `stateful`: the final states are kept (`states`, a RecurrentStates) and start the next call, until
+    `reset_state()`. Dropout cells draw their masks once per call, before the loop (recurrent_dropout).
     """
 
     supports_masking = True
@@ -256,35 +271,59 @@ class RNN(Layer):
             cell = type(self).backend.api.layers.StackedRNNCells(cell)  # the class bound to this backend
         if not isinstance(cell, Layer) or getattr(cell, "state_size", None) is None:
             raise invalid_argument("RNN", "cell", "a Layer with `state_size` and `call(inputs, states)`", cell)
-        if stateful:
-            raise invalid_argument("RNN", "stateful", "False (fitspec's RNNs keep no state between calls yet)",
-                                   stateful)
         super().__init__(**kwargs)
         self.cell = cell
         for argument, value in (("return_sequences", return_sequences), ("return_state", return_state),
-                                ("go_backwards", go_backwards), ("unroll", unroll),
+                                ("go_backwards", go_backwards), ("stateful", stateful), ("unroll", unroll),
                                 ("zero_output_for_mask", zero_output_for_mask)):
             if not isinstance(value, (bool, np.bool_)):
                 raise invalid_argument("RNN", argument, "a bool", value)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.states = None  # a stateful RNN's RecurrentStates, made by build
 
     @property
     def state_size(self):
         return self.cell.state_size
 
+    #: the rank of the inputs (batch, time, *features)
+    input_rank = 3
+    input_axes = "(batch, time, features)"
+
+    def _check_rank(self, shape):
+        if len(shape) != self.input_rank:
+            raise invalid_argument(self.name, "inputs", f"a {self.input_rank}-D tensor {self.input_axes}",
+                                   f"<shape {tuple(shape)}>")
+
     def build(self, sequences_shape, initial_state_shape=None):
-        if len(sequences_shape) != 3:
-            raise invalid_argument(self.name, "inputs", "a 3-D tensor (batch, time, features)",
-                                   f"<shape {tuple(sequences_shape)}>")
+        self._check_rank(sequences_shape)
         cell = self.cell
         if not cell.built:
             step_shape = (sequences_shape[0], *sequences_shape[2:])
             cell._build_shapes = list(step_shape)
             cell.build(step_shape)
             cell.built = True
+        if self.stateful and self.states is None:
+            if sequences_shape[0] is None:
+                raise invalid_argument(self.name, "stateful", "a fixed batch size (the inputs' first dimension)",
+                                       f"<inputs of shape {tuple(sequences_shape)}>")
+            self.states = bound_to(self, RecurrentStates)(self.get_initial_state(sequences_shape[0]), name="states")
+
+    def _symbolic_call(self, args, kwargs):
+        batch = getattr(args[0], "shape", (None,))[0] if args else None
+        if self.stateful and batch is None:
+            raise invalid_argument(self.name, "stateful", "a fixed batch size (Input(batch_shape=...) or "
+                                   "Input(shape=..., batch_size=...))", "<inputs of unknown batch size>")
+        return super()._symbolic_call(args, kwargs)
+
+    def reset_state(self):
+        """A stateful RNN's states back to zeros (nothing for another)."""
+        if self.states is not None:
+            self.states.reset()
+
+    reset_states = reset_state  # Keras's other name
 
     def get_initial_state(self, batch_size):
         cell = self.cell
@@ -296,33 +335,31 @@ class RNN(Layer):
     def call(self, sequences, initial_state=None, mask=None, training=False):
         ops = self.ops
         shape = tuple(ops.shape(sequences))
-        if len(shape) != 3:
-            raise invalid_argument(self.name, "inputs", "a 3-D tensor (batch, time, features)", f"<shape {shape}>")
+        self._check_rank(shape)
         batch, steps = shape[0], shape[1]
-        states = self.get_initial_state(batch) if initial_state is None else initial_state
+        if self.stateful and self.states.batch_size != batch:
+            raise invalid_argument(self.name, "inputs", f"batches of {self.states.batch_size} sequences (the batch "
+                                   "size of a stateful RNN's states)", f"<shape {shape}>")
+        if initial_state is None:
+            states = self.states.read() if self.stateful else self.get_initial_state(batch)
+        else:
+            states = initial_state
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         sizes = _state_sizes(self.cell)
         if len(states) != len(sizes):
             raise invalid_argument(self.name, "initial_state", f"a list of {len(sizes)} tensors (one per state)",
                                    f"<a list of {len(states)}>")
         states = optree.tree_map(lambda s: ops.cast(ops.convert_to_tensor(s), self.cell.dtype), states)
-        flat_sizes = optree.tree_leaves(sizes)
-        flat_states = optree.tree_leaves(states)
-        if len(flat_states) != len(flat_sizes):
-            raise invalid_argument(self.name, "initial_state", f"{len(flat_sizes)} tensors (one per state)",
-                                   f"<{len(flat_states)} tensors>")
-        for state, size in zip(flat_states, flat_sizes):
-            if tuple(ops.shape(state)) != (batch, size):
-                raise invalid_argument(self.name, "initial_state", f"tensors of shape ({batch}, {size})",
-                                       f"<shape {tuple(ops.shape(state))}>")
-        time_major = ops.transpose(sequences, (1, 0, 2))
+        self._check_states(batch, optree.tree_leaves(states))
+        time_major = ops.transpose(sequences, (1, 0, *range(2, len(shape))))
         if mask is not None:
             if isinstance(mask, (list, tuple)):
                 mask = mask[0]
             if tuple(ops.shape(mask)) != (batch, steps):
                 raise invalid_argument(self.name, "mask", f"a (batch, time) = ({batch}, {steps}) mask",
                                        f"<shape {tuple(ops.shape(mask))}>")
-            mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool"), (1, 0)), -1)  # (time, batch, 1)
+            mask = ops.reshape(ops.transpose(ops.cast(mask, "bool"), (1, 0)),
+                               (steps, batch, *[1] * (len(shape) - 2)))  # (time, batch, 1, ...)
         if self.go_backwards:
             backwards = np.arange(steps - 1, -1, -1)
             time_major = ops.take(time_major, backwards, axis=0)
@@ -348,13 +385,31 @@ class RNN(Layer):
             return optree.tree_map(lambda new, old: ops.where(kept, new, old), new_states, list(states)), output
 
         xs = time_major if mask is None else (time_major, mask)
-        final_states, outputs = (scan_by_loop(ops.stack, step, states, xs) if self.unroll
-                                 else ops.scan(step, states, xs))
-        outputs = ops.transpose(outputs, (1, 0, 2))
+        began = begin_sequences(cell, time_major[0], states)
+        try:
+            final_states, outputs = (scan_by_loop(ops.stack, step, states, xs) if self.unroll
+                                     else ops.scan(step, states, xs))
+        finally:
+            for dropping in began:
+                dropping.end_sequence()
+        if self.stateful:
+            self.states.write(final_states)
+        outputs = ops.transpose(outputs, (1, 0, *range(2, len(ops.shape(outputs)))))
         output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
             return [output, *final_states]
         return output
+
+    def _check_states(self, batch, flat_states) -> None:
+        """Each state shaped as the initial states are ((batch, size), or a ConvLSTM's (batch, *spatial, filters))."""
+        shapes = [tuple(self.ops.shape(s)) for s in optree.tree_leaves(self.get_initial_state(batch))]
+        if len(flat_states) != len(shapes):
+            raise invalid_argument(self.name, "initial_state", f"{len(shapes)} tensors (one per state)",
+                                   f"<{len(flat_states)} tensors>")
+        for state, expected in zip(flat_states, shapes):
+            if tuple(self.ops.shape(state)) != expected:
+                raise invalid_argument(self.name, "initial_state", f"tensors of shape {expected}",
+                                       f"<shape {tuple(self.ops.shape(state))}>")
 
     def compute_mask(self, inputs, mask=None):
         """The input mask for the sequence output (None for the last step's), None for the states."""
@@ -383,6 +438,44 @@ class RNN(Layer):
 
 def _as_list(states):
     return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+class RecurrentStates(Layer):
+    """A stateful RNN's states: one non-trainable variable per state tensor, of the batch size it was built for.
+    Like a SeedGenerator's state, they are variables (they travel through `stateless_call` and the step's state, so
+    fit, evaluate and predict carry them from batch to batch on every backend) but not weights, as in Keras 3:
+    neither `get_weights` nor `model.save` holds them."""
+
+    def __init__(self, initial_states, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        leaves, self._structure = optree.tree_flatten(list(initial_states))
+        self.batch_size = int(self.ops.shape(leaves[0])[0])
+        self._variables = []
+        for index, state in enumerate(leaves):
+            variable = self.backend.Variable(np.zeros(tuple(self.ops.shape(state))), dtype=self.ops.dtype(state),
+                                             trainable=False, name=f"rnn_state_{index}")
+            self._track_variable(variable)
+            self._variables.append(variable)
+        self.built = True
+
+    @property
+    def weights(self) -> list:
+        return []  # variables, not weights
+
+    def read(self) -> list:
+        """The states, as the RNN's `initial_state` (copies: torch's backward needs the values it read)."""
+        return optree.tree_unflatten(self._structure, [v.value + 0 for v in self._variables])
+
+    def write(self, states) -> None:
+        for variable, state in zip(self._variables, optree.tree_leaves(list(states))):
+            variable.assign(self.ops.stop_gradient(state))
+
+    def reset(self) -> None:
+        for variable in self._variables:
+            variable.assign(self.ops.zeros_like(variable.value))
+
+    def call(self, *args, **kwargs):
+        raise TypeError("RecurrentStates is not callable: an RNN reads and writes it.")
 
 
 class StackedRNNCells(Layer):
@@ -466,7 +559,8 @@ class _CellRNN(RNN):
 
     def __init__(self, units, **kwargs):
         rnn_kwargs = {k: kwargs.pop(k) for k in _RNN_ARGUMENTS if k in kwargs}
-        cell_class = getattr(type(self).backend.api.layers, self.cell_class.__name__)  # bound to this backend
+        cell_class = getattr(type(self).backend.api.layers, self.cell_class.__name__, None) or bound_to(
+            self, self.cell_class)  # bound to this backend
         cell = cell_class(units, dtype=rnn_kwargs.get("dtype"), trainable=rnn_kwargs.get("trainable", True), **kwargs)
         super().__init__(cell, **rnn_kwargs)
 
@@ -483,7 +577,7 @@ class _CellRNN(RNN):
                                                  if k not in ("cell", "zero_output_for_mask")})
 
 
-def _signature_of_both(cell_class):
+def signature_of_both(cell_class, leading=("units",)):
     """The signature `LSTM(units, ...)` takes: the cell's keyword arguments and the RNN's (so configs are checked
     against what the layer takes, saving.serialization)."""
     found = {}
@@ -493,12 +587,12 @@ def _signature_of_both(cell_class):
             continue
         for parameter in inspect.signature(init).parameters.values():
             if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY) and parameter.name not in (
-                    "self", "units", "cell", "zero_output_for_mask", *getattr(cell_class, "not_taken", ())
+                    "self", *leading, "cell", "zero_output_for_mask", *getattr(cell_class, "not_taken", ())
             ) and parameter.name not in found:
                 found[parameter.name] = parameter.default
-    found.setdefault("implementation", 2)
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                  inspect.Parameter("units", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if "implementation" not in getattr(cell_class, "not_taken", ()):
+        found.setdefault("implementation", 2)
+    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in ("self", *leading)]
     parameters += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
                    for name, default in found.items()]
     return inspect.Signature(parameters)
@@ -540,7 +634,7 @@ class GRU(_CellRNN):
 
 
 for _cls in (SimpleRNN, LSTM, GRU):
-    _cls.__init__.__signature__ = _signature_of_both(_cls.cell_class)
+    _cls.__init__.__signature__ = signature_of_both(_cls.cell_class)
 
 
 CLASSES = {cls.__name__: cls for cls in (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM,

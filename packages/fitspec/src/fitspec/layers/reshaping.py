@@ -146,6 +146,18 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
+def _pairs_config(rank: int, pairs) -> list:
+    """`_pairs`'s amounts as Keras's config writes them: the (before, after) pair in 1-D, else a list of pairs."""
+    return list(pairs[0]) if rank == 1 else [list(p) for p in pairs]
+
+
+def _edit_each_axis(ops, inputs, axes, pairs, edit):
+    """inputs with `edit(ops, x, axis, before, after)` (padding or cropping) applied on each axis in turn."""
+    for axis, (before, after) in zip(axes, pairs):
+        inputs = edit(ops, inputs, axis, before, after)
+    return inputs
+
+
 class _Spatial(Layer):
     """A layer over the spatial axes of a (batch, *spatial, channels) input (or channels_first)."""
 
@@ -273,13 +285,10 @@ class _ZeroPadding(_Spatial):
 
     def call(self, inputs):
         self._check(self.ops.shape(inputs))
-        for axis, (before, after) in zip(self._axes, self.padding):
-            inputs = pad_with_zeros(self.ops, inputs, axis, before, after)
-        return inputs
+        return _edit_each_axis(self.ops, inputs, self._axes, self.padding, pad_with_zeros)
 
     def get_config(self):
-        padding = list(self.padding[0]) if self.rank == 1 else [list(p) for p in self.padding]
-        return {**super().get_config(), "padding": padding}
+        return {**super().get_config(), "padding": _pairs_config(self.rank, self.padding)}
 
 
 class ZeroPadding1D(_ZeroPadding):
@@ -326,13 +335,10 @@ class _Cropping(_Spatial):
         shape = self.ops.shape(inputs)
         self._check(shape)
         self.compute_output_shape(tuple(shape))
-        for axis, (before, after) in zip(self._axes, self.cropping):
-            inputs = crop(self.ops, inputs, axis, before, after)
-        return inputs
+        return _edit_each_axis(self.ops, inputs, self._axes, self.cropping, crop)
 
     def get_config(self):
-        cropping = list(self.cropping[0]) if self.rank == 1 else [list(p) for p in self.cropping]
-        return {**super().get_config(), "cropping": cropping}
+        return {**super().get_config(), "cropping": _pairs_config(self.rank, self.cropping)}
 
 
 class Cropping1D(_Cropping):

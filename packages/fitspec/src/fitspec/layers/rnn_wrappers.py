@@ -7,6 +7,7 @@ import numpy as np
 
 from fitspec.errors import invalid_argument
 from fitspec.layers.layer import Layer
+from fitspec.layers.wrapper import Wrapper
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -16,17 +17,11 @@ def _reversed_in_time(ops, x):
     return ops.take(x, np.arange(steps - 1, -1, -1), axis=1)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """outputs[:, t] = layer(inputs[:, t]) for each step t (the step's mask, if the layer's call takes one); the
     input mask passes through."""
 
     supports_masking = True
-
-    def __init__(self, layer, **kwargs):
-        if not isinstance(layer, Layer):
-            raise invalid_argument("TimeDistributed", "layer", "a Layer instance", layer)
-        super().__init__(**kwargs)
-        self.layer = layer
 
     def build(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
@@ -55,19 +50,6 @@ class TimeDistributed(Layer):
                 kwargs["training"] = training
             outputs.append(layer.call(inputs[:, t], **kwargs))
         return ops.stack(outputs, axis=1)
-
-    def get_config(self):
-        from fitspec.saving.serialization import serialize_keras_object
-
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config):
-        from fitspec.saving.serialization import deserialize_keras_object
-
-        layer = deserialize_keras_object(config.get("layer"), None, cls.backend.api, f"{cls.__name__}.from_config",
-                                         build=False)
-        return super().from_config({**config, "layer": layer})
 
 
 def _renamed_copy(layer, name, **changes):

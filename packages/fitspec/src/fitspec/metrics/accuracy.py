@@ -42,24 +42,20 @@ def sparse_categorical_accuracy(ops, y_true, y_pred):
     return ops.cast(matches, ops.dtype(y_pred))
 
 
-class Accuracy(PerSampleMean):
-    function, default_name = staticmethod(accuracy), "accuracy"
+class Accuracy(PerSampleMean, function=accuracy):
     targets, direction = "like_predictions", "up"
 
 
-class BinaryAccuracy(PerSampleMean):
-    function, default_name = staticmethod(binary_accuracy), "binary_accuracy"
+class BinaryAccuracy(PerSampleMean, function=binary_accuracy):
     targets, direction = "probabilities", "up"
     options = {"threshold": 0.5}
 
 
-class CategoricalAccuracy(PerSampleMean):
-    function, default_name = staticmethod(categorical_accuracy), "categorical_accuracy"
+class CategoricalAccuracy(PerSampleMean, function=categorical_accuracy):
     targets, direction = "like_predictions", "up"
 
 
-class SparseCategoricalAccuracy(PerSampleMean):
-    function, default_name = staticmethod(sparse_categorical_accuracy), "sparse_categorical_accuracy"
+class SparseCategoricalAccuracy(PerSampleMean, function=sparse_categorical_accuracy):
     targets, direction = "class_ids", "up"
 
 

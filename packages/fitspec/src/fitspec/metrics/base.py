@@ -9,15 +9,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from fitspec import initializers
+from fitspec.backend_bound import BackendBound
 from fitspec.errors import invalid_argument
 from fitspec.naming import to_snake_case
 from fitspec.variables import StatelessScope
 
 
-class Metric:
+class Metric(BackendBound):
     """Base class. Subclasses create state with `add_variable` and implement `update_state`, `result`."""
 
-    backend: ClassVar = None
     #: "up" or "down" when a better model moves the result that way; callbacks read it in mode "auto".
     direction: ClassVar[str | None] = None
     #: what fit() checks of the targets on the host, as fitspec.losses.Loss.targets (None: no rule)
@@ -28,14 +28,6 @@ class Metric:
         self._dtype = dtype
         self._variables = []
         self._initial_values = []
-
-    @property
-    def ops(self):
-        return self.backend.ops
-
-    @property
-    def dtype(self):
-        return self._dtype or self.backend.floatx()
 
     @property
     def variables(self) -> list:

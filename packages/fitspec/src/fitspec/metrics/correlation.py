@@ -40,13 +40,11 @@ def concordance_correlation(ops, y_true, y_pred, axis=-1):
     return ops.mean(2.0 * covariance / (norm + fuzz(ops)), axis=axis)
 
 
-class PearsonCorrelation(PerSampleMean):
-    function, default_name = staticmethod(pearson_correlation), "pearson_correlation"
+class PearsonCorrelation(PerSampleMean, function=pearson_correlation):
     targets, direction = "like_predictions", "up"
     options = {"axis": -1}
 
 
-class ConcordanceCorrelation(PerSampleMean):
-    function, default_name = staticmethod(concordance_correlation), "concordance_correlation"
+class ConcordanceCorrelation(PerSampleMean, function=concordance_correlation):
     targets, direction = "like_predictions", "up"
     options = {"axis": -1}

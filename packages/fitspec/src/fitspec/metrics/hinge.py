@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from fitspec import losses
-from fitspec.metrics.reduction import PerSampleMean
+from fitspec.metrics.reduction import LossMean
 
 
-class Hinge(PerSampleMean):
-    function, default_name = staticmethod(losses.hinge), "hinge"
-    targets, direction = "like_predictions", "down"
+class Hinge(LossMean, function=losses.hinge):
+    """The weighted mean of losses.hinge."""
 
 
-class SquaredHinge(PerSampleMean):
+class SquaredHinge(LossMean, function=losses.squared_hinge):
     """The weighted mean of losses.squared_hinge."""
 
-    function, default_name = staticmethod(losses.squared_hinge), "squared_hinge"
-    targets, direction = "like_predictions", "down"
 
-
-class CategoricalHinge(PerSampleMean):
+class CategoricalHinge(LossMean, function=losses.categorical_hinge):
     """The weighted mean of losses.categorical_hinge."""
-
-    function, default_name = staticmethod(losses.categorical_hinge), "categorical_hinge"
-    targets, direction = "like_predictions", "down"

@@ -9,6 +9,8 @@ Keras computes it whatever floatx is.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from fitspec.errors import invalid_argument
@@ -23,6 +25,8 @@ def _ids(ops, x, sparse, axis):
 class IoU(Metric):
     targets = "class_ids"
     direction = "up"
+    #: the arguments a subclass fixes (its constructor does not take them), left out of its config as Keras does
+    fixed_arguments: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
                  sparse_y_pred=True, axis=-1):
@@ -69,22 +73,20 @@ class IoU(Metric):
         return ops.sum(iou) / (ops.sum(ops.cast(valid, "float32")) + fuzz(ops))
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        config = {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
+                  "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                  "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {key: value for key, value in config.items() if key not in self.fixed_arguments}
 
 
 class MeanIoU(IoU):
+    fixed_arguments = ("target_class_ids",)
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True,
                  axis=-1):
         super().__init__(num_classes, list(range(num_classes)) if isinstance(num_classes, int) else [0], name=name,
                          dtype=dtype, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
                          sparse_y_pred=sparse_y_pred, axis=axis)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["target_class_ids"]
-        return config
 
 
 class BinaryIoU(IoU):
@@ -107,26 +109,18 @@ class BinaryIoU(IoU):
 
 class OneHotIoU(IoU):
     targets = "like_predictions"
+    fixed_arguments = ("sparse_y_true",)
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
                  axis=-1):
         super().__init__(num_classes, target_class_ids, name=name, dtype=dtype, ignore_class=ignore_class,
                          sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
 
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
-
 
 class OneHotMeanIoU(MeanIoU):
     targets = "like_predictions"
+    fixed_arguments = ("target_class_ids", "sparse_y_true")
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
         super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class, sparse_y_true=False,
                          sparse_y_pred=sparse_y_pred, axis=axis)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config

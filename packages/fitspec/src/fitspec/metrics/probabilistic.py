@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fitspec import losses
 from fitspec.errors import invalid_argument
-from fitspec.metrics.reduction import Mean, MeanMetricWrapper, PerSampleMean, _with_ops
+from fitspec.metrics.reduction import LossMean, Mean, MeanMetricWrapper, _with_ops
 
 
 def _smoothing(where, label_smoothing) -> float:
@@ -95,11 +95,9 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         return {**super().get_config(), "ignore_class": self.ignore_class}
 
 
-class KLDivergence(PerSampleMean):
-    function, default_name = staticmethod(losses.kl_divergence), "kl_divergence"
-    targets, direction = "like_predictions", "down"
+class KLDivergence(LossMean, function=losses.kl_divergence):
+    """The weighted mean of losses.kl_divergence."""
 
 
-class Poisson(PerSampleMean):
-    function, default_name = staticmethod(losses.poisson), "poisson"
-    targets, direction = "like_predictions", "down"
+class Poisson(LossMean, function=losses.poisson):
+    """The weighted mean of losses.poisson."""

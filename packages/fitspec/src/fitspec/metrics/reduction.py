@@ -112,13 +112,20 @@ class MeanMetricWrapper(Mean):
 
 
 class PerSampleMean(MeanMetricWrapper):
-    """A built-in metric that is the weighted mean of one per-sample function: a subclass sets `function`
-    (`function(ops, y_true, y_pred, **options)`), its `default_name` and its keyword `options` with their defaults, as
-    Keras's constructor takes them after `name` and `dtype`."""
+    """A built-in metric that is the weighted mean of one per-sample function: a subclass names the function
+    (`function(ops, y_true, y_pred, **options)`) and its default name in its class statement, and sets its keyword
+    `options` with their defaults, as Keras's constructor takes them after `name` and `dtype`."""
 
     function: ClassVar = None
     default_name: ClassVar[str] = ""
     options: ClassVar[dict] = {}
+
+    def __init_subclass__(cls, function=None, name=None, **kwargs):
+        """`class Hinge(LossMean, function=losses.hinge)`: the subclass's per-sample function, and its default name
+        (`name`, else the function's)."""
+        super().__init_subclass__(**kwargs)
+        if function is not None:
+            cls.function, cls.default_name = staticmethod(function), name or function.__name__
 
     def __init__(self, name=None, dtype=None, **options):
         for option in options:
@@ -127,6 +134,12 @@ class PerSampleMean(MeanMetricWrapper):
                                 f"dtype{''.join(f', {o}' for o in self.options)}.")
         super().__init__(_with_ops(type(self).function, self.ops), name=name or self.default_name, dtype=dtype,
                          **{**self.options, **options})
+
+
+class LossMean(PerSampleMean):
+    """The weighted mean of a per-sample loss of fitspec.losses: targets like the predictions, lower is better."""
+
+    targets, direction = "like_predictions", "down"
 
 
 def _is_int(weight) -> bool:

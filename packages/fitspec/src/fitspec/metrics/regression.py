@@ -5,23 +5,20 @@ from __future__ import annotations
 from fitspec import losses
 from fitspec.errors import invalid_argument
 from fitspec.metrics.base import Metric
-from fitspec.metrics.reduction import Mean, PerSampleMean
+from fitspec.metrics.reduction import LossMean, Mean, PerSampleMean
 from fitspec.reduction import squeeze_or_expand_to_same_rank
 
 
-class MeanSquaredError(PerSampleMean):
-    function, default_name = staticmethod(losses.mean_squared_error), "mean_squared_error"
-    targets, direction = "like_predictions", "down"
+class MeanSquaredError(LossMean, function=losses.mean_squared_error):
+    """The weighted mean of losses.mean_squared_error."""
 
 
-class MeanAbsoluteError(PerSampleMean):
-    function, default_name = staticmethod(losses.mean_absolute_error), "mean_absolute_error"
-    targets, direction = "like_predictions", "down"
+class MeanAbsoluteError(LossMean, function=losses.mean_absolute_error):
+    """The weighted mean of losses.mean_absolute_error."""
 
 
-class MeanAbsolutePercentageError(PerSampleMean):
-    function, default_name = staticmethod(losses.mean_absolute_percentage_error), "mean_absolute_percentage_error"
-    targets, direction = "like_predictions", "down"
+class MeanAbsolutePercentageError(LossMean, function=losses.mean_absolute_percentage_error):
+    """The weighted mean of losses.mean_absolute_percentage_error."""
 
 
 def cosine_similarity(ops, y_true, y_pred, axis=-1):
@@ -29,8 +26,7 @@ def cosine_similarity(ops, y_true, y_pred, axis=-1):
     return -losses.cosine_similarity(ops, y_true, y_pred, axis=axis)
 
 
-class CosineSimilarity(PerSampleMean):
-    function, default_name = staticmethod(cosine_similarity), "cosine_similarity"
+class CosineSimilarity(PerSampleMean, function=cosine_similarity):
     targets, direction = "like_predictions", "up"
     options = {"axis": -1}
 
@@ -55,14 +51,12 @@ class RootMeanSquaredError(Mean):
         return self.ops.sqrt(super().result())
 
 
-class LogCoshError(PerSampleMean):
-    function, default_name = staticmethod(losses.log_cosh), "logcosh"
-    targets, direction = "like_predictions", "down"
+class LogCoshError(LossMean, function=losses.log_cosh, name="logcosh"):
+    """The weighted mean of losses.log_cosh."""
 
 
-class MeanSquaredLogarithmicError(PerSampleMean):
-    function, default_name = staticmethod(losses.mean_squared_logarithmic_error), "mean_squared_logarithmic_error"
-    targets, direction = "like_predictions", "down"
+class MeanSquaredLogarithmicError(LossMean, function=losses.mean_squared_logarithmic_error):
+    """The weighted mean of losses.mean_squared_logarithmic_error."""
 
 
 class R2Score(Metric):

@@ -13,7 +13,7 @@ def model_functions(api) -> dict:
         """The model `model.to_json()` describes, on this backend, with new weights."""
         return serialization.model_from_json(api, json_string, custom_objects)
 
-    return {"model_from_json": model_from_json, "clone_model": clone_model}
+    return {"model_from_json": model_from_json, "clone_model": clone_model, "save_model": save_model}
 
 
 def layer_functions(api) -> dict:
@@ -54,11 +54,32 @@ def _custom_object_functions(api) -> dict:
     }
 
 
-def saving_functions(api) -> dict:
-    def save_model(model, filepath, overwrite=True):
-        model.save(filepath, overwrite=overwrite)
+def _model(where: str, model):
+    from fitspec.models.model import Model
 
-    return {**_custom_object_functions(api), "save_model": save_model}
+    if not isinstance(model, Model):
+        raise invalid_argument(where, "model", "a fitspec Model", model)
+    return model
+
+
+def save_model(model, filepath, overwrite=True):
+    """`fs.models.save_model` / `fs.saving.save_model`: `model.save(filepath, overwrite)` (written atomically)."""
+    _model("save_model", model).save(filepath, overwrite=overwrite)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """`fs.saving.save_weights`: `model.save_weights(filepath, overwrite)` (written atomically)."""
+    _model("save_weights", model).save_weights(filepath, overwrite=overwrite)
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """`fs.saving.load_weights`: `model.load_weights(filepath, skip_mismatch)`."""
+    _model("load_weights", model).load_weights(filepath, skip_mismatch=skip_mismatch)
+
+
+def saving_functions(api) -> dict:
+    return {**_custom_object_functions(api), "save_model": save_model, "save_weights": save_weights,
+            "load_weights": load_weights}
 
 
 def utils_functions(api) -> dict:

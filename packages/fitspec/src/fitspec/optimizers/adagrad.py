@@ -3,24 +3,16 @@ initial_accumulator_value (0.1)."""
 
 from __future__ import annotations
 
-from fitspec import initializers
-from fitspec.optimizers.base import Optimizer
+from fitspec.optimizers.accumulators import AccumulatorOptimizer
 
 
-class Adagrad(Optimizer):
+class Adagrad(AccumulatorOptimizer):
     hyperparameters = ("initial_accumulator_value", "epsilon")
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
                  name=None, **kwargs):
         super().__init__(learning_rate, weight_decay, initial_accumulator_value=initial_accumulator_value,
                          epsilon=epsilon, name=name, **kwargs)
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        start = initializers.Constant(self.initial_accumulator_value)
-        self._accumulators = [self.add_variable_from_reference(v, "accumulator", start) for v in var_list]
 
     def update_group(self, group, gradients, variables, learning_rate):
         a = group.slots(self._accumulators)

@@ -7,12 +7,11 @@ the accumulators n start at initial_accumulator_value (0.1), the linears z at 0.
 
 from __future__ import annotations
 
-from fitspec import initializers
 from fitspec.errors import invalid_argument
-from fitspec.optimizers.base import Optimizer
+from fitspec.optimizers.accumulators import AccumulatorOptimizer
 
 
-class Ftrl(Optimizer):
+class Ftrl(AccumulatorOptimizer):
     hyperparameters = ("learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
                        "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta")
 
@@ -39,8 +38,6 @@ class Ftrl(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        start = initializers.Constant(self.initial_accumulator_value)
-        self._accumulators = [self.add_variable_from_reference(v, "accumulator", start) for v in var_list]
         self._linears = [self.add_variable_from_reference(v, "linear") for v in var_list]
 
     def update_group(self, group, gradients, variables, learning_rate):

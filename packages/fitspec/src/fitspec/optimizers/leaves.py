@@ -20,6 +20,12 @@ import operator
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 
 
+def binary_operator(name: str) -> tuple:
+    """Leaves' pair (x op y, y op x) of the binary op `name`: the group maps the first with `binary`, the reflected
+    one (a scalar first) with `scalar_first`."""
+    return (lambda x, y: x.group.binary(name, x, y)), (lambda x, y: x.group.scalar_first(name, y, x))
+
+
 class Leaves:
     """A group's tensors, one per variable, with elementwise arithmetic: `m * beta + g * (1 - beta)`.
 
@@ -39,29 +45,10 @@ class Leaves:
     def __len__(self):
         return len(self._tensors)
 
-    def __add__(self, other):
-        return self.group.binary("add", self, other)
-
-    def __radd__(self, other):
-        return self.group.scalar_first("add", other, self)
-
-    def __sub__(self, other):
-        return self.group.binary("sub", self, other)
-
-    def __rsub__(self, other):
-        return self.group.scalar_first("sub", other, self)
-
-    def __mul__(self, other):
-        return self.group.binary("mul", self, other)
-
-    def __rmul__(self, other):
-        return self.group.scalar_first("mul", other, self)
-
-    def __truediv__(self, other):
-        return self.group.binary("div", self, other)
-
-    def __rtruediv__(self, other):
-        return self.group.scalar_first("div", other, self)
+    __add__, __radd__ = binary_operator("add")
+    __sub__, __rsub__ = binary_operator("sub")
+    __mul__, __rmul__ = binary_operator("mul")
+    __truediv__, __rtruediv__ = binary_operator("div")
 
     def __neg__(self):
         return self.group.unary("negative", self)
