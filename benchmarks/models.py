@@ -40,8 +40,8 @@ class ModelSpec:
     requires: tuple[str, ...] = ()
     #: a Dropout(dropout) after each hidden Dense layer; 0: none
     dropout: float = 0.0
-    #: the global dtype policy the model is built under (mixed precision); None: floatx. Its figures are fitspec's
-    #: alone, beside its float32 twin's: the native loops and Keras train the float32 model
+    #: the global dtype policy the model is built under (mixed precision); None: floatx. The native loops compute
+    #: in its compute dtype by their framework's own means (benchmarks.native.mixed); Keras trains the float32 model
     dtype_policy: str | None = None
 
     def missing_layer(self, fs) -> str | None:

@@ -10,6 +10,8 @@ import dataclasses
 
 import numpy as np
 
+from conformance.tolerances import TABLE
+
 
 @dataclasses.dataclass(frozen=True)
 class Data:
@@ -593,3 +595,19 @@ CASES += [
          {"epochs": 2, "batch_size": 8}),
 ]
 BY_NAME.update({case.name: case for case in CASES[-2:]})
+
+
+MIXED_FLOAT16_FIT = TABLE[("mixed_float16", "cpu")]
+#: BatchNormalization and LayerNormalization under mixed_float16 (docs/SPEC.md 3.4): their statistics in float32,
+#: the convolution and Dense layers in float16, a loss-scaled SGD
+CASES.append(
+    Case("mixed_float16_normalized_convnet", "mixed_float16_normalized_convnet",
+         Data(samples=24, x_shape=(6, 6, 1), target="onehot", classes=3, seed=48),
+         {"optimizer": ("LossScaleOptimizer", {"inner_optimizer": ("SGD", {"learning_rate": 0.1}),
+                                               "initial_scale": 256.0}),
+          "loss": "categorical_crossentropy"},
+         {"epochs": 1, "batch_size": 8},
+         widen={p: (*MIXED_FLOAT16_FIT, "float16 compute: the tolerance table's mixed_float16 row; kernels sum in "
+                    "different orders") for p in ("float64", "float32")}),
+)
+BY_NAME[CASES[-1].name] = CASES[-1]

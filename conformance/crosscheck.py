@@ -105,6 +105,13 @@ DEVIATIONS: dict[str, str] = {
         "by up to 1.5e-4 and predict by 8.4e-5 after 5 steps, within the case's float16 tolerance (rtol 2^-8, atol "
         "2^-11); crosscheck area 'precision' compares mixed fits at the float16 tolerance and agrees"
     ),
+    "mixed_float16_normalized_convnet": (
+        "float16 compute (docs/SPEC.md 3.4), as mixed_float16_loss_scaled_mlp: numpy's float16 kernels and XLA's round "
+        "differently (the loss parts by 1.5e-5, the weights by up to 3.9e-4 after 3 steps, within the case's "
+        "tolerance, docs/SPEC.md 10.4); fitspec_jax runs the case as Keras 3.15 on JAX does to 2e-9 (the loss and all "
+        "weights but one bit for bit), and crosscheck area 'precision' compares each normalization layer and a fit of "
+        "this model under both mixed policies and agrees"
+    ),
     "preprocessing_random_affine": (
         "its RandomRotation, RandomTranslation and RandomZoom in training: Keras 3 on JAX draws a float64 model's "
         "angles, shifts and zooms from float64 uniforms, fitspec from float32 ones in every precision (docs/SPEC.md "

@@ -112,20 +112,34 @@ def _layers(keras, fs, jax_fs, version: str) -> int:
     return failures
 
 
-def _mixed_fit(keras, ours_fs, name: str, version: str) -> int:
-    """A tiny MLP under `name` (global policy), SGD (wrapped by compile in a LossScaleOptimizer under mixed_float16),
-    2 epochs from the same weights without shuffling: History and weights within the compute dtype's rounding."""
+def _mlp(library):
+    return library.Sequential([library.Input(shape=(4,)), library.layers.Dense(8, activation="relu"),
+                               library.layers.Dense(3, activation="softmax")])
+
+
+def _mlp_data():
     rng = np.random.default_rng(7)
-    x, y = rng.random((24, 4)), np.eye(3)[rng.integers(0, 3, 24)]
+    return rng.random((24, 4)), np.eye(3)[rng.integers(0, 3, 24)], 0.5
+
+
+def _convnet_data():
+    rng = np.random.default_rng(5)
+    return rng.random((24, 6, 6, 1)) * 4.0, np.eye(3)[rng.integers(0, 3, 24)], 0.1
+
+
+def _mixed_fit(keras, ours_fs, name: str, version: str, build=_mlp, data=_mlp_data, what="a tiny MLP") -> int:
+    """`build(library)` (a tiny MLP) under `name` (global policy), SGD (wrapped by compile in a LossScaleOptimizer
+    under mixed_float16), 2 epochs from the same weights without shuffling: History and weights within 16 roundings
+    of the compute dtype (the tolerance table's row of the policy, docs/SPEC.md 10.4)."""
+    x, y, learning_rate = data()
     runs = []
     for library in (ours_fs, keras):
         library.config.set_dtype_policy(name)
         try:
-            model = library.Sequential([library.Input(shape=(4,)), library.layers.Dense(8, activation="relu"),
-                                        library.layers.Dense(3, activation="softmax")])
+            model = build(library)
         finally:
             library.config.set_dtype_policy(library.config.floatx())
-        model.compile(optimizer=library.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy")
+        model.compile(optimizer=library.optimizers.SGD(learning_rate=learning_rate), loss="categorical_crossentropy")
         if runs:
             model.set_weights(runs[0][2])
         start = [np.asarray(w) for w in model.get_weights()]
@@ -140,9 +154,48 @@ def _mixed_fit(keras, ours_fs, name: str, version: str) -> int:
     scale = max(float(np.max(np.abs(b - s))) for b, s in zip(their_weights, start))
     if max(steps) > tol * scale:
         problems.append(f"weights differ by {max(steps):.3e} (steps up to {scale:.3e})")
-    label = (f"fit under {name} on {ours_fs.__name__} ({our_optimizer}): loss and weights within "
+    label = (f"fit of {what} under {name} on {ours_fs.__name__} ({our_optimizer}): loss and weights within "
              f"{16}·2^{int(np.log2(ROUNDING[name]))} (max |diff| {max(steps):.1e})")
     return _verdict(label, problems, version)
+
+
+#: the normalization layers compared under each mixed policy (docs/SPEC.md 3.4), with their arguments
+NORMALIZATIONS = [("BatchNormalization", {"momentum": 0.5}), ("LayerNormalization", {"axis": [1, 2]}),
+                  ("GroupNormalization", {"groups": 2}), ("RMSNormalization", {}), ("UnitNormalization", {})]
+
+
+def _normalization_layers(keras, fs, jax_fs, version: str) -> int:
+    """Each normalization layer under each mixed policy, from the same weights, on float32 inputs of mean 100 (a
+    float16 variance would fail): dtypes, the output of a training and an inference call within 2 roundings of
+    the compute dtype, BatchNormalization's moving statistics within float32 rounding."""
+    failures, x = 0, (np.random.default_rng(4).normal(size=(6, 4, 4)) * 30.0 + 100.0).astype("float32")
+    for name in ROUNDING:
+        ours_fs = fs if name == "mixed_float16" else jax_fs
+        for cls, options in NORMALIZATIONS:
+            layers = [getattr(library.layers, cls)(dtype=name, **options) for library in (ours_fs, keras)]
+            for library, layer in zip((ours_fs, keras), layers):
+                layer(library.ops.convert_to_tensor(x[:1]))
+            layers[1].set_weights(layers[0].get_weights())
+            problems, worst = [], 0.0
+            for training in (True, False):
+                outputs = []
+                for library, layer in zip((ours_fs, keras), layers):
+                    kwargs = {"training": training} if cls == "BatchNormalization" else {}
+                    outputs.append(layer(library.ops.convert_to_tensor(x), **kwargs))
+                ours, theirs = (np.asarray(lib.ops.convert_to_numpy(y)) for lib, y in zip((ours_fs, keras), outputs))
+                if str(ours.dtype) != str(theirs.dtype):
+                    problems.append(f"training={training}: output dtype {ours.dtype} != Keras {theirs.dtype}")
+                diff = float(np.max(np.abs(ours.astype("float64") - theirs.astype("float64"))))
+                worst = max(worst, diff)
+                if diff > 2 * ROUNDING[name] * max(1.0, float(np.max(np.abs(theirs.astype("float64"))))):
+                    problems.append(f"training={training}: outputs differ by {diff:.3e} (> 2 roundings)")
+            for mine, keras_weight in zip(layers[0].weights, layers[1].weights):
+                a, b = np.asarray(mine.numpy()), np.asarray(keras_weight.numpy())
+                if str(a.dtype) != str(b.dtype) or not np.allclose(a, b, rtol=1e-6, atol=1e-6):
+                    problems.append(f"{mine.path}: {a.dtype} {a.ravel()[:3]} != Keras {b.dtype} {b.ravel()[:3]}")
+            label = f"{cls}(dtype={name!r}) on {ours_fs.__name__}: dtypes, outputs, weights (max |diff| {worst:.1e})"
+            failures += _verdict(label, problems, version)
+    return failures
 
 
 def _verdict(label: str, problems: list[str], version: str) -> int:
@@ -167,6 +220,12 @@ def check() -> int:
     failures += _mixed_fit(keras, fs, "mixed_float16", version)
     fitspec_jax.config.set_floatx(keras.config.floatx())
     failures += _mixed_fit(keras, fitspec_jax, "mixed_bfloat16", version)
+    failures += _normalization_layers(keras, fs, fitspec_jax, version)
+    from conformance.models import normalized_convnet
+
+    for name in ROUNDING:  # on JAX: numpy's float16 kernels part from XLA's (the golden case's DEVIATIONS entry)
+        failures += _mixed_fit(keras, fitspec_jax, name, version, normalized_convnet, _convnet_data,
+                               "a convnet with BatchNormalization and LayerNormalization")
     for i, options in enumerate(MUON_CHECKS):
         label = f"optimizer Muon({', '.join(f'{k}={v}' for k, v in options.items())})"
         start = _start(i)

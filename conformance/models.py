@@ -760,3 +760,28 @@ def spectral_normalized_mlp(fs, cls="Model"):
 
 
 BUILDERS.update({f.__name__: f for f in (adaptive_pooling_lambda, spectral_normalized_mlp)})
+
+
+# -- issue 16's normalization layers under a mixed policy (docs/SPEC.md 3.4) -----------------------------------------
+def normalized_convnet(fs, cls="Model", policy=None):
+    """6x6x1 -> Conv2D(4, 3) -> BatchNormalization -> relu -> Flatten -> Dense(8) -> LayerNormalization -> relu ->
+    Dense(3), each of dtype `policy` (None: the global policy), then the softmax in floatx."""
+    return fs.Sequential([
+        fs.Input(shape=(6, 6, 1)),
+        fs.layers.Conv2D(4, 3, dtype=policy),
+        fs.layers.BatchNormalization(dtype=policy),
+        fs.layers.Activation("relu", dtype=policy),
+        fs.layers.Flatten(dtype=policy),
+        fs.layers.Dense(8, dtype=policy),
+        fs.layers.LayerNormalization(dtype=policy),
+        fs.layers.Activation("relu", dtype=policy),
+        fs.layers.Dense(3, dtype=policy),
+        fs.layers.Activation("softmax", dtype=fs.config.floatx()),
+    ])
+
+
+def mixed_float16_normalized_convnet(fs, cls="Model"):
+    return normalized_convnet(fs, cls, "mixed_float16")
+
+
+BUILDERS.update({f.__name__: f for f in (mixed_float16_normalized_convnet,)})

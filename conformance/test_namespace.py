@@ -517,3 +517,9 @@ ADAPTIVE_LAMBDA_SPECTRAL = {  # Keras 3.15's argument names and defaults
 
 def test_adaptive_pooling_lambda_wrapper_and_spectral_normalization_are_exported_with_keras_arguments(fs):
     assert_layers_exported_with_signatures(fs, ADAPTIVE_LAMBDA_SPECTRAL)
+
+
+def test_the_fit_caps_are_exported_in_config(fs):
+    """Keras 3's debugging caps (docs/SPEC.md 12.11)."""
+    for name in ("max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch"):
+        assert name in fs.config.__all__ and callable(getattr(fs.config, name)), name

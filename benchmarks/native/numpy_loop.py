@@ -14,6 +14,9 @@ from benchmarks.native.loop import NativeLoop
 class NumpyLoop(NativeLoop):
     def __init__(self, spec, weights, device):
         super().__init__(spec, weights, device)
+        if spec.dtype_policy is not None:
+            raise NotImplementedError(f"model {spec.name!r}: the numpy loop computes in the weights' dtype only (a "
+                                      "float16 loop with autograd by hand is not written)")
         self.params = [np.array(w) for w in weights]
         self.slots = array_math.optimizer_slots(np, spec, self.params)
         self.t = 0

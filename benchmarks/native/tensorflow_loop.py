@@ -1,5 +1,8 @@
 """The TensorFlow loop a user writes by hand, without tf.keras: tf.Variables, tf.GradientTape, Adam or RMSprop
 written out, one tf.function step (a graph; XLA with jit_compile=True). Formulas: benchmarks.native.array_math.
+A mixed-precision model casts its float32 variables and inputs to the compute dtype in the forward pass (tf.cast,
+as Keras's autocast does), takes the loss of float32 outputs, and under float16 scales the loss dynamically
+(benchmarks.native.mixed), skipping a step whose gradients are not finite.
 """
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from benchmarks.models import ADAM, EPSILON, RMSPROP
+from benchmarks.native import mixed
 from benchmarks.native.loop import NativeLoop
 
 DEVICES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
@@ -24,13 +28,21 @@ class TensorflowLoop(NativeLoop):
             self.slots = [tf.Variable(tf.zeros_like(w)) for _ in range(per_weight) for w in weights]
             self.t = tf.Variable(0.0, dtype=weights[0].dtype)
             self.totals = tf.Variable(tf.zeros(3, dtype=weights[0].dtype))
+            self.scale = tf.Variable(mixed.INITIAL_SCALE, dtype=weights[0].dtype)
+            self.good_steps = tf.Variable(0, dtype=tf.int32)
         self._step = tf.function(self._train_step, jit_compile=self.jit_compile)
         self._forward = tf.function(self._forward_pass, jit_compile=self.jit_compile)
         self._logs = None
 
     # -- the model ----------------------------------------------------------------------------------
     def _forward_pass(self, x, training=False):
-        h, params = x, self.params
+        compute = mixed.compute_dtype(self.spec)
+        if compute is not None:
+            params = [tf.cast(w, compute) for w in self.params]
+            return tf.cast(self._layers(tf.cast(x, compute), params, training), self.params[0].dtype)
+        return self._layers(x, self.params, training)
+
+    def _layers(self, h, params, training):
         if self.spec.conv is not None:
             h = tf.nn.relu(tf.nn.conv2d(h, params[0], strides=1, padding="VALID") + params[1])
             h = tf.nn.max_pool2d(h, ksize=2, strides=2, padding="VALID")
@@ -71,10 +83,21 @@ class TensorflowLoop(NativeLoop):
             w.assign_sub(lr * g / tf.sqrt(v + eps))
 
     def _train_step(self, x, y):
+        scaled = mixed.loss_scaled(self.spec)
         with tf.GradientTape() as tape:
             p = self._forward_pass(x, training=True)
             loss, metric = self._loss_and_metric(y, p)
-        self._apply(tape.gradient(loss, self.params))
+            scaled_loss = loss * self.scale if scaled else loss
+        grads = tape.gradient(scaled_loss, self.params)
+        if scaled:
+            grads = [g / self.scale for g in grads]
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+            tf.cond(finite, lambda: self._apply(grads) or tf.constant(True), lambda: tf.constant(False))
+            scale, good_steps = mixed.next_scale(tf.experimental.numpy, self.scale, self.good_steps, finite)
+            self.scale.assign(scale)
+            self.good_steps.assign(good_steps)
+        else:
+            self._apply(grads)
         n = tf.cast(tf.shape(x)[0], loss.dtype)
         totals = self.totals.assign_add(tf.stack([loss * n, metric * n, n]))
         return totals[:2] / totals[2]

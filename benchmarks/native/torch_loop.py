@@ -2,6 +2,9 @@
 step, eager; and the same step under torch.compile. Loss and metric as in benchmarks.native.array_math.
 
 torch.optim's eps sits outside the square root (Keras': inside, for RMSprop), which changes no timing.
+A mixed-precision model runs its forward pass under torch.autocast in the compute dtype (bfloat16 or float16) with
+float32 parameters, and under float16 scales its loss with torch.amp.GradScaler (its own dynamic scale: 2^16,
+doubled after 2000 finite steps, where Keras starts at 2^15).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from benchmarks.models import ADAM, EPSILON, RMSPROP
+from benchmarks.native import mixed
 from benchmarks.native.loop import NativeLoop
 
 ACTIVATIONS = {"relu": torch.nn.ReLU, "softmax": lambda: torch.nn.Softmax(dim=-1)}
@@ -64,6 +68,9 @@ class TorchLoop(NativeLoop):
             self.optimizer = torch.optim.RMSprop(self.net.parameters(), lr=RMSPROP["learning_rate"],
                                                  alpha=RMSPROP["rho"], eps=RMSPROP["epsilon"])
         self.totals = torch.zeros(3, device=self.torch_device)
+        compute = mixed.compute_dtype(spec)
+        self.autocast_dtype = None if compute is None else getattr(torch, compute)
+        self.scaler = torch.amp.GradScaler(self.torch_device.type) if mixed.loss_scaled(spec) else None
         self._step = torch.compile(self._train_step) if self.compiled else self._train_step
 
     def _loss_and_metric(self, y, p):
@@ -73,12 +80,23 @@ class TorchLoop(NativeLoop):
         loss = -torch.log(q).gather(1, y[:, None]).mean()
         return loss, (p.detach().argmax(dim=-1) == y).to(p.dtype).mean()
 
+    def _forward(self, x):
+        if self.autocast_dtype is None:
+            return self.net(x)
+        with torch.autocast(self.torch_device.type, dtype=self.autocast_dtype):
+            return self.net(x).float()
+
     def _train_step(self, x, y):
         self.optimizer.zero_grad()
-        p = self.net(x)
+        p = self._forward(x)
         loss, metric = self._loss_and_metric(y, p)
-        loss.backward()
-        self.optimizer.step()
+        if self.scaler is None:
+            loss.backward()
+            self.optimizer.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
         with torch.no_grad():
             self.totals += torch.stack([loss.detach() * len(x), metric * len(x), self.totals.new_tensor(len(x))])
             return self.totals[:2] / self.totals[2]
@@ -102,7 +120,7 @@ class TorchLoop(NativeLoop):
         self.net.eval()  # no dropout
         try:
             with torch.no_grad():
-                return self.net(self._inputs(x)).cpu().numpy()
+                return self._forward(self._inputs(x)).cpu().numpy()
         finally:
             self.net.train()
 

@@ -295,7 +295,7 @@ class TorchLayer(CoreLayer, _ModuleAttributes):
 
     def _convert_input(self, x):
         # numpy inputs go to the layer's device; tensors are left where they are.
-        if isinstance(x, torch.Tensor) and not (x.is_floating_point() and x.dtype != to_torch_dtype(self.dtype)):
+        if isinstance(x, torch.Tensor) and not (x.is_floating_point() and x.dtype != to_torch_dtype(self.input_dtype)):
             return x  # nothing to convert (the core's rule, without its generic checks on every call)
         out = super()._convert_input(x)
         if out is not x and isinstance(out, torch.Tensor):

@@ -23,6 +23,7 @@ from fitspec import (
     data,
     data_utils,
     datasets,
+    debug_limits,
     distribution,
     dtype_policies,
     initializers,
@@ -207,7 +208,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
                                    "image_data_format": config_options.image_data_format,
                                    "set_image_data_format": config_options.set_image_data_format,
                                    **_dtype_policy_modules(api, backend, package, module),
-                                   **config_options.backend_options(backend)})
+                                   **config_options.backend_options(backend), **debug_limits.entries()})
     api.utils = module("utils", {
         "set_random_seed": seeding.set_random_seed,
         "unpack_x_y_sample_weight": data.unpack_x_y_sample_weight,

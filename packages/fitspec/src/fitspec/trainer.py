@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import optree
 
-from fitspec import keras2, seeding
+from fitspec import debug_limits, keras2, seeding
 from fitspec.argument_checks import check_evaluate_arguments, check_fit_arguments, check_predict_arguments
 from fitspec.callbacks import CallbackList
 from fitspec.compile_utils import get_optimizer
@@ -317,6 +317,7 @@ class Trainer:
     # -- data ---------------------------------------------------------------------------------------
     def _epoch_iterator(self, adapter, steps, where):
         steps_per_execution = self.steps_per_execution if self.compiled else 1
+        steps = debug_limits.capped_steps(steps, adapter.num_batches)  # fs.config.max_steps_per_epoch (12.11)
         return EpochIterator(adapter, steps_per_epoch=steps, steps_per_execution=steps_per_execution, where=where)
 
     # -- fit ----------------------------------------------------------------------------------------
@@ -326,6 +327,7 @@ class Trainer:
         self._assert_compiled("fit")
         check_fit_arguments(epochs, verbose, validation_split, shuffle, initial_epoch, validation_steps,
                             validation_batch_size, validation_freq)
+        epochs = debug_limits.capped_epochs(epochs)  # fs.config.max_epochs (docs/SPEC.md 12.11)
         shuffle_seed = seeding.next_seed()
         adapter = get_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=shuffle_seed,
                               where="fit")
@@ -413,15 +415,17 @@ class Trainer:
         self._symbolic_build(adapter.peek())
         check.targets()
         verbose = _verbose_here(self, verbose)
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=steps or adapter.num_batches, epochs=None,
+        iterator = self._epoch_iterator(adapter, steps, "evaluate")
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=iterator.steps, epochs=None,
                            where="evaluate")
-        logs = self._evaluate_adapter(adapter, steps, cbs)
+        logs = self._evaluate_adapter(adapter, steps, cbs, iterator)
         if return_dict:
             return logs
         return self._flatten_logs_in_metric_order(logs)
 
-    def _evaluate_adapter(self, adapter, steps, cbs) -> dict:
-        iterator = self._epoch_iterator(adapter, steps, "evaluate")
+    def _evaluate_adapter(self, adapter, steps, cbs, iterator=None) -> dict:
+        if iterator is None:
+            iterator = self._epoch_iterator(adapter, steps, "evaluate")
         self._symbolic_build(adapter.peek())
         test = self._execution(TEST)
         self.reset_metrics()

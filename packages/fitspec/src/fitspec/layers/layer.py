@@ -106,10 +106,6 @@ def is_leaf(x) -> bool:
     return leaf
 
 
-#: layers Keras 3.15 computes in float32 under a mixed policy (their statistics), refused one by fitspec (SPEC 3.4)
-UPCASTING_LAYERS = frozenset(("BatchNormalization", "LayerNormalization", "GroupNormalization"))
-
-
 class Layer:
     """Base class of every layer and model."""
 
@@ -119,6 +115,8 @@ class Layer:
     input_spec = None
     #: where Keras's layer computes with a mask that fitspec's does not use yet: why, and a masked input is refused
     mask_refused: ClassVar[str | None] = None
+    #: Keras's `autocast`: float tensor inputs are cast to the compute dtype (False: kept, numpy floats take floatx)
+    autocast: ClassVar[bool] = True
 
     def __new__(cls, *args, **kwargs):
         from fitspec.saving.serialization import constructor_arguments
@@ -214,11 +212,6 @@ class Layer:
         if dtype is None and dtype_policies.global_policy_name(self.backend) == self.backend.floatx():
             return None
         policy = dtype_policies.get(self.backend.api, dtype, where=f"{type(self).__name__}")
-        upcasting = next((c.__name__ for c in type(self).__mro__ if c.__name__ in UPCASTING_LAYERS), None)
-        if upcasting is not None and policy.compute_dtype != policy.variable_dtype:
-            raise invalid_argument(type(self).__name__, "dtype", f"a policy of one dtype: Keras computes "
-                                   f"{upcasting} in float32 under a mixed policy, which fitspec does not yet "
-                                   "(docs/SPEC.md 3.4)", policy.name)
         if policy.compute_dtype != policy.variable_dtype:
             try:
                 self.ops.zeros((), dtype=policy.compute_dtype)
@@ -532,8 +525,9 @@ class Layer:
             return x.value
         if isinstance(x, (np.ndarray, float, int, np.generic)) or foreign_arrays.is_foreign(x, self.backend.name):
             array = foreign_arrays.to_numpy(x)  # another framework's tensor goes through the host
-            return self.ops.convert_to_tensor(array, dtype=self.input_dtype if array.dtype.kind == "f" else None)
-        if hasattr(x, "shape") and hasattr(x, "dtype"):
+            wanted = (self.input_dtype if self.autocast else self.backend.floatx()) if array.dtype.kind == "f" else None
+            return self.ops.convert_to_tensor(array, dtype=wanted)
+        if self.autocast and hasattr(x, "shape") and hasattr(x, "dtype"):
             dtype, wanted = self.ops.dtype(x), self.input_dtype
             if dtype.startswith(("float", "bfloat")) and dtype != wanted:
                 return self.ops.cast(x, wanted)

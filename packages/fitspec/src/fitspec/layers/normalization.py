@@ -3,6 +3,8 @@ Keras 3's formulas and defaults (docs/SPEC.md "Layers").
 
 Both normalise as y = x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + epsilon), the
 variance being the biased one, mean((x - mean)^2), as keras.ops.batch_normalization computes it.
+Under a mixed policy (docs/SPEC.md 3.4) they compute as Keras 3 does: in float32 at least (`_upcast`), the weights
+read in float32, the output cast to the compute dtype.
 """
 
 from __future__ import annotations
@@ -11,6 +13,24 @@ from fitspec import initializers
 from fitspec.errors import invalid_argument
 from fitspec.layers import weight_arguments
 from fitspec.layers.layer import Layer
+
+
+def _upcast(ops, x):
+    """x in Keras's result_type(x.dtype, "float32"): float16 and bfloat16 statistics overflow or lose the
+    variance, so they are taken in float32; float64 stays float64."""
+    return x if ops.dtype(x) in ("float32", "float64") else ops.cast(x, "float32")
+
+
+def _read_in(ops, weight, like):
+    """A weight (read in its own dtype: `autocast` off) in the dtype of the upcast inputs; None stays None."""
+    return None if weight is None else ops.cast(weight.value, ops.dtype(like))
+
+
+def _keep_in_float32(*weights):
+    """Keras adds the normalization layers' weights with autocast=False: a mixed policy reads them in float32."""
+    for weight in weights:
+        if weight is not None:
+            weight.autocast = False
 
 
 def _normalize(ops, inputs, mean, variance, gamma, beta, epsilon):
@@ -82,6 +102,7 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer, trainable=False,
                                                name="moving_variance")
+        _keep_in_float32(self.gamma, self.beta, self.moving_mean, self.moving_variance)
 
     def call(self, inputs, training=None):
         ops = self.ops
@@ -89,6 +110,8 @@ class BatchNormalization(Layer):
         if len(shape) != len(self._broadcast_shape) or shape[self.axis] != self.moving_mean.shape[0]:
             raise invalid_argument(self.name, "inputs", f"rank {len(self._broadcast_shape)} with "
                                    f"{self.moving_mean.shape[0]} features on axis {self.axis}", f"<shape {shape}>")
+        inputs = _upcast(ops, inputs)
+        moving_mean, moving_variance = (_read_in(ops, w, inputs) for w in (self.moving_mean, self.moving_variance))
         if training and self.trainable:
             group = self.backend.replica_group()
             if group is not None:  # replicas in processes or strategy replicas: the global batch's (SPEC 13.4)
@@ -98,17 +121,18 @@ class BatchNormalization(Layer):
                 variance = ops.mean(ops.square(inputs - mean), axis=self._reduction_axes, keepdims=True)
             mean, variance = ops.reshape(mean, self.moving_mean.shape), ops.reshape(variance, self.moving_mean.shape)
             momentum = self.momentum
-            self.moving_mean.assign(self.moving_mean.value * momentum + mean * (1.0 - momentum))
-            self.moving_variance.assign(self.moving_variance.value * momentum + variance * (1.0 - momentum))
+            self.moving_mean.assign(moving_mean * momentum + mean * (1.0 - momentum))
+            self.moving_variance.assign(moving_variance * momentum + variance * (1.0 - momentum))
         else:
-            mean, variance = self.moving_mean.value, self.moving_variance.value
+            mean, variance = moving_mean, moving_variance
 
         def broadcast(v):
             return None if v is None else ops.reshape(v, self._broadcast_shape)
 
-        return _normalize(ops, inputs, broadcast(mean), broadcast(variance),
-                          broadcast(self.gamma.value if self.scale else None),
-                          broadcast(self.beta.value if self.center else None), self.epsilon)
+        outputs = _normalize(ops, inputs, broadcast(mean), broadcast(variance),
+                             broadcast(_read_in(ops, self.gamma, inputs)), broadcast(_read_in(ops, self.beta, inputs)),
+                             self.epsilon)
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -124,6 +148,7 @@ class BatchNormalization(Layer):
 class LayerNormalization(Layer):
     """Normalise each sample over `axis` (an int or a list): mean and biased variance over those axes."""
     supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
+    autocast = False  # Keras's: float inputs are not cast to the compute dtype, only the output is
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -147,6 +172,7 @@ class LayerNormalization(Layer):
         shape = tuple(input_shape[a] for a in axes)
         self.gamma = weight_arguments.add(self, "gamma", shape) if self.scale else None
         self.beta = weight_arguments.add(self, "beta", shape) if self.center else None
+        _keep_in_float32(self.gamma, self.beta)
 
     def call(self, inputs):
         ops = self.ops
@@ -154,13 +180,15 @@ class LayerNormalization(Layer):
         if len(shape) != len(self._broadcast_shape) or any(shape[a] != self._broadcast_shape[a] for a in self._axes):
             expected = f"rank {len(self._broadcast_shape)} with dimensions {self._broadcast_shape} on axes {self._axes}"
             raise invalid_argument(self.name, "inputs", expected, f"<shape {shape}>")
+        inputs = _upcast(ops, inputs)
         mean = ops.mean(inputs, axis=self._axes, keepdims=True)
         variance = ops.mean(ops.square(inputs - mean), axis=self._axes, keepdims=True)
 
         def broadcast(weight):
-            return None if weight is None else ops.reshape(weight.value, self._broadcast_shape)
+            return None if weight is None else ops.reshape(_read_in(ops, weight, inputs), self._broadcast_shape)
 
-        return _normalize(ops, inputs, mean, variance, broadcast(self.gamma), broadcast(self.beta), self.epsilon)
+        outputs = _normalize(ops, inputs, mean, variance, broadcast(self.gamma), broadcast(self.beta), self.epsilon)
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -189,6 +217,7 @@ class GroupNormalization(Layer):
     (-1: one per channel), mean and biased variance over each group and every other non-batch axis, then the
     formula of BatchNormalization with per-channel gamma, beta. Weights gamma then beta."""
     supports_masking = True  # the input's mask passes through (docs/SPEC.md "Masking")
+    autocast = False  # Keras's: float inputs are not cast to the compute dtype, only the output is
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -218,6 +247,7 @@ class GroupNormalization(Layer):
         self._axis, self._groups, self._rank, self._channels = axis, groups, rank, channels
         self.gamma = weight_arguments.add(self, "gamma", (channels,)) if self.scale else None
         self.beta = weight_arguments.add(self, "beta", (channels,)) if self.center else None
+        _keep_in_float32(self.gamma, self.beta)
 
     def call(self, inputs):
         ops = self.ops
@@ -227,7 +257,7 @@ class GroupNormalization(Layer):
             raise invalid_argument(self.name, "inputs", f"rank {self._rank} with {channels} channels on axis "
                                    f"{self.axis}", f"<shape {shape}>")
         grouped_shape = (-1, *shape[1:axis], groups, channels // groups, *shape[axis + 1:])
-        grouped = ops.reshape(inputs, grouped_shape)
+        grouped = _upcast(ops, ops.reshape(inputs, grouped_shape))
         reduce = tuple(d for d in range(1, self._rank + 1) if d != axis)  # all but batch and the group axis
         mean = ops.mean(grouped, axis=reduce, keepdims=True)
         variance = ops.mean(ops.square(grouped - mean), axis=reduce, keepdims=True)
@@ -235,9 +265,11 @@ class GroupNormalization(Layer):
         broadcast[axis], broadcast[axis + 1] = groups, channels // groups
 
         def weight(w):
-            return None if w is None else ops.reshape(w.value, tuple(broadcast))
+            return None if w is None else ops.reshape(_read_in(ops, w, grouped), tuple(broadcast))
 
         outputs = _normalize(ops, grouped, mean, variance, weight(self.gamma), weight(self.beta), self.epsilon)
+        # Keras's order: back to the inputs' dtype, then to the compute dtype
+        outputs = ops.cast(ops.cast(outputs, ops.dtype(inputs)), self.compute_dtype)
         return ops.reshape(outputs, (-1, *shape[1:]))
 
     def compute_output_shape(self, input_shape):
@@ -275,8 +307,10 @@ class RMSNormalization(Layer):
         if len(shape) != len(self._broadcast_shape) or any(shape[a] != self._broadcast_shape[a] for a in self._axes):
             expected = f"rank {len(self._broadcast_shape)} with dimensions {self._broadcast_shape} on axes {self._axes}"
             raise invalid_argument(self.name, "inputs", expected, f"<shape {shape}>")
+        dtype, inputs = ops.dtype(inputs), _upcast(ops, inputs)  # its scale autocasts, then goes up with the inputs
         inv_rms = 1.0 / ops.sqrt(ops.mean(ops.square(inputs), axis=self._axes, keepdims=True) + self.epsilon)
-        return inputs * inv_rms * ops.reshape(self.scale.value, self._broadcast_shape)
+        scale = ops.reshape(_read_in(ops, self.scale, inputs), self._broadcast_shape)
+        return ops.cast(inputs * inv_rms * scale, dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
