@@ -523,3 +523,14 @@ def test_the_fit_caps_are_exported_in_config(fs):
     """Keras 3's debugging caps (docs/SPEC.md 12.11)."""
     for name in ("max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch"):
         assert name in fs.config.__all__ and callable(getattr(fs.config, name)), name
+
+
+# -- the bound classes keep the core's hierarchy (docs/SPEC.md 1.) ---------------------------------------------------
+def test_bound_classes_keep_keras_subclass_relations_and_aliases_are_one_class(fs):
+    layers = fs.layers
+    for child, parent in [("LSTM", "RNN"), ("GRU", "RNN"), ("SimpleRNN", "RNN"), ("SpectralNormalization", "Wrapper"),
+                          ("TimeDistributed", "Wrapper")]:  # Keras 3's Bidirectional is a plain Layer
+        assert issubclass(getattr(layers, child), getattr(layers, parent)), f"{child} is not a {parent}"
+    assert isinstance(layers.LSTM(2), layers.RNN) and not issubclass(layers.Bidirectional, layers.Wrapper)
+    assert layers.Convolution2D is layers.Conv2D and layers.MaxPool2D is layers.MaxPooling2D
+    assert issubclass(fs.metrics.BinaryAccuracy, fs.metrics.Metric) and issubclass(fs.losses.Huber, fs.losses.Loss)

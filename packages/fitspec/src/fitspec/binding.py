@@ -77,6 +77,22 @@ def _subclass(cls, base, module: str):
     return type(cls.__name__, (cls, base), {"__module__": module, "__qualname__": cls.__name__})
 
 
+def _bound_family(classes: dict, base, module: str) -> dict:
+    """{name: bound class}: each class bound once (an alias names the same bound class) and bound on top of its
+    nearest bound ancestor, so that the bound classes keep the core's hierarchy (`fs.layers.LSTM` is a subclass of
+    `fs.layers.RNN`, as in Keras)."""
+    members = {id(cls): cls for cls in classes.values()}
+    done: dict[int, type] = {}
+
+    def bound_class(cls):
+        if id(cls) not in done:
+            parent = next((c for c in cls.__mro__[1:] if id(c) in members), None)
+            done[id(cls)] = _subclass(cls, base if parent is None else bound_class(parent), module)
+        return done[id(cls)]
+
+    return {name: bound_class(cls) for name, cls in classes.items()}
+
+
 def _bind_function(fn, ops, module: str):
     bound = functools.partial(fn, ops)
     functools.update_wrapper(bound, fn)
@@ -130,7 +146,7 @@ def bind(backend, package: str) -> types.SimpleNamespace:
         declaration = declared.get(module, {})
         classes = {**core_classes, **{n: c for n, c in dict(declaration if not callable(declaration) else {}).items()
                                       if isinstance(c, type)}}
-        out = {base_name: base, **{name: _subclass(cls, base, f"{package}.{module}") for name, cls in classes.items()}}
+        out = {base_name: base, **_bound_family(classes, base, f"{package}.{module}")}
         return {**out, **declaration(types.SimpleNamespace(**out))} if callable(declaration) else out
 
     def functions(module: str, core_functions: dict) -> dict:
