@@ -15,6 +15,7 @@ import os
 from fitspec.callbacks.batch_frequency import BatchFrequency, check_save_freq
 from fitspec.callbacks.callback import Callback
 from fitspec.errors import invalid_argument
+from fitspec.replicas import writes_files
 from fitspec.saving.model_io import load_training_state, save_training_state
 
 BACKUP_FILE = "backup.fitspec"
@@ -46,8 +47,9 @@ class BackupAndRestore(Callback):
             self._frequency.start_epoch(self.fit_state)
 
     def _save(self) -> None:
-        if not os.path.isdir(self.backup_dir):
-            os.makedirs(self.backup_dir)
+        # only the process that writes makes the folder: two ranks racing through isdir / makedirs made one fail
+        if writes_files(self.model.backend) and not os.path.isdir(self.backup_dir):
+            os.makedirs(self.backup_dir, exist_ok=True)
             self._created_dir = True
         save_training_state(self.model, self._path, self.fit_state.snapshot(), created_folder=self._created_dir)
 
@@ -61,7 +63,8 @@ class BackupAndRestore(Callback):
         self._save()
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self._path):
+        # only the writer deletes: another rank that ends first would remove the file (and folder) rank 0 still writes
+        if self.delete_checkpoint and writes_files(self.model.backend) and os.path.exists(self._path):
             os.remove(self._path)
             if self._created_dir and not os.listdir(self.backup_dir):
                 os.rmdir(self.backup_dir)
