@@ -76,7 +76,8 @@ class PortableDraws:
         if dtype == "float64":
             return x64
         x32 = ops.cast(x64, "float32")
-        return x32 if dtype == "float32" else ops.cast(x32, dtype)
+        # the half types: rounded in float32 first, so a compiler that skips a half cast (XLA) still holds the value
+        return x32 if dtype == "float32" else ops.cast(self._half_in_float32(x32, dtype), dtype)
 
     # -- bits and uniforms -----------------------------------------------------------------------------------
     def hashed_counters(self, key, shape):
@@ -148,11 +149,7 @@ class PortableDraws:
         ops = self.ops
         z = self._normal_quantiles(key, shape, dtype, -ERF_SQRT2, ERF_SQRT2)
         inside = float(np.nextafter(_as_dtype(2.0, dtype), 0.0)) if dtype != "bfloat16" else 2.0 - 2.0**-7
-        if dtype in ("float16", "bfloat16"):  # clipped in float32, which holds the half values exactly
-            z = self._half_in_float32(self._cast(z, "float32"), dtype)
-        else:
-            z = self._cast(z, dtype)
-        z = ops.clip(z, -inside, inside)
+        z = ops.clip(self._cast(z, dtype), -inside, inside)
         return self._cast(self._scale(ops.cast(z, "float64"), mean, stddev), dtype)
 
     def _scale(self, z64, mean: float, stddev: float):
