@@ -438,11 +438,16 @@ LOGS_AND_DATA_NAMES = {
 }
 
 
-def test_the_logging_and_data_utility_names_are_exported(fs):
-    for module, names in LOGS_AND_DATA_NAMES.items():
+def assert_functions_exported(fs, names_by_module: dict) -> None:
+    """Each name is in its module's __all__ and callable."""
+    for module, names in names_by_module.items():
         namespace = getattr(fs, module)
         for name in names:
             assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+
+
+def test_the_logging_and_data_utility_names_are_exported(fs):
+    assert_functions_exported(fs, LOGS_AND_DATA_NAMES)
 
 
 # -- the random affine layers (issue 15, docs/SPEC.md 8d.P2) ---------------------------------------------------------
@@ -457,12 +462,7 @@ AFFINE_SIGNATURES = {  # Keras 3.15's argument names and defaults
 
 
 def test_the_random_affine_layers_are_exported_with_keras_arguments(fs):
-    import inspect
-
-    for name, signature in AFFINE_SIGNATURES.items():
-        cls = getattr(fs.layers, name)
-        assert name in fs.layers.__all__ and issubclass(cls, fs.layers.Layer), name
-        assert str(inspect.signature(cls)) == signature, name
+    assert_layers_exported_with_signatures(fs, AFFINE_SIGNATURES)
 
 
 # -- issue 15's lookup, hashing and text layers (docs/SPEC.md 8d.L) -----------------------------------------------
@@ -499,10 +499,7 @@ REMNANT_NAMES = {
 
 
 def test_the_remaining_saving_and_utils_names_are_exported(fs):
-    for module, names in REMNANT_NAMES.items():
-        namespace = getattr(fs, module)
-        for name in names:
-            assert name in namespace.__all__ and callable(getattr(namespace, name)), f"{module}.{name}"
+    assert_functions_exported(fs, REMNANT_NAMES)
 
 
 # -- adaptive pooling, Lambda, Wrapper, SpectralNormalization (docs/SPEC.md 8d.AP, 8d.LA, 8d.SN) ---------------------
