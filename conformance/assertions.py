@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def assert_close(actual, expected, rtol: float, atol: float, what: str) -> None:
@@ -32,3 +33,10 @@ def assert_weights_identical(actual: list, expected: list, dtype: str, what: str
         e = np.asarray(e, dtype=np.float64).astype(dtype)
         if a.shape != e.shape or not np.array_equal(a.astype(dtype), e):
             assert_close(a, e, 0.0, 0.0, f"{what}[{i}]")
+
+
+def assert_refused_by_name(make, where: str, argument: str) -> None:
+    """`make()` raises fitspec's bad-argument error: ValueError "<where>: argument `<argument>` expected ...;
+    received ..." (docs/SPEC.md 9.)."""
+    with pytest.raises(ValueError, match=rf"{where}: argument `{argument}` expected .*; received"):
+        make()
